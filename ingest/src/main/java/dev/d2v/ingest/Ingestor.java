@@ -1,0 +1,172 @@
+package dev.d2v.ingest;
+
+import dev.d2v.infra.Topics;
+import dev.d2v.infra.progress.Progress;
+import dev.d2v.infra.wire.RawHeaders;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * Sends {@link RawItem}s to d2v.raw.&lt;modality&gt; with an idempotent producer (acks=all): key = sample id,
+ * value = the file's bytes, {@link RawHeaders} for content type, source, label and split.
+ *
+ * <p>Unreadable items (I/O errors, invalid JSONL lines) and items larger than the largest record the topics
+ * take are reported, counted and skipped; nothing is dropped silently. A send the broker refuses counts as
+ * failed and makes the run's summary unsuccessful.
+ */
+public final class Ingestor {
+
+    /**
+     * @param limit            stop after this many records sent (0 = all)
+     * @param recordsPerSecond rate limit (0 = as fast as the broker takes them)
+     * @param maxRecordBytes   items above this are skipped as oversized (the topics' max.message.bytes less headroom)
+     */
+    public record Options(long limit, double recordsPerSecond, int maxRecordBytes) {
+        public Options {
+            if (limit < 0 || recordsPerSecond < 0 || maxRecordBytes <= 0) {
+                throw new IllegalArgumentException("limit and rate must be >= 0, maxRecordBytes > 0");
+            }
+        }
+    }
+
+    /** One item that could not be sent, and why. */
+    public record Skipped(String id, String source, String reason) {
+    }
+
+    /** What a run did. {@code ok()} is false when any send failed. */
+    public record Summary(long sent, long bytes, Map<String, Long> perTopic, List<Skipped> skipped, long failedSends,
+                          double seconds) {
+        public boolean ok() {
+            return failedSends == 0;
+        }
+
+        public double recordsPerSecond() {
+            return seconds <= 0 ? 0 : sent / seconds;
+        }
+    }
+
+    private final Producer<byte[], byte[]> producer;
+    private final Topics topics;
+    private final Options options;
+    private final Consumer<Skipped> onSkip;
+
+    public Ingestor(Producer<byte[], byte[]> producer, Topics topics, Options options, Consumer<Skipped> onSkip) {
+        this.producer = producer;
+        this.topics = topics;
+        this.options = options;
+        this.onSkip = onSkip == null ? s -> { } : onSkip;
+    }
+
+    /** Producer settings for raw ingestion: idempotent, acks=all, records up to the topics' size limit. */
+    public static Properties producerProperties(Properties client, int maxMessageBytes) {
+        Properties p = new Properties();
+        p.putAll(client);
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(maxMessageBytes));
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "10");
+        p.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(256 * 1024));
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        return p;
+    }
+
+    public static KafkaProducer<byte[], byte[]> producer(Properties client, int maxMessageBytes) {
+        return new KafkaProducer<>(producerProperties(client, maxMessageBytes));
+    }
+
+    /** Sends every item (up to the limit), waits for all acknowledgements, and returns the summary. */
+    public Summary run(Stream<RawItem> items, Progress progress) {
+        long start = System.nanoTime();
+        AtomicLong failed = new AtomicLong();
+        AtomicReference<Exception> firstFailure = new AtomicReference<>();
+        Map<String, Long> perTopic = new TreeMap<>();
+        List<Skipped> skipped = new ArrayList<>();
+        long sent = 0;
+        long bytes = 0;
+        Iterator<RawItem> it = items.iterator();
+        while (it.hasNext() && (options.limit() == 0 || sent < options.limit())) {
+            RawItem item = it.next();
+            byte[] value;
+            try {
+                value = item.bytes().get();
+            } catch (IOException | RuntimeException e) {
+                skip(skipped, new Skipped(item.id(), item.source(), "unreadable: " + describe(e)));
+                continue;
+            }
+            if (value.length > options.maxRecordBytes()) {
+                skip(skipped, new Skipped(item.id(), item.source(), "oversized: " + value.length
+                        + " bytes > the largest record the topics take (" + options.maxRecordBytes() + ")"));
+                continue;
+            }
+            throttle(start, sent);
+            String topic = topics.raw(item.modality());
+            RawHeaders headers = new RawHeaders(item.contentType(), item.source(), item.label(), item.split(),
+                    System.currentTimeMillis());
+            ProducerRecord<byte[], byte[]> rec = new ProducerRecord<>(topic, null,
+                    item.id().getBytes(StandardCharsets.UTF_8), value, headers.toKafka());
+            producer.send(rec, (meta, e) -> {
+                if (e != null) {
+                    failed.incrementAndGet();
+                    firstFailure.compareAndSet(null, e);
+                }
+            });
+            perTopic.merge(topic, 1L, Long::sum);
+            sent++;
+            bytes += value.length;
+            if (progress != null) {
+                progress.step(1);
+            }
+        }
+        producer.flush();
+        if (firstFailure.get() != null) {
+            skipped.add(new Skipped("-", "-", failed.get() + " sends failed, first: " + describe(firstFailure.get())));
+        }
+        return new Summary(sent - failed.get(), bytes, perTopic, skipped, failed.get(),
+                (System.nanoTime() - start) / 1e9);
+    }
+
+    private void skip(List<Skipped> skipped, Skipped s) {
+        skipped.add(s);
+        onSkip.accept(s);
+    }
+
+    /** Sleeps so that sent / elapsed stays at or below the configured rate. */
+    private void throttle(long startNs, long sent) {
+        if (options.recordsPerSecond() <= 0) {
+            return;
+        }
+        long dueNs = startNs + (long) (sent / options.recordsPerSecond() * 1e9);
+        long waitNs = dueNs - System.nanoTime();
+        if (waitNs > 0) {
+            try {
+                Thread.sleep(waitNs / 1_000_000, (int) (waitNs % 1_000_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static String describe(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getMessage() == null) {
+            t = t.getCause();
+        }
+        return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
+    }
+}
