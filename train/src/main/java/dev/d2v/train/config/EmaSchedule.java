@@ -1,0 +1,7 @@
+package dev.d2v.train.config;
+
+/** Shape of the tau anneal: the seed's cosine or the reference's linear. */
+public enum EmaSchedule {
+    COSINE,
+    LINEAR
+}

@@ -1,0 +1,9 @@
+package dev.d2v.train.config;
+
+/** Norm applied to the averaged teacher layers (SPEC "Targets"). */
+public enum FinalNorm {
+    /** per token over D, no affine (image) */
+    LAYER_NORM,
+    /** audio and text */
+    NONE
+}

@@ -1,0 +1,38 @@
+package dev.d2v.train.config;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+/**
+ * The shared transformer encoder (post-LN blocks, SPEC "Encoder").
+ *
+ * @param dim       token width D; must be a multiple of heads
+ * @param depth     all blocks, prenet included: a modality's main blocks are {@code depth - prenet_depth}
+ * @param heads     attention heads; head width = dim / heads
+ * @param mlpRatio  FFN hidden width / D (reference 4)
+ * @param dropout   dropout inside the blocks (reference 0 for image, 0.1 audio/text)
+ */
+public record ModelConfig(
+        int dim,
+        int depth,
+        int heads,
+        @JsonProperty("mlp_ratio") double mlpRatio,
+        double dropout) {
+
+    public ModelConfig {
+        require(dim > 0 && depth > 0 && heads > 0, "model dim, depth and heads must be > 0, got " + dim + ", " + depth + ", " + heads);
+        require(dim % heads == 0, "model.dim " + dim + " must be a multiple of model.heads " + heads);
+        require(mlpRatio > 0, "model.mlp_ratio must be > 0, got " + mlpRatio);
+        require(dropout >= 0 && dropout < 1, "model.dropout must be in [0, 1), got " + dropout);
+    }
+
+    /** Width of the FFN hidden layer. */
+    public int mlpDim() {
+        return (int) Math.round(dim * mlpRatio);
+    }
+
+    static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+}

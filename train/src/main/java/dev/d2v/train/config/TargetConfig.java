@@ -1,0 +1,37 @@
+package dev.d2v.train.config;
+
+import static dev.d2v.train.config.ModelConfig.require;
+
+import com.fasterxml.jackson.annotation.JsonAlias;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.d2v.infra.Modality;
+
+/**
+ * How teacher targets are built: instance norm over time of each of the top-K FFN outputs, average, final norm.
+ *
+ * @param averageTopKLayers  K (the seed's avg_pool_layers)
+ * @param instanceNorm       per-layer instance norm over time, per channel (reference: on)
+ * @param finalNorm          norm of the average
+ */
+public record TargetConfig(
+        @JsonProperty("average_top_k_layers") @JsonAlias({"avg_pool_layers"}) int averageTopKLayers,
+        @JsonProperty("instance_norm") boolean instanceNorm,
+        @JsonProperty("final_norm") FinalNorm finalNorm) {
+
+    public TargetConfig {
+        require(averageTopKLayers >= 1, "targets.average_top_k_layers must be >= 1, got " + averageTopKLayers);
+        require(finalNorm != null, "targets.final_norm is required (layer_norm or none)");
+    }
+
+    /**
+     * Reference K relative to the main blocks: image all 10 of 10, audio 8 of 12, text 12 of 12; images get a
+     * LayerNorm on the average, audio and text none.
+     */
+    public static TargetConfig reference(Modality m, int mainBlocks) {
+        return switch (m) {
+            case IMAGE -> new TargetConfig(mainBlocks, true, FinalNorm.LAYER_NORM);
+            case AUDIO -> new TargetConfig(Math.max(1, (int) Math.round(mainBlocks * 8.0 / 12)), true, FinalNorm.NONE);
+            case TEXT -> new TargetConfig(mainBlocks, true, FinalNorm.NONE);
+        };
+    }
+}

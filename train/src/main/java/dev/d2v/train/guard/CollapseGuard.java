@@ -1,0 +1,51 @@
+package dev.d2v.train.guard;
+
+import ai.djl.ndarray.NDArray;
+import dev.d2v.train.config.CollapseGuardConfig;
+
+/** Representation-collapse check (SPEC "Collapse guard"), pure apart from reading two scalars. */
+public final class CollapseGuard {
+
+    public enum Action { OK, WARN, STOP }
+
+    /** The outcome of one check, with a message a user can act on when not OK. */
+    public record Verdict(Action action, String message) {}
+
+    private CollapseGuard() {}
+
+    /**
+     * The reference's compute_var: x (..., D) viewed as (R, D); per channel sqrt(var over R + 1e-6), averaged over D.
+     * Low means every token maps to nearly the same vector.
+     */
+    public static double channelStd(NDArray x) {
+        long d = x.getShape().get(x.getShape().dimension() - 1);
+        try (NDArray flat = x.reshape(-1, d);
+             NDArray mean = flat.mean(new int[] {0}, true);
+             NDArray c = flat.sub(mean);
+             NDArray sq = c.square();
+             NDArray var = sq.sum(new int[] {0}).divi(Math.max(1, flat.getShape().get(0) - 1)); // unbiased, as torch.var
+             NDArray std = var.addi(1e-6f).sqrt();
+             NDArray m = std.mean()) {
+            return m.getFloat();
+        }
+    }
+
+    /** Compares the two statistics with the bounds once step >= after_steps. */
+    public static Verdict check(CollapseGuardConfig c, long step, double targetStd, double predictionStd) {
+        if (step < c.afterSteps()) {
+            return new Verdict(Action.OK, "");
+        }
+        String problem = null;
+        if (targetStd < c.minTargetVar()) {
+            problem = "target spread " + targetStd + " < " + c.minTargetVar();
+        } else if (predictionStd < c.minPredictionVar()) {
+            problem = "prediction spread " + predictionStd + " < " + c.minPredictionVar();
+        }
+        if (problem == null) {
+            return new Verdict(Action.OK, "");
+        }
+        String message = "representation collapse at step " + step + ": " + problem
+                + " (lower the LR, raise ema_momentum_start, or check the target norms)";
+        return new Verdict(c.stop() ? Action.STOP : Action.WARN, message);
+    }
+}
