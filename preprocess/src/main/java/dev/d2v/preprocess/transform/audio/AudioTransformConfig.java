@@ -12,7 +12,9 @@ public record AudioTransformConfig(
         int windowSize,
         // 10 ms hop (160 samples): 100 frames per second
         int hop,
-        // FFT length, the window zero-padded to a power of two (31.25 Hz bins at 16 kHz)
+        // FFT length: the window zero-padded to 2048 samples the spectrum every 7.8 Hz, so the lowest mel
+        // bands (about 22 Hz wide) span several bins; with 512 (31 Hz bins) a 100-300 Hz sine can peak in
+        // the neighbouring band. Zero padding adds no resolution, it only samples the spectrum finely.
         int fftSize,
         // frames per example: 200 = 2 s, long enough for words, short enough for CPU training
         int frames,
@@ -37,7 +39,7 @@ public record AudioTransformConfig(
     }
 
     public static AudioTransformConfig defaults() {
-        return new AudioTransformConfig(16000, 80, 400, 160, 512, 200, 0, 8000, 32L << 20);
+        return new AudioTransformConfig(16000, 80, 400, 160, 2048, 200, 0, 8000, 32L << 20);
     }
 
     public AudioTransformConfig withFrames(int n) {

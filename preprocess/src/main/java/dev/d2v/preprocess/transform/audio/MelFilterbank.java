@@ -8,6 +8,8 @@ package dev.d2v.preprocess.transform.audio;
 public final class MelFilterbank {
 
     private final float[][] weights; // [mels][fftSize / 2 + 1]
+    private final int[] firstBin; // [mels] first bin with a non-zero weight
+    private final int[] lastBin; // [mels] last bin with a non-zero weight (inclusive)
     private final double[] centresHz; // [mels]
 
     public MelFilterbank(int mels, int fftSize, int sampleRate, double fMinHz, double fMaxHz) {
@@ -20,6 +22,8 @@ public final class MelFilterbank {
         }
         weights = new float[mels][bins];
         centresHz = new double[mels];
+        firstBin = new int[mels];
+        lastBin = new int[mels];
         for (int m = 0; m < mels; m++) {
             double lo = pointsHz[m];
             double mid = pointsHz[m + 1];
@@ -29,6 +33,14 @@ public final class MelFilterbank {
                 double f = (double) k * sampleRate / fftSize;
                 double w = f <= mid ? (f - lo) / (mid - lo) : (hi - f) / (hi - mid);
                 weights[m][k] = (float) Math.max(0, w);
+            }
+            firstBin[m] = bins;
+            lastBin[m] = -1;
+            for (int k = 0; k < bins; k++) {
+                if (weights[m][k] > 0) {
+                    firstBin[m] = Math.min(firstBin[m], k);
+                    lastBin[m] = k;
+                }
             }
         }
     }
@@ -58,7 +70,7 @@ public final class MelFilterbank {
         for (int m = 0; m < weights.length; m++) {
             float[] w = weights[m];
             double acc = 0;
-            for (int k = 0; k < w.length; k++) {
+            for (int k = firstBin[m]; k <= lastBin[m]; k++) { // triangles are sparse: skip the zeros
                 acc += w[k] * power[k];
             }
             out[m] = (float) acc;
