@@ -1,0 +1,63 @@
+package dev.d2v.pipelines;
+
+import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.pipelines.cli.DataCommand;
+import dev.d2v.pipelines.cli.IngestCommand;
+import dev.d2v.pipelines.cli.KafkaCommand;
+import dev.d2v.pipelines.cli.UserError;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The `./d2v` command line. Each subcommand is its own class; this one only wires them and maps errors. */
+@Command(name = "d2v", mixinStandardHelpOptions = true, version = "d2v 0.1.0",
+        description = "Streaming data2vec 2.0 pretraining: Kafka -> Flink -> DJL trainer -> evaluation.",
+        subcommands = {KafkaCommand.class, DataCommand.class, IngestCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command line and returns its exit code: 0 ok, 1 failed, 2 usage or configuration error. */
+    public static int run(String... args) {
+        CommandLine cl = commandLine();
+        return cl.execute(args);
+    }
+
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler(Main::handle);
+        return cl;
+    }
+
+    private static int handle(Exception ex, CommandLine cmd, CommandLine.ParseResult parsed) {
+        PrintWriter err = cmd.getErr();
+        boolean userError = ex instanceof UserError || ex instanceof D2vConfig.ConfigException
+                || ex instanceof IllegalArgumentException;
+        err.println("d2v " + cmd.getCommandName() + ": error: " + message(ex));
+        if (System.getenv("D2V_DEBUG") != null) {
+            ex.printStackTrace(err);
+        } else if (!userError) {
+            err.println("(set D2V_DEBUG=1 for the stack trace)");
+        }
+        err.flush();
+        return userError ? 2 : 1;
+    }
+
+    static String message(Throwable ex) {
+        Throwable t = ex;
+        while (t.getMessage() == null && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+}
