@@ -59,8 +59,16 @@ public record RawHeaders(String contentType, String source, Optional<String> lab
         }
         String ct = last(headers, CONTENT_TYPE)
                 .orElseThrow(() -> new WireFormatException("raw record has no " + CONTENT_TYPE + " header"));
-        long et = last(headers, EVENT_TIME).map(Long::parseLong).orElse(0L);
+        long et = last(headers, EVENT_TIME).map(RawHeaders::parseEventTime).orElse(0L);
         return new RawHeaders(ct, last(headers, SOURCE).orElse(""), last(headers, LABEL), last(headers, SPLIT), et);
+    }
+
+    private static long parseEventTime(String v) {
+        try {
+            return Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw new WireFormatException("raw record header " + EVENT_TIME + " is not epoch millis: '" + v + "'");
+        }
     }
 
     static Optional<String> last(Headers headers, String key) {
