@@ -10,7 +10,7 @@ import dev.d2v.infra.kafka.SharedLocalKafka;
 import dev.d2v.infra.kafka.TopicAdmin;
 import dev.d2v.infra.wire.RawHeaders;
 import dev.d2v.ingest.data.DataContext;
-import dev.d2v.ingest.data.FashionMnist;
+import dev.d2v.ingest.data.Mnist;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -68,7 +68,7 @@ class IngestorKafkaTest {
     void datasetSubsetLandsExactlyOncePerKeyWithLabelAndSplit() throws Exception {
         Topics topics = freshTopics();
         DataContext ctx = new DataContext(dir.resolve("cache"), 1, 30, null);
-        FashionMnist fm = new FashionMnist();
+        Mnist fm = new Mnist();
         fm.fetch(ctx);
         Ingestor.Summary s = ingest(topics, fm.root(ctx), fm.name(), 45);
         assertThat(s.sent()).isEqualTo(45);
@@ -83,9 +83,9 @@ class IngestorKafkaTest {
         assertThat(h.contentType()).isEqualTo("image/png");
         assertThat(h.label()).isPresent();
         String key = new String(any.key(), StandardCharsets.UTF_8);
-        assertThat(key).startsWith("fashion-mnist/").contains("/" + h.label().orElseThrow() + "/");
+        assertThat(key).startsWith("mnist/").contains("/" + h.label().orElseThrow() + "/");
         // the value is the PNG file itself
-        Path file = fm.root(ctx).resolve(key.substring("fashion-mnist/".length()) + ".png");
+        Path file = fm.root(ctx).resolve(key.substring("mnist/".length()) + ".png");
         assertThat(any.value()).isEqualTo(Files.readAllBytes(file));
     }
 
