@@ -197,12 +197,7 @@ public final class Austen implements Dataset {
     }
 
     @Override
-    public Manifest fetch(DataContext ctx) throws IOException {
-        Path root = root(ctx);
-        Manifest done = Manifest.readIfPresent(root);
-        if (done != null) {
-            return done;
-        }
+    public Manifest generate(DataContext ctx, Path root) throws IOException {
         Texts texts = load(ctx.progress());
         List<Map<String, String>> train = new ArrayList<>();
         List<Map<String, String>> test = new ArrayList<>();

@@ -32,7 +32,17 @@ public interface Dataset {
      * Writes the dataset into {@code ctx.root(name())} unless a complete copy is already there (a manifest
      * is written last, so its presence means complete). Idempotent; returns the manifest.
      */
-    Manifest fetch(DataContext ctx) throws IOException;
+    default Manifest fetch(DataContext ctx) throws IOException {
+        Path root = root(ctx);
+        Manifest done = Manifest.readIfPresent(root);
+        return done != null ? done : generate(ctx, root);
+    }
+
+    /**
+     * Writes the dataset into {@code root}; called by {@link #fetch} only when no complete copy is there.
+     * Writes the manifest last and returns it.
+     */
+    Manifest generate(DataContext ctx, Path root) throws IOException;
 
     /** Folder holding the labeled layout once fetched. */
     default Path root(DataContext ctx) {

@@ -48,12 +48,7 @@ public final class FashionMnist implements Dataset {
     }
 
     @Override
-    public Manifest fetch(DataContext ctx) throws IOException {
-        Path root = root(ctx);
-        Manifest done = Manifest.readIfPresent(root);
-        if (done != null) {
-            return done;
-        }
+    public Manifest generate(DataContext ctx, Path root) throws IOException {
         Idx trainImages = read("train-images-idx3-ubyte.gz");
         Idx trainLabels = read("train-labels-idx1-ubyte.gz");
         Idx testImages = read("t10k-images-idx3-ubyte.gz");

@@ -41,12 +41,7 @@ public final class Mnist implements Dataset {
     }
 
     @Override
-    public Manifest fetch(DataContext ctx) throws IOException {
-        Path root = root(ctx);
-        Manifest done = Manifest.readIfPresent(root);
-        if (done != null) {
-            return done;
-        }
+    public Manifest generate(DataContext ctx, Path root) throws IOException {
         Path tgz = download(ctx);
         Map<String, Idx> idx = readTarball(tgz);
         DataFiles.prepareEmpty(root);

@@ -73,12 +73,7 @@ public final class SpokenDigits implements Dataset {
     }
 
     @Override
-    public Manifest fetch(DataContext ctx) throws IOException {
-        Path root = root(ctx);
-        Manifest done = Manifest.readIfPresent(root);
-        if (done != null) {
-            return done;
-        }
+    public Manifest generate(DataContext ctx, Path root) throws IOException {
         SpeechSynth synth = new SpeechSynth(options.espeakCommand(), options.soxCommand());
         Map<String, String> versions = synth.versions();
         SpokenSupport.Split speakers = SpokenSupport.split(options.speakers(), synth, options.threads(),

@@ -61,12 +61,7 @@ public final class SpokenPhrases implements Dataset {
     }
 
     @Override
-    public Manifest fetch(DataContext ctx) throws IOException {
-        Path root = root(ctx);
-        Manifest done = Manifest.readIfPresent(root);
-        if (done != null) {
-            return done;
-        }
+    public Manifest generate(DataContext ctx, Path root) throws IOException {
         List<String> lemmas = nounLemmas(options.wordnetNouns());
         SpeechSynth synth = new SpeechSynth(options.espeakCommand(), options.soxCommand());
         Map<String, String> versions = synth.versions();

@@ -182,12 +182,7 @@ public final class WordNet implements Dataset {
     }
 
     @Override
-    public Manifest fetch(DataContext ctx) throws IOException {
-        Path root = root(ctx);
-        Manifest done = Manifest.readIfPresent(root);
-        if (done != null) {
-            return done;
-        }
+    public Manifest generate(DataContext ctx, Path root) throws IOException {
         List<Map<String, String>> unlabeled = new ArrayList<>();
         List<Map<String, String>> train = new ArrayList<>();
         List<Map<String, String>> test = new ArrayList<>();
