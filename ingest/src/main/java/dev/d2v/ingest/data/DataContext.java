@@ -17,6 +17,8 @@ public record DataContext(Path cacheDir, long seed, int limit, Consumer<String> 
             throw new IllegalArgumentException("limit must be >= 0");
         }
         progress = progress == null ? s -> { } : progress;
+        // absolute, so that child processes run in another folder (npm pack, sox) see the same paths
+        cacheDir = cacheDir.toAbsolutePath().normalize();
     }
 
     public Path root(String datasetName) {
