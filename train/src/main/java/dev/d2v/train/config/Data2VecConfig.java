@@ -44,6 +44,7 @@ public record Data2VecConfig(
     }
 
     private static void checkAgainstModel(Modality m, ModalityConfig c, ModelConfig model) {
+        c.localEncoder().check(m);
         int main = model.depth() - c.prenetDepth();
         require(main >= 1, m.id() + ".prenet_depth " + c.prenetDepth() + " leaves no main blocks of model.depth " + model.depth());
         require(c.targets().averageTopKLayers() <= main, m.id() + ".targets.average_top_k_layers "
@@ -73,6 +74,28 @@ public record Data2VecConfig(
             }
         }
         return out;
+    }
+
+    /** This config with m's section replaced (m must be configured). */
+    public Data2VecConfig with(Modality m, ModalityConfig c) {
+        require(modality(m) != null, m.id() + " is not configured");
+        return new Data2VecConfig(model, m == Modality.IMAGE ? c : image, m == Modality.AUDIO ? c : audio,
+                m == Modality.TEXT ? c : text, ema, optim, collapseGuard);
+    }
+
+    /** This config with another optimiser section (step counts for a run). */
+    public Data2VecConfig withOptim(OptimConfig o) {
+        return new Data2VecConfig(model, image, audio, text, ema, o, collapseGuard);
+    }
+
+    /** This config with another EMA section. */
+    public Data2VecConfig withEma(EmaConfig e) {
+        return new Data2VecConfig(model, image, audio, text, e, optim, collapseGuard);
+    }
+
+    /** This config with another encoder shape. */
+    public Data2VecConfig withModel(ModelConfig m) {
+        return new Data2VecConfig(m, image, audio, text, ema, optim, collapseGuard);
     }
 
     /** This config trained on m alone, with m's reference EMA and optimiser (the table's per-modality columns). */
@@ -112,13 +135,16 @@ public record Data2VecConfig(
                 // 0.6 on 49 tokens leaves 19 visible; 0.8 would leave 9, too few for a 7x7 grid to learn from
                 new MaskingConfig(MaskKind.BLOCK_2D, 0.6, 2, 0.07, true), 4,
                 new DecoderConfig(true, 64, 2, 3, 8, true, 1),
-                TargetConfig.reference(Modality.IMAGE, 4), LossConfig.reference(Modality.IMAGE));
+                TargetConfig.reference(Modality.IMAGE, 4), LossConfig.reference(Modality.IMAGE),
+                LocalEncoderConfig.image(1, 28, 4));
         ModalityConfig audio = new ModalityConfig(0, MaskingConfig.reference(Modality.AUDIO), 4,
                 new DecoderConfig(true, 64, 2, 5, 8, true, 1),
-                TargetConfig.reference(Modality.AUDIO, 4), LossConfig.reference(Modality.AUDIO));
+                TargetConfig.reference(Modality.AUDIO, 4), LossConfig.reference(Modality.AUDIO),
+                LocalEncoderConfig.audio(80, 200, 16));
         ModalityConfig text = new ModalityConfig(0, MaskingConfig.reference(Modality.TEXT), 4,
                 new DecoderConfig(true, 64, 2, 5, 1, false, 2),
-                TargetConfig.reference(Modality.TEXT, 4), LossConfig.reference(Modality.TEXT));
+                TargetConfig.reference(Modality.TEXT, 4), LossConfig.reference(Modality.TEXT),
+                LocalEncoderConfig.text(31_029, 64));
         // a short run: tau climbs fast enough that the teacher still moves within 300 steps
         EmaConfig ema = new EmaConfig(0.99, 0.999, 270, EmaSchedule.COSINE, true);
         OptimConfig optim = new OptimConfig(1e-3, 0.9, 0.95, 0.05, 30, 300, 0.01, 4.0);

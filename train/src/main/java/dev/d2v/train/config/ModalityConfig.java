@@ -12,6 +12,7 @@ import dev.d2v.infra.Modality;
  * @param prenetDepth  leading blocks that belong to this modality's prenet (image base: 2); targets come from the
  *                     main blocks after them
  * @param multiMask    clones M of each sample, each with its own mask (reference clone_batch); the teacher runs once
+ * @param localEncoder the input side: image size and patch, audio mels and frames, text vocabulary and length
  */
 public record ModalityConfig(
         @JsonProperty("prenet_depth") int prenetDepth,
@@ -19,20 +20,43 @@ public record ModalityConfig(
         @JsonProperty("multi_mask") @JsonAlias({"clone_batch"}) int multiMask,
         DecoderConfig decoder,
         TargetConfig targets,
-        LossConfig loss) {
+        LossConfig loss,
+        @JsonProperty("local_encoder") LocalEncoderConfig localEncoder) {
 
     public ModalityConfig {
         require(prenetDepth >= 0, "prenet_depth must be >= 0, got " + prenetDepth);
         require(masking != null && decoder != null && targets != null && loss != null,
                 "a modality needs masking, decoder, targets and loss sections");
         require(multiMask >= 1, "multi_mask must be >= 1, got " + multiMask);
+        require(localEncoder != null, "a modality needs a local_encoder section");
     }
 
     /** SPEC reference column for modality m on an encoder of the given width and depth. */
     public static ModalityConfig reference(Modality m, ModelConfig model, int prenetDepth, int multiMask) {
         int main = model.depth() - prenetDepth;
         return new ModalityConfig(prenetDepth, MaskingConfig.reference(m), multiMask,
-                DecoderConfig.reference(m, model.dim()), TargetConfig.reference(m, main), LossConfig.reference(m));
+                DecoderConfig.reference(m, model.dim()), TargetConfig.reference(m, main), LossConfig.reference(m),
+                LocalEncoderConfig.reference(m));
+    }
+
+    /** This section with another local encoder (the pretrain command fits it to the data: vocabulary size, frames). */
+    public ModalityConfig withLocalEncoder(LocalEncoderConfig l) {
+        return new ModalityConfig(prenetDepth, masking, multiMask, decoder, targets, loss, l);
+    }
+
+    /** This section with another decoder (conv or transformer, for the speed comparison). */
+    public ModalityConfig withDecoder(DecoderConfig d) {
+        return new ModalityConfig(prenetDepth, masking, multiMask, d, targets, loss, localEncoder);
+    }
+
+    /** This section with another mask setting. */
+    public ModalityConfig withMasking(MaskingConfig mc) {
+        return new ModalityConfig(prenetDepth, mc, multiMask, decoder, targets, loss, localEncoder);
+    }
+
+    /** This section with M clones per sample. */
+    public ModalityConfig withMultiMask(int m) {
+        return new ModalityConfig(prenetDepth, masking, m, decoder, targets, loss, localEncoder);
     }
 
     /** Reference clone counts: 16 image, 8 audio and text. */

@@ -1,0 +1,253 @@
+package dev.d2v.train.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.d2v.infra.Modality;
+import dev.d2v.train.config.Data2VecConfig;
+import dev.d2v.train.config.LocalEncoderConfig;
+import dev.d2v.train.config.ModalityConfig;
+import dev.d2v.train.mask.MaskBatch;
+import dev.d2v.train.target.Targets;
+import dev.d2v.train.tensor.Tokens;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+
+/**
+ * The data2vec 2.0 network as functions over {@link Params}: one shared trunk of post-LN blocks ("blocks.{i}"),
+ * per modality a local encoder, optional prenet blocks ("{m}.prenet.{i}") and a decoder ("{m}.decoder"). Student and
+ * teacher run the same code with different parameters; the teacher has no decoder.
+ *
+ * <p>Stages (SPEC "One training step"): {@link #embed} (local encoder + positions), the mask (gather of visible tokens),
+ * {@link #encode} (CLS, blocks), restore, decode; {@link #targets} for the teacher; {@link #features} for probes.
+ * Every method must run inside an NDScope (see Params).
+ */
+public final class Data2VecModel {
+
+    private final Data2VecConfig config;
+    private final int trunkDepth;
+    private final float[] imagePositions;
+    private final float[] alibiSlopes;
+
+    public Data2VecModel(Data2VecConfig config) {
+        this.config = config;
+        int minPrenet = Integer.MAX_VALUE;
+        for (Modality m : config.modalities()) {
+            minPrenet = Math.min(minPrenet, config.modality(m).prenetDepth());
+        }
+        this.trunkDepth = config.model().depth() - minPrenet;
+        ModalityConfig image = config.image();
+        this.imagePositions = image == null ? null : Positions.sinCos2d(config.model().dim(),
+                image.localEncoder().gridRows(), image.localEncoder().width() / image.localEncoder().patch());
+        this.alibiSlopes = Positions.alibiSlopes(config.model().heads());
+    }
+
+    public Data2VecConfig config() {
+        return config;
+    }
+
+    /** Blocks of the shared trunk: depth minus the smallest prenet among the trained modalities. */
+    public int trunkDepth() {
+        return trunkDepth;
+    }
+
+    /** All student parameters, initialised from seed, in canonical order: trunk, then each modality. */
+    public Params declare(NDManager parent, long seed) {
+        Init init = new Init(seed);
+        Params p = new Params(parent);
+        int dim = config.model().dim();
+        for (int i = 0; i < trunkDepth; i++) {
+            Block.declare(p, init, "blocks." + i, dim, config.model().mlpDim());
+        }
+        for (Modality m : config.modalities()) {
+            ModalityConfig c = config.modality(m);
+            switch (m) {
+                case IMAGE -> LocalEncoders.declareImage(p, init, c.localEncoder(), dim);
+                case AUDIO -> LocalEncoders.declareAudio(p, init, c.localEncoder(), dim, config.model().heads());
+                case TEXT -> LocalEncoders.declareText(p, init, c.localEncoder(), dim);
+            }
+            for (int i = 0; i < c.prenetDepth(); i++) {
+                Block.declare(p, init, m.id() + ".prenet." + i, dim, config.model().mlpDim());
+            }
+            Decoders.declare(p, init, m.id() + ".decoder", c.decoder(), dim, m == Modality.IMAGE);
+        }
+        return p;
+    }
+
+    /** The teacher copies everything but the decoders. */
+    public static boolean inTeacher(String name) {
+        return !name.contains(".decoder.");
+    }
+
+    /** Parameters that a step on modality m reads (and updates): its own, and the trunk blocks it runs through. */
+    public Predicate<String> usedBy(Modality m) {
+        int main = mainBlocks(m);
+        String own = m.id() + ".";
+        return name -> name.startsWith(own) || (name.startsWith("blocks.") && blockIndex(name) < main);
+    }
+
+    private static int blockIndex(String name) {
+        int end = name.indexOf('.', 7);
+        return Integer.parseInt(name.substring(7, end));
+    }
+
+    public int mainBlocks(Modality m) {
+        return config.model().depth() - config.modality(m).prenetDepth();
+    }
+
+    // ---- shapes ----
+
+    /** Tokens per example of modality m for an input batch of this shape. */
+    public int tokens(Modality m, Shape input) {
+        LocalEncoderConfig l = config.modality(m).localEncoder();
+        return switch (m) {
+            case IMAGE -> (int) (input.get(2) / l.patch() * (input.get(3) / l.patch()));
+            case AUDIO -> LocalEncoderConfig.AudioFrames.tokens((int) input.get(3));
+            case TEXT -> (int) input.get(1);
+        };
+    }
+
+    /** Rows of the token grid: the patch rows for images, 1 for sequences. */
+    public int gridRows(Modality m, Shape input) {
+        return m == Modality.IMAGE ? (int) (input.get(2) / config.image().localEncoder().patch()) : 1;
+    }
+
+    // ---- stages ----
+
+    /**
+     * Local encoder + positions + embedding norm: input -> (B, T, D).
+     * image (B, C, H, W) normalised floats; audio (B, 1, mels, frames) log-mel; text (B, L) int64 ids.
+     */
+    public NDArray embed(Params p, Modality m, NDArray input) {
+        return switch (m) {
+            case IMAGE -> LocalEncoders.image(p, config.image().localEncoder(), input, imagePositions);
+            case AUDIO -> LocalEncoders.audio(p, input);
+            case TEXT -> LocalEncoders.text(p, input);
+        };
+    }
+
+    /** Encoder output without the CLS slot, the CLS output (image) and the FFN outputs of the main blocks. */
+    public record Encoded(NDArray x, NDArray cls, List<NDArray> ffn) {}
+
+    /**
+     * tokens (N, K, D) -> prenet and main blocks.
+     *
+     * @param positions (N, K) or (1, K) float positions on the full axis, for ALiBi (audio); ignored otherwise
+     * @param keyValid  (N, K) boolean, false at padding; null when nothing is padded
+     * @param collect   keep the main blocks' FFN outputs (teacher)
+     */
+    public Encoded encode(Params p, Modality m, NDArray tokens, NDArray positions, NDArray keyValid, boolean training,
+                          boolean collect) {
+        int heads = config.model().heads();
+        double dropout = config.model().dropout();
+        boolean cls = m == Modality.IMAGE;
+        NDArray x = tokens;
+        NDArray valid4 = keyValid == null ? null : keyValid.reshape(keyValid.getShape().get(0), 1, 1, keyValid.getShape().get(1));
+        if (cls) {
+            Shape s = tokens.getShape();
+            NDArray token = p.get("image.cls_token").reshape(1, 1, s.get(2)).broadcast(s.get(0), 1, s.get(2));
+            x = NDArrays.concat(new NDList(token, x), 1);
+            if (valid4 != null) {
+                throw new IllegalArgumentException("image batches carry no padding");
+            }
+        }
+        x = Layers.dropout(x, dropout, training);
+        NDArray bias = m == Modality.AUDIO
+                ? Positions.alibi(positions, tokens.getManager().create(alibiSlopes), p.get("audio.alibi_scale"))
+                : null;
+        for (int i = 0; i < config.modality(m).prenetDepth(); i++) {
+            x = Block.forward(p, m.id() + ".prenet." + i, x, heads, bias, valid4, dropout, training).x();
+        }
+        List<NDArray> ffn = new ArrayList<>();
+        for (int i = 0; i < mainBlocks(m); i++) {
+            Block.Out o = Block.forward(p, "blocks." + i, x, heads, bias, valid4, dropout, training);
+            x = o.x();
+            if (collect) {
+                ffn.add(cls ? dropFirst(o.ffn()) : o.ffn());
+            }
+        }
+        if (cls) {
+            return new Encoded(dropFirst(x), x.get(new NDIndex(":, 0, :")), ffn);
+        }
+        return new Encoded(x, null, ffn);
+    }
+
+    private static NDArray dropFirst(NDArray x) {
+        return x.get(new NDIndex(":, 1:, :"));
+    }
+
+    /** Student predictions at all T slots of every clone, and the CLS output (image). */
+    public record StudentOut(NDArray prediction, NDArray cls) {}
+
+    /**
+     * The student on one batch: repeat each sample M times, gather the visible tokens, encode, restore with
+     * N(0, 0.01^2) at masked slots, decode.
+     *
+     * @param embedded (B, T, D) from {@link #embed}
+     * @return prediction (B * M, T, D); cls (B * M, D) or null
+     */
+    public StudentOut student(Params p, Modality m, NDArray embedded, MaskBatch mask, int gridRows, boolean training) {
+        ModalityConfig c = config.modality(m);
+        NDManager scope = embedded.getManager();
+        NDArray x = Tokens.repeatInterleave(embedded, c.multiMask());
+        NDArray idsKeep = Tokens.indices(scope, mask.idsKeep());
+        NDArray visible = Tokens.gatherVisible(x, idsKeep);                                   // (N, K, D)
+        NDArray positions = m == Modality.AUDIO ? idsKeep.toType(DataType.FLOAT32, false) : null;
+        Encoded e = encode(p, m, visible, positions, null, training, false);
+        NDArray z = Tokens.restore(e.x(), Tokens.indices(scope, mask.idsRestore()), Tokens.MASK_NOISE_STD);
+        NDArray prediction = Decoders.forward(p, m.id() + ".decoder", c.decoder(), z, gridRows, m == Modality.IMAGE);
+        return new StudentOut(prediction, e.cls());
+    }
+
+    /**
+     * Teacher targets on the clean, unmasked batch (call with gradients off): (B, T, D).
+     *
+     * @param validTokens (B) real tokens per example, or null when nothing is padded
+     */
+    public NDArray targets(Params teacher, Modality m, NDArray input, int[] validTokens) {
+        NDArray tokens = embed(teacher, m, input);
+        long b = tokens.getShape().get(0);
+        long t = tokens.getShape().get(1);
+        NDArray keyValid = validTokens == null ? null : validMask(tokens.getManager(), validTokens, t);
+        NDArray positions = m == Modality.AUDIO ? tokens.getManager().arange(0f, (float) t).reshape(1, t) : null;
+        Encoded e = encode(teacher, m, tokens, positions, keyValid, false, true);
+        List<NDArray> ffn = e.ffn();
+        int k = config.modality(m).targets().averageTopKLayers();
+        NDArray valid = keyValid == null ? null : keyValid.toType(DataType.FLOAT32, false).reshape(b, t, 1);
+        return Targets.build(ffn.subList(ffn.size() - k, ffn.size()), valid, config.modality(m).targets());
+    }
+
+    /**
+     * Probe features: the encoder's output on the full input (no mask, no dropout), mean-pooled over the real tokens
+     * (CLS excluded): (B, D).
+     */
+    public NDArray features(Params p, Modality m, NDArray input, int[] validTokens) {
+        NDArray tokens = embed(p, m, input);
+        long b = tokens.getShape().get(0);
+        long t = tokens.getShape().get(1);
+        NDArray keyValid = validTokens == null ? null : validMask(tokens.getManager(), validTokens, t);
+        NDArray positions = m == Modality.AUDIO ? tokens.getManager().arange(0f, (float) t).reshape(1, t) : null;
+        NDArray x = encode(p, m, tokens, positions, keyValid, false, false).x();
+        if (keyValid == null) {
+            return x.mean(new int[] {1});
+        }
+        NDArray w = keyValid.toType(DataType.FLOAT32, false).reshape(b, t, 1);
+        return x.mul(w).sum(new int[] {1}).div(w.sum(new int[] {1}).maximum(1f));
+    }
+
+    /** (B, T) boolean: true for t < validTokens[b]. */
+    public static NDArray validMask(NDManager manager, int[] validTokens, long t) {
+        boolean[] flat = new boolean[Math.toIntExact(validTokens.length * t)];
+        for (int b = 0; b < validTokens.length; b++) {
+            for (int i = 0; i < Math.min(t, validTokens[b]); i++) {
+                flat[(int) (b * t + i)] = true;
+            }
+        }
+        return manager.create(flat, new Shape(validTokens.length, t));
+    }
+}

@@ -1,0 +1,97 @@
+package dev.d2v.train.step;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.d2v.infra.Modality;
+import dev.d2v.infra.wire.DType;
+import dev.d2v.infra.wire.Minibatch;
+import dev.d2v.train.config.LocalEncoderConfig;
+import dev.d2v.train.config.ModalityConfig;
+import dev.d2v.train.mask.Masking;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * A wire minibatch as model input on the device. Compact wire types are widened here, on the device
+ * (DESIGN: "normalisation happens on the device").
+ *
+ * @param input       image (B, C, H, W) fp32 in [-1, 1]; audio (B, 1, mels, frames) fp32; text (B, L) int64
+ * @param validTokens (B) real tokens after the local encoder (audio: ceil(frames / 2)), or null when nothing is padded
+ * @param sampleKeys  (B) stable keys of the sample ids: the masks' seeds
+ */
+public record BatchTensors(Modality modality, NDArray input, int[] validTokens, long[] sampleKeys) {
+
+    /** Pixels are mapped to [-1, 1]: (x / 255 - 0.5) / 0.5. */
+    static final float PIXEL_MEAN = 0.5f;
+    static final float PIXEL_STD = 0.5f;
+
+    public int batchSize() {
+        return sampleKeys.length;
+    }
+
+    /** Decodes b into manager, checking it against the modality's local encoder. */
+    public static BatchTensors of(Minibatch b, ModalityConfig c, NDManager manager) {
+        Modality m = b.modality();
+        int[] shape = b.shape();
+        LocalEncoderConfig l = c.localEncoder();
+        long[] keys = new long[b.batchSize()];
+        for (int i = 0; i < keys.length; i++) {
+            keys[i] = Masking.sampleKey(b.sampleIds().get(i));
+        }
+        ByteBuffer payload = ByteBuffer.wrap(b.payload()).order(ByteOrder.LITTLE_ENDIAN);
+        return switch (m) {
+            case IMAGE -> {
+                require(b, DType.UINT8, 4);
+                if (shape[1] != l.channels() || shape[2] != l.height() || shape[3] != l.width()) {
+                    throw new IllegalArgumentException("image batch of " + shape[1] + "x" + shape[2] + "x" + shape[3]
+                            + " does not fit the model's " + l.channels() + "x" + l.height() + "x" + l.width());
+                }
+                NDArray raw = manager.create(payload, new Shape(toLong(shape)), DataType.UINT8);
+                NDArray x = raw.toType(DataType.FLOAT32, false).divi(255f).subi(PIXEL_MEAN).divi(PIXEL_STD);
+                yield new BatchTensors(m, x, null, keys);
+            }
+            case AUDIO -> {
+                require(b, DType.FP16, 3);
+                if (shape[2] != l.mels()) {
+                    throw new IllegalArgumentException("audio batch of " + shape[2] + " mels does not fit the model's " + l.mels());
+                }
+                NDArray raw = manager.create(payload, new Shape(toLong(shape)), DataType.FLOAT16);   // (B, T, mels)
+                NDArray x = raw.toType(DataType.FLOAT32, false).transpose(0, 2, 1).expandDims(1);    // (B, 1, mels, T)
+                int[] valid = new int[keys.length];
+                for (int i = 0; i < valid.length; i++) {
+                    valid[i] = Math.max(1, LocalEncoderConfig.AudioFrames.tokens(b.validLengths()[i]));
+                }
+                yield new BatchTensors(m, x, valid, keys);
+            }
+            case TEXT -> {
+                require(b, DType.INT32, 2);
+                if (shape[1] > l.maxLength()) {
+                    throw new IllegalArgumentException("text batch of " + shape[1] + " tokens exceeds max_length " + l.maxLength());
+                }
+                NDArray raw = manager.create(payload, new Shape(toLong(shape)), DataType.INT32);
+                int[] valid = new int[keys.length];
+                for (int i = 0; i < valid.length; i++) {
+                    valid[i] = Math.max(1, b.validLengths()[i]);
+                }
+                yield new BatchTensors(m, raw.toType(DataType.INT64, false), valid, keys);
+            }
+        };
+    }
+
+    private static void require(Minibatch b, DType type, int rank) {
+        if (b.dtype() != type || b.rank() != rank) {
+            throw new IllegalArgumentException(b.modality().id() + " batches must be " + type + " of rank " + rank
+                    + ", got " + b.dtype() + " of rank " + b.rank());
+        }
+    }
+
+    private static long[] toLong(int[] s) {
+        long[] out = new long[s.length];
+        for (int i = 0; i < s.length; i++) {
+            out[i] = s[i];
+        }
+        return out;
+    }
+}

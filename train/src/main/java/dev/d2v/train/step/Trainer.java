@@ -1,0 +1,185 @@
+package dev.d2v.train.step;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.training.GradientCollector;
+import dev.d2v.infra.Modality;
+import dev.d2v.infra.wire.Minibatch;
+import dev.d2v.train.config.Data2VecConfig;
+import dev.d2v.train.config.LossConfig;
+import dev.d2v.train.config.ModalityConfig;
+import dev.d2v.train.ema.Ema;
+import dev.d2v.train.guard.CollapseGuard;
+import dev.d2v.train.loss.Losses;
+import dev.d2v.train.mask.MaskBatch;
+import dev.d2v.train.mask.Masking;
+import dev.d2v.train.model.Data2VecModel;
+import dev.d2v.train.model.Params;
+import dev.d2v.train.optim.AdamW;
+import dev.d2v.train.schedule.Schedules;
+import dev.d2v.train.tensor.Tokens;
+import java.util.EnumMap;
+import java.util.Map;
+
+/**
+ * The data2vec 2.0 training state and its update (SPEC "One training step"): student, EMA teacher, AdamW, the step
+ * counter. {@link #step} does one optimizer update on one modality batch inside its own NDManager and NDScope;
+ * nothing native outlives it except the in-place updated parameters and optimizer moments.
+ *
+ * <p>Replays are exact on CPU: the masks are a function of (seed, step, sample id, clone) and the engine generator
+ * (mask noise, dropout) is reseeded from (seed, step) at every step.
+ */
+public final class Trainer implements AutoCloseable {
+
+    private final Data2VecConfig config;
+    private final Data2VecModel model;
+    private final long seed;
+    private final NDManager root;
+    private final Params student;
+    private final Params teacher;
+    private final AdamW optimizer;
+    private final Map<Modality, Long> samples = new EnumMap<>(Modality.class);
+    private long step;
+    private long skipped;
+
+    public Trainer(Data2VecConfig config, Device device, long seed) {
+        this.config = config;
+        this.model = new Data2VecModel(config);
+        this.seed = seed;
+        this.root = NDManager.newBaseManager(device);
+        this.student = model.declare(root, seed);
+        this.teacher = student.copy(Data2VecModel::inTeacher, root);
+        this.student.requireGradients(true);
+        this.teacher.requireGradients(false);
+        this.optimizer = new AdamW(config.optim(), root);
+    }
+
+    public Data2VecConfig config() {
+        return config;
+    }
+
+    public Data2VecModel model() {
+        return model;
+    }
+
+    public Params student() {
+        return student;
+    }
+
+    public Params teacher() {
+        return teacher;
+    }
+
+    public AdamW optimizer() {
+        return optimizer;
+    }
+
+    public long seed() {
+        return seed;
+    }
+
+    /** Optimizer steps done so far (the next step's index). */
+    public long step() {
+        return step;
+    }
+
+    /** Steps skipped for a non-finite loss or gradient. */
+    public long skipped() {
+        return skipped;
+    }
+
+    public Map<Modality, Long> samplesSeen() {
+        return Map.copyOf(samples);
+    }
+
+    /** Sets the counters after a checkpoint was loaded into the parameters and the optimiser. */
+    public void resumeAt(long nextStep, Map<Modality, Long> samplesSeen, long skippedSteps) {
+        this.step = nextStep;
+        this.samples.clear();
+        this.samples.putAll(samplesSeen);
+        this.skipped = skippedSteps;
+    }
+
+    /** One update on batch b (its modality must be configured). */
+    public StepResult step(Minibatch b) {
+        Modality m = b.modality();
+        ModalityConfig c = config.modality(m);
+        if (c == null) {
+            throw new IllegalArgumentException("the model has no " + m.id() + " encoder; configured: " + config.modalities());
+        }
+        long start = System.nanoTime();
+        long t = step;
+        double lr = Schedules.learningRate(config.optim(), t);
+        double tau = Schedules.tau(config.ema(), config.optim().warmupSteps(), t);
+        Engine.getInstance().setRandomSeed(engineSeed(seed, t));
+        try (NDManager scope = root.newSubManager(); NDScope ignored = new NDScope()) {
+            BatchTensors in = BatchTensors.of(b, c, scope);
+            int tokens = model.tokens(m, in.input().getShape());
+            int gridRows = model.gridRows(m, in.input().getShape());
+            NDArray targets = model.targets(teacher, m, in.input(), in.validTokens());        // (B, T, D), no graph
+            MaskBatch mask = Masking.forBatch(c.masking(), gridRows, tokens, seed, t, in.sampleKeys(),
+                    in.validTokens(), c.multiMask());
+            double loss;
+            double cls = 0;
+            NDArray prediction;
+            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                NDArray embedded = model.embed(student, m, in.input());
+                Data2VecModel.StudentOut out = model.student(student, m, embedded, mask, gridRows, true);
+                prediction = out.prediction();
+                NDArray total = loss(c.loss(), out, targets, mask, c.multiMask(), scope);
+                if (out.cls() != null && c.loss().clsLossWeight() > 0) {
+                    NDArray clsPart = Losses.clsLoss(out.cls(), targets, c.multiMask(), c.loss().clsLossWeight(),
+                            c.loss().scale(config.model().dim()));
+                    cls = clsPart.getFloat();
+                    total = total.add(clsPart);
+                }
+                loss = total.getFloat();
+                if (Double.isFinite(loss)) {
+                    collector.backward(total);
+                }
+            }
+            boolean applied = false;
+            double gradNorm = Double.NaN;
+            if (Double.isFinite(loss)) {
+                AdamW.Update u = optimizer.step(student, model.usedBy(m), lr);
+                gradNorm = u.gradNorm();
+                applied = u.applied();
+            }
+            if (applied) {
+                Ema.update(teacher.view(), student.view(), tau);
+            } else {
+                skipped++;
+            }
+            double targetStd = CollapseGuard.channelStd(targets);
+            double predictionStd = CollapseGuard.channelStd(prediction);
+            step++;
+            samples.merge(m, (long) in.batchSize(), Long::sum);
+            return new StepResult(t, m, loss, cls, lr, tau, gradNorm, targetStd, predictionStd, in.batchSize(), applied,
+                    System.nanoTime() - start);
+        }
+    }
+
+    /** Masked regression of the predictions against the targets repeated over the clones. */
+    private NDArray loss(LossConfig l, Data2VecModel.StudentOut out, NDArray targets, MaskBatch mask, int clones,
+                         NDManager scope) {
+        NDArray repeated = Tokens.repeatInterleave(targets, clones);
+        return Losses.maskedRegression(out.prediction(), repeated, Tokens.mask(scope, mask.lossMask()), l.lossBeta(),
+                l.scale(config.model().dim()));
+    }
+
+    /** The engine generator's seed at step t: a mix of (seed, t), so a resumed run draws the same noise. */
+    static int engineSeed(long seed, long t) {
+        long z = seed * 0x9e3779b97f4a7c15L + t;
+        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+        return (int) ((z ^ (z >>> 31)) & 0x7fffffff);
+    }
+
+    @Override
+    public void close() {
+        root.close();
+    }
+}
