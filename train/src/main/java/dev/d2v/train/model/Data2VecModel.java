@@ -12,7 +12,7 @@ import dev.d2v.train.config.Data2VecConfig;
 import dev.d2v.train.config.LocalEncoderConfig;
 import dev.d2v.train.config.ModalityConfig;
 import dev.d2v.train.mask.MaskBatch;
-import dev.d2v.train.target.Targets;
+import dev.d2v.train.targets.Targets;
 import dev.d2v.train.tensor.Tokens;
 import java.util.ArrayList;
 import java.util.List;

@@ -89,7 +89,8 @@ public final class Params implements AutoCloseable {
         Params out = new Params(parent);
         for (Map.Entry<String, NDArray> e : arrays.entrySet()) {
             if (names.test(e.getKey())) {
-                NDArray c = e.getValue().toType(DataType.FLOAT32, true);
+                // duplicate(), not toType(FLOAT32, true): on an fp32 array DJL's PyTorch toType returns an alias
+                NDArray c = e.getValue().duplicate().toType(DataType.FLOAT32, false);
                 out.put(e.getKey(), c.toDevice(out.manager.getDevice(), false));
             }
         }

@@ -141,7 +141,7 @@ public final class AdamW implements AutoCloseable {
         clear();
         for (Map.Entry<String, NDArray> e : state.entrySet()) {
             String key = e.getKey();
-            NDArray copy = e.getValue().toType(DataType.FLOAT32, true);
+            NDArray copy = e.getValue().duplicate().toType(DataType.FLOAT32, false); // toType(same, true) aliases
             copy.attach(manager);
             NDScope.unregister(copy);
             if (key.startsWith("m/")) {
