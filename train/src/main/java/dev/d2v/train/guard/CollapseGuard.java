@@ -30,6 +30,32 @@ public final class CollapseGuard {
         }
     }
 
+    /**
+     * channelStd over the rows where keep is true, as the reference computes it over the masked tokens only (padding
+     * and visible slots would pull the spread down).
+     *
+     * @param x    (N, T, D)
+     * @param keep (N, T) boolean or 0/1
+     */
+    public static double channelStd(NDArray x, NDArray keep) {
+        long d = x.getShape().get(x.getShape().dimension() - 1);
+        try (NDArray flat = x.reshape(-1, d);
+             NDArray w = keep.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).reshape(-1, 1);   // (R, 1)
+             NDArray n = w.sum()) {
+            double count = n.getFloat();
+            if (count < 2) {
+                return 0;
+            }
+            try (NDArray mean = flat.mul(w).sum(new int[] {0}, true).divi((float) count);
+                 NDArray c = flat.sub(mean).muli(w);
+                 NDArray var = c.square().sum(new int[] {0}).divi((float) (count - 1));
+                 NDArray std = var.addi(1e-6f).sqrt();
+                 NDArray m = std.mean()) {
+                return m.getFloat();
+            }
+        }
+    }
+
     /** Compares the two statistics with the bounds once step >= after_steps. */
     public static Verdict check(CollapseGuardConfig c, long step, double targetStd, double predictionStd) {
         if (step < c.afterSteps()) {

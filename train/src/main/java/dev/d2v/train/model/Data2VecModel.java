@@ -147,15 +147,16 @@ public final class Data2VecModel {
         double dropout = config.model().dropout();
         boolean cls = m == Modality.IMAGE;
         NDArray x = tokens;
-        NDArray valid4 = keyValid == null ? null : keyValid.reshape(keyValid.getShape().get(0), 1, 1, keyValid.getShape().get(1));
+        NDArray valid = keyValid;
         if (cls) {
             Shape s = tokens.getShape();
             NDArray token = p.get("image.cls_token").reshape(1, 1, s.get(2)).broadcast(s.get(0), 1, s.get(2));
             x = NDArrays.concat(new NDList(token, x), 1);
-            if (valid4 != null) {
-                throw new IllegalArgumentException("image batches carry no padding");
+            if (valid != null) {                                   // the CLS slot is always a valid key
+                valid = NDArrays.concat(new NDList(valid.getManager().ones(new Shape(s.get(0), 1), DataType.BOOLEAN), valid), 1);
             }
         }
+        NDArray valid4 = valid == null ? null : valid.reshape(valid.getShape().get(0), 1, 1, valid.getShape().get(1));
         x = Layers.dropout(x, dropout, training);
         NDArray bias = m == Modality.AUDIO
                 ? Positions.alibi(positions, tokens.getManager().create(alibiSlopes), p.get("audio.alibi_scale"))

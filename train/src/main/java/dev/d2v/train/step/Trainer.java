@@ -103,6 +103,41 @@ public final class Trainer implements AutoCloseable {
         this.skipped = skippedSteps;
     }
 
+    /** The counters a checkpoint stores beside the tensors (everything else is derived from seed and step). */
+    public record Counters(long step, long skipped, Map<Modality, Long> samplesSeen, Map<String, Long> optimizerCounts) {}
+
+    /** Tensor groups of the training state, by checkpoint group name: "student", "teacher", "optimizer". */
+    public Map<String, Map<String, NDArray>> tensors() {
+        Map<String, Map<String, NDArray>> out = new java.util.LinkedHashMap<>();
+        out.put("student", student.view());
+        out.put("teacher", teacher.view());
+        out.put("optimizer", optimizer.state());
+        return out;
+    }
+
+    public Counters counters() {
+        return new Counters(step, skipped, samplesSeen(), optimizer.counts());
+    }
+
+    /**
+     * Continues from saved state: parameters and moments are copied in, the counters set. The masks and the engine
+     * generator are functions of (seed, step), so the next step is the one the saved run would have taken.
+     */
+    public void restore(Map<String, Map<String, NDArray>> tensors, Counters c) {
+        student.load(require(tensors, "student"));
+        teacher.load(require(tensors, "teacher"));
+        optimizer.load(require(tensors, "optimizer"), c.optimizerCounts());
+        resumeAt(c.step(), c.samplesSeen(), c.skipped());
+    }
+
+    private static Map<String, NDArray> require(Map<String, Map<String, NDArray>> tensors, String group) {
+        Map<String, NDArray> g = tensors.get(group);
+        if (g == null) {
+            throw new IllegalArgumentException("saved training state has no '" + group + "' group; it has " + tensors.keySet());
+        }
+        return g;
+    }
+
     /** One update on batch b (its modality must be configured). */
     public StepResult step(Minibatch b) {
         Modality m = b.modality();
@@ -153,8 +188,10 @@ public final class Trainer implements AutoCloseable {
             } else {
                 skipped++;
             }
-            double targetStd = CollapseGuard.channelStd(targets);
-            double predictionStd = CollapseGuard.channelStd(prediction);
+            NDArray lossMask = Tokens.mask(scope, mask.lossMask());                              // (B * M, T)
+            double predictionStd = CollapseGuard.channelStd(prediction, lossMask);
+            double targetStd = in.validTokens() == null ? CollapseGuard.channelStd(targets)
+                    : CollapseGuard.channelStd(targets, Data2VecModel.validMask(scope, in.validTokens(), tokens));
             step++;
             samples.merge(m, (long) in.batchSize(), Long::sum);
             return new StepResult(t, m, loss, cls, lr, tau, gradNorm, targetStd, predictionStd, in.batchSize(), applied,

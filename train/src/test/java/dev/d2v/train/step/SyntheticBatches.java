@@ -7,11 +7,11 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /** Small seeded minibatches in the wire format, for trainer tests. */
-final class SyntheticBatches {
+public final class SyntheticBatches {
 
     private SyntheticBatches() {}
 
-    static List<String> ids(String prefix, int b, long seed) {
+    public static List<String> ids(String prefix, int b, long seed) {
         List<String> ids = new ArrayList<>();
         for (int i = 0; i < b; i++) {
             ids.add(prefix + "-" + seed + "-" + i);
@@ -20,7 +20,7 @@ final class SyntheticBatches {
     }
 
     /** Images with structure (a bright square at a random place) so that there is something to learn. */
-    static Minibatch image(int b, int c, int size, long seed) {
+    public static Minibatch image(int b, int c, int size, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         byte[] px = new byte[b * c * size * size];
         for (int i = 0; i < b; i++) {
@@ -41,7 +41,7 @@ final class SyntheticBatches {
     }
 
     /** Log-mel-like audio (B, frames, mels) with valid lengths between frames / 2 and frames. */
-    static Minibatch audio(int b, int frames, int mels, long seed) {
+    public static Minibatch audio(int b, int frames, int mels, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         float[] v = new float[b * frames * mels];
         int[] valid = new int[b];
@@ -58,7 +58,7 @@ final class SyntheticBatches {
     }
 
     /** Token ids (B, L) with valid lengths; ids >= 5 (after the specials), padding 0. */
-    static Minibatch text(int b, int len, int vocab, long seed) {
+    public static Minibatch text(int b, int len, int vocab, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         int[] ids = new int[b * len];
         int[] valid = new int[b];

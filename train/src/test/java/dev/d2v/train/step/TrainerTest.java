@@ -1,11 +1,23 @@
 package dev.d2v.train.step;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import dev.d2v.infra.Modality;
+import dev.d2v.infra.wire.Minibatch;
 import dev.d2v.train.config.Data2VecConfig;
 import dev.d2v.train.config.LocalEncoderConfig;
+import dev.d2v.train.model.Data2VecModel;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class TrainerTest {
@@ -16,22 +28,131 @@ class TrainerTest {
         return c.with(Modality.TEXT, c.text().withLocalEncoder(LocalEncoderConfig.text(100, 32)));
     }
 
+    /** Round robin over the three modalities of the tiny model: batch i of each. */
+    static Minibatch roundRobin(int step) {
+        int i = step / 3;
+        return switch (step % 3) {
+            case 0 -> SyntheticBatches.image(4, 1, 8, i);
+            case 1 -> SyntheticBatches.audio(3, 24, 16, i);
+            default -> SyntheticBatches.text(3, 16, 50, i);
+        };
+    }
+
     @Test
-    void everyModalityTrainsWithFiniteLoss() {
+    void everyModalityOfTheCpuPresetTrainsWithFiniteLoss() {
         try (Trainer t = new Trainer(small(), Device.cpu(), 7)) {
-            for (int i = 0; i < 3; i++) {
-                StepResult r = t.step(SyntheticBatches.image(8, 1, 28, i));
-                System.out.println(r);
-                assertThat(r.applied()).isTrue();
-                assertThat(r.loss()).isFinite().isPositive();
-                StepResult a = t.step(SyntheticBatches.audio(4, 40, 16, i));
-                System.out.println(a);
-                assertThat(a.loss()).isFinite().isPositive();
-                StepResult x = t.step(SyntheticBatches.text(4, 32, 100, i));
-                System.out.println(x);
-                assertThat(x.loss()).isFinite().isPositive();
+            for (int i = 0; i < 2; i++) {
+                for (StepResult r : List.of(t.step(SyntheticBatches.image(8, 1, 28, i)),
+                        t.step(SyntheticBatches.audio(4, 40, 16, i)), t.step(SyntheticBatches.text(4, 32, 100, i)))) {
+                    assertThat(r.applied()).isTrue();
+                    assertThat(r.loss()).isFinite().isPositive();
+                    assertThat(r.targetStd()).isGreaterThan(0.5);
+                }
             }
-            assertThat(t.step()).isEqualTo(9);
+            assertThat(t.step()).isEqualTo(6);
+            assertThat(t.samplesSeen()).containsEntry(Modality.IMAGE, 16L).containsEntry(Modality.TEXT, 8L);
         }
+    }
+
+    /** The teacher has no gradient, no decoder, and after a step equals tau * teacher + (1 - tau) * new student. */
+    @Test
+    void teacherGetsNoGradientAndMovesOnlyByTheEmaFormula() {
+        try (Trainer t = new Trainer(TinyConfigs.tiny(), Device.cpu(), 1)) {
+            for (int s = 0; s < 40; s++) {   // past the warm-up, so that lr > 0 and the student moves
+                t.step(roundRobin(s));
+            }
+            Map<String, float[]> before = snapshot(t.teacher().view());
+            StepResult r = t.step(SyntheticBatches.image(4, 1, 8, 99));
+            assertThat(r.applied()).isTrue();
+            assertThat(r.tau()).isBetween(0.9, 1.0);
+            assertThat(t.teacher().view().keySet()).allMatch(Data2VecModel::inTeacher)
+                    .noneMatch(n -> n.contains(".decoder."));
+            int moved = 0;
+            for (Map.Entry<String, NDArray> e : t.teacher().view().entrySet()) {
+                NDArray p = e.getValue();
+                assertThat(p.hasGradient()).as("%s has a gradient", e.getKey()).isFalse();
+                float[] old = before.get(e.getKey());
+                float[] student = t.student().get(e.getKey()).toFloatArray();
+                float[] now = p.toFloatArray();
+                for (int i = 0; i < now.length; i++) {
+                    double expected = r.tau() * old[i] + (1 - r.tau()) * student[i];
+                    assertThat((double) now[i]).isCloseTo(expected, within(1e-6 + 1e-6 * Math.abs(expected)));
+                }
+                if (!java.util.Arrays.equals(old, now)) {
+                    moved++;
+                }
+            }
+            assertThat(moved).as("teacher tensors that moved").isGreaterThan(10);
+        }
+    }
+
+    /** Stopping after k steps and continuing from the saved state gives the losses of the run that never stopped. */
+    @Test
+    void resumeReproducesTheLosses() {
+        int total = 12;
+        int stop = 7;
+        List<Double> straight = new ArrayList<>();
+        try (Trainer t = new Trainer(TinyConfigs.tiny(), Device.cpu(), 5)) {
+            for (int s = 0; s < total; s++) {
+                straight.add(t.step(roundRobin(s)).loss());
+            }
+        }
+        List<Double> resumed = new ArrayList<>();
+        try (NDManager keep = NDManager.newBaseManager()) {
+            Map<String, Map<String, NDArray>> saved = new LinkedHashMap<>();
+            Trainer.Counters counters;
+            try (Trainer t = new Trainer(TinyConfigs.tiny(), Device.cpu(), 5)) {
+                for (int s = 0; s < stop; s++) {
+                    resumed.add(t.step(roundRobin(s)).loss());
+                }
+                for (Map.Entry<String, Map<String, NDArray>> g : t.tensors().entrySet()) {
+                    Map<String, NDArray> copy = new LinkedHashMap<>();
+                    g.getValue().forEach((k, v) -> copy.put(k, keep.create(v.toFloatArray(), v.getShape())));
+                    saved.put(g.getKey(), copy);
+                }
+                counters = t.counters();
+            }
+            try (Trainer t = new Trainer(TinyConfigs.tiny(), Device.cpu(), 5)) {   // same seed: same init, then overwritten
+                t.restore(saved, counters);
+                for (int s = stop; s < total; s++) {
+                    resumed.add(t.step(roundRobin(s)).loss());
+                }
+            }
+        }
+        assertThat(resumed).containsExactlyElementsOf(straight);
+    }
+
+    /** Native memory (resident set), not only the array count, stays flat over 500 steps. */
+    @Test
+    void nativeMemoryStaysFlatOver500Steps() throws IOException {
+        try (Trainer t = new Trainer(TinyConfigs.tiny(), Device.cpu(), 2)) {
+            for (int s = 0; s < 60; s++) {
+                t.step(roundRobin(s));
+            }
+            System.gc();
+            long rssAfterWarmup = rssKb();
+            for (int s = 60; s < 500; s++) {
+                t.step(roundRobin(s));
+            }
+            System.gc();
+            long growthMb = (rssKb() - rssAfterWarmup) / 1024;
+            System.out.println("RSS growth MB " + growthMb);
+            assertThat(growthMb).as("resident set growth over 440 steps, MB").isLessThan(48);
+        }
+    }
+
+    static long rssKb() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        throw new IllegalStateException("no VmRSS in /proc/self/status");
+    }
+
+    private static Map<String, float[]> snapshot(Map<String, NDArray> params) {
+        Map<String, float[]> out = new LinkedHashMap<>();
+        params.forEach((k, v) -> out.put(k, v.toFloatArray()));
+        return out;
     }
 }
