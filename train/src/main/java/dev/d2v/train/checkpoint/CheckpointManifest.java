@@ -112,6 +112,20 @@ public record CheckpointManifest(
                 dataPosition, optimizerSteps, newFiles);
     }
 
+    /**
+     * 16 lower-case hex digits: the first 8 bytes of SHA-256 over the config as canonical JSON (object keys sorted
+     * at every level, no whitespace), for CheckpointEvent.configHash. Field order in the tree does not matter.
+     */
+    public String configHash() {
+        try {
+            Object plain = JSON.treeToValue(config, Object.class);
+            byte[] canonical = JSON.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(plain);
+            return Digests.sha256Hex(canonical).substring(0, 16);
+        } catch (IOException e) {
+            throw new IllegalStateException("a JSON tree always converts to plain values", e);
+        }
+    }
+
     /** UTF-8 JSON, keys of every map sorted, indented. */
     public byte[] toJson() {
         try {

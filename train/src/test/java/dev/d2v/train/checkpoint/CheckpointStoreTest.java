@@ -207,6 +207,19 @@ class CheckpointStoreTest {
         }
     }
 
+    @Test
+    void configHashIgnoresFieldOrder() throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        CheckpointManifest a = manifest(1);
+        ObjectNode reordered = json.createObjectNode();
+        reordered.putObject("model").put("dim", 8).put("depth", 2);
+        CheckpointManifest b = CheckpointManifest.of(1, Map.of(), reordered, Map.of(), Map.of(), null, Map.of());
+        assertThat(a.configHash()).matches("[0-9a-f]{16}").isEqualTo(b.configHash());
+        reordered.with("model").put("dim", 16);
+        assertThat(CheckpointManifest.of(1, Map.of(), reordered, Map.of(), Map.of(), null, Map.of()).configHash())
+                .isNotEqualTo(a.configHash());
+    }
+
     static void flip(Path file, long at) throws IOException {
         byte[] b = Files.readAllBytes(file);
         b[(int) at] ^= 0x10;
