@@ -74,6 +74,17 @@ class SafeTensorsTest {
         assertThat(c.tensors().get("w").toFloatArray()).containsExactly(1.5f, -2f, 3.25f, Float.MIN_VALUE, -0f, 7e30f);
     }
 
+    /** A transposed (non-contiguous) view is written in its logical row-major order. */
+    @Test
+    void nonContiguousViewsAreWrittenRowMajor() throws IOException {
+        NDArray t = m.arange(6f).reshape(2, 3).transpose(); // (3, 2): 0 3 / 1 4 / 2 5
+        Path f = dir.resolve("t.safetensors");
+        SafeTensors.write(f, Map.of("t", t), Map.of());
+        NDArray back = SafeTensors.read(f, m).tensors().get("t");
+        assertThat(back.getShape()).isEqualTo(new Shape(3, 2));
+        assertThat(back.toFloatArray()).containsExactly(0f, 3f, 1f, 4f, 2f, 5f);
+    }
+
     /** The layout by the spec, parsed here by hand: u64 LE length, JSON header, offsets relative to the data start. */
     @Test
     void bytesFollowTheSpec() throws IOException {
