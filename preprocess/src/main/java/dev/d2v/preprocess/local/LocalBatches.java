@@ -266,8 +266,11 @@ public final class LocalBatches {
         private final List<SampleEncoder.Sample> carry = new ArrayList<>();
         private final List<Integer> carryLabels = new ArrayList<>();
         private Minibatch ready;
+        private Position readyPosition;
+        private Position returned;
 
         BatchIterator(Position start, long endEpoch) {
+            this.returned = start;
             this.epoch = start.epoch();
             this.next = start.nextItem();
             this.fromEpochStart = start.nextItem() == 0;
@@ -275,15 +278,16 @@ public final class LocalBatches {
             this.order = epoch < endEpoch ? order(epoch) : new int[0];
         }
 
-        /** Epoch and next item to read after the last batch returned. */
+        /** Epoch and next item to read after the last batch returned by {@link #next()} (a prefetch does not count). */
         public Position position() {
-            return new Position(epoch, next);
+            return returned;
         }
 
         @Override
         public boolean hasNext() {
             if (ready == null) {
                 ready = advance();
+                readyPosition = new Position(epoch, next);
             }
             return ready != null;
         }
@@ -295,6 +299,7 @@ public final class LocalBatches {
             }
             Minibatch b = ready;
             ready = null;
+            returned = readyPosition;
             return b;
         }
 
