@@ -98,6 +98,29 @@ public record Data2VecConfig(
         return new Data2VecConfig(m, image, audio, text, ema, optim, collapseGuard);
     }
 
+    /** This config trained on the given modalities only, keeping its own EMA and optimiser sections (presets). */
+    public Data2VecConfig restrictTo(java.util.Collection<Modality> keep) {
+        require(keep.stream().allMatch(m -> modality(m) != null), "restrictTo " + keep + ": not all are configured in " + modalities());
+        return new Data2VecConfig(model, keep.contains(Modality.IMAGE) ? image : null,
+                keep.contains(Modality.AUDIO) ? audio : null, keep.contains(Modality.TEXT) ? text : null, ema, optim,
+                collapseGuard);
+    }
+
+    /**
+     * The schedules stretched (or shrunk) to a run of totalSteps optimizer steps: warm-up and the tau anneal keep
+     * their share of the run, so that lr and tau stay synchronised (the seed's pitfall 10).
+     */
+    public Data2VecConfig forSteps(long totalSteps) {
+        require(totalSteps >= 1, "a run needs at least 1 step, got " + totalSteps);
+        double f = (double) totalSteps / optim.totalSteps();
+        long warmup = Math.min(totalSteps - 1, Math.round(optim.warmupSteps() * f));
+        OptimConfig o = new OptimConfig(optim.lr(), optim.beta1(), optim.beta2(), optim.weightDecay(), warmup, totalSteps,
+                optim.minLrRatio(), optim.clipGradNorm());
+        EmaConfig e = new EmaConfig(ema.tauStart(), ema.tauEnd(), Math.max(1, Math.round(ema.annealSteps() * f)),
+                ema.schedule(), ema.afterWarmup());
+        return new Data2VecConfig(model, image, audio, text, e, o, collapseGuard);
+    }
+
     /** This config trained on m alone, with m's reference EMA and optimiser (the table's per-modality columns). */
     public Data2VecConfig only(Modality m) {
         ModalityConfig c = modality(m);

@@ -1,0 +1,63 @@
+package dev.d2v.train.run;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.d2v.train.step.StepResult;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * One JSON object per optimizer step, appended to a file (metrics.jsonl): step, modality, loss, cls_loss, lr, tau,
+ * grad_norm, target_std, prediction_std, batch, applied, step_ms, samples_per_s, time (epoch ms). A resumed run
+ * appends; readers take the last line per step.
+ */
+public final class MetricsLog implements AutoCloseable {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final BufferedWriter out;
+
+    public MetricsLog(Path file) throws IOException {
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        this.out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    }
+
+    /** The JSON line for one step. */
+    public static ObjectNode line(StepResult r) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("step", r.step());
+        o.put("modality", r.modality().id());
+        o.put("loss", r.loss());
+        o.put("cls_loss", r.clsLoss());
+        o.put("lr", r.lr());
+        o.put("tau", r.tau());
+        o.put("grad_norm", r.gradNorm());
+        o.put("target_std", r.targetStd());
+        o.put("prediction_std", r.predictionStd());
+        o.put("batch", r.samples());
+        o.put("applied", r.applied());
+        o.put("step_ms", r.nanos() / 1e6);
+        o.put("samples_per_s", r.samples() / (r.nanos() / 1e9));
+        o.put("time", System.currentTimeMillis());
+        return o;
+    }
+
+    public void write(StepResult r) {
+        try {
+            out.write(JSON.writeValueAsString(line(r)));
+            out.newLine();
+            out.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot append to the metrics log", e);
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        out.close();
+    }
+}
