@@ -54,6 +54,10 @@ public final class PretrainCommand implements java.util.concurrent.Callable<Inte
     @Option(names = "--steps", paramLabel = "N", description = "Train until step N in total (default: the preset's schedule length)")
     Long steps;
 
+    @Option(names = "--schedule-steps", paramLabel = "N",
+            description = "Length of the LR / tau schedules (default: --steps on a new run, the checkpoint's on a resumed one)")
+    Long scheduleSteps;
+
     @Option(names = "--minutes", paramLabel = "M", description = "Stop after M minutes of this run (checkpointed; rerun to continue)")
     Double minutes;
 
@@ -110,14 +114,16 @@ public final class PretrainCommand implements java.util.concurrent.Callable<Inte
 
         Data2VecConfig preset = Data2VecConfig.preset(this.preset);
         long target = steps != null ? steps : preset.optim().totalSteps();
-        Data2VecConfig model = ModelFit.fit(preset, List.of(m), transforms, vocab).forSteps(target);
+        Data2VecConfig model = ModelFit.fit(preset, List.of(m), transforms, vocab)
+                .forSteps(scheduleSteps != null ? scheduleSteps : target);
+        Path checkpoints = run.resolve("checkpoints");
+        model = keepSchedule(model, checkpoints);
         ObjectNode runInfo = runInfo(m, dataName, transforms, vocab, run, b);
 
         System.out.printf("pretrain %s on %s (%d records), preset %s, batch %d, %s, until step %d%s%n", m.id(), dataName,
                 train.size(), this.preset, b, dev, target, minutes != null ? " or " + minutes + " min" : "");
         try (Trainer trainer = new Trainer(model, dev, seed);
              MetricsLog metrics = new MetricsLog(run.resolve("metrics.jsonl"))) {
-            Path checkpoints = run.resolve("checkpoints");
             CheckpointManifest.DataPosition resumeAt = TrainerCheckpoints
                     .resumeNewest(trainer, checkpoints, ai.djl.ndarray.NDManager.newBaseManager(dev), System.out::println)
                     .orElse(CheckpointManifest.DataPosition.none());
@@ -179,6 +185,20 @@ public final class PretrainCommand implements java.util.concurrent.Callable<Inte
             }
         }
         return 0;
+    }
+
+    /** A resumed run keeps the schedules it started with, unless --schedule-steps says otherwise. */
+    private Data2VecConfig keepSchedule(Data2VecConfig model, Path checkpoints) throws java.io.IOException {
+        if (scheduleSteps != null) {
+            return model;
+        }
+        java.util.Optional<dev.d2v.train.checkpoint.CheckpointStore.Verified> newest =
+                dev.d2v.train.checkpoint.CheckpointStore.newestValid(checkpoints).checkpoint();
+        if (newest.isEmpty()) {
+            return model;
+        }
+        Data2VecConfig saved = TrainerCheckpoints.modelConfig(newest.get().manifest());
+        return model.withOptim(saved.optim()).withEma(saved.ema());
     }
 
     static String defaultData(Modality m) {
