@@ -67,7 +67,7 @@ public final class PretrainCommand implements java.util.concurrent.Callable<Inte
     @Option(names = "--batch-size", paramLabel = "B", description = "Minibatch size (default: batch.<modality> of the config)")
     Integer batchSize;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu (CUDA; build with -Pcuda) (default: ${DEFAULT-VALUE})")
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu (CUDA; build with -Pgpu) (default: ${DEFAULT-VALUE})")
     String device;
 
     @Option(names = "--threads", paramLabel = "N", description = "PyTorch intra-op threads (default: one per core)")

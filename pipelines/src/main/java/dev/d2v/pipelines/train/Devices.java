@@ -16,7 +16,7 @@ public final class Devices {
             case "gpu", "cuda" -> {
                 if (Engine.getInstance().getGpuCount() == 0) {
                     throw new UserError("--device gpu: no CUDA device is visible to PyTorch. Build with the CUDA "
-                            + "native library (mvn -Pcuda package, see README 'GPU') on a machine with an NVIDIA driver.");
+                            + "native library (D2V_MVN_ARGS=-Pgpu D2V_REBUILD=1 ./d2v ..., see README 'GPU') on a machine with an NVIDIA driver.");
                 }
                 yield Device.gpu();
             }
