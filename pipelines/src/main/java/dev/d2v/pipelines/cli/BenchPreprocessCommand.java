@@ -21,7 +21,7 @@ public final class BenchPreprocessCommand implements java.util.concurrent.Callab
     String modality;
 
     @Option(names = "--scale", paramLabel = "X", defaultValue = "1",
-            description = "Multiply the record counts (image 10000, audio 1000, text 40000) by X (default: ${DEFAULT-VALUE})")
+            description = "Multiply the record counts (image 20000, audio 1000, text 100000) by X (default: ${DEFAULT-VALUE})")
     double scale;
 
     @Option(names = "--no-flink", description = "Only the transforms (no broker, no MiniCluster)")
