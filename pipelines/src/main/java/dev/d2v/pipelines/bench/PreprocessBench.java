@@ -231,7 +231,7 @@ public final class PreprocessBench {
             producer.flush();
         }
         PreprocessJobConfig c = PreprocessJobConfig.from(cfg, spec).withTopicPrefix(prefix)
-                .withIds(prefix + "-" + m.id(), prefix + "-" + m.id()).withBounded(true).withCheckpointIntervalMs(500);
+                .withIds(prefix + "-" + m.id(), prefix + "-" + m.id()).withBounded(true).withCheckpointIntervalMs(2000);
         StreamExecutionEnvironment env = PreprocessJob.environment(List.of(c));
         PreprocessJob.buildKafka(env, c);
         com.sun.management.OperatingSystemMXBean os =

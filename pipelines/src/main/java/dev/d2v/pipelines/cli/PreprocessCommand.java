@@ -16,7 +16,9 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -97,13 +99,18 @@ public final class PreprocessCommand implements java.util.concurrent.Callable<In
         long t0 = System.nanoTime();
         Map<String, Object> acc = Map.of();
         try (Progress progress = new Progress("preprocess", total)) {
-            while (!client.getJobStatus().get().isGloballyTerminalState()) {
+            // the result future, not getJobStatus(): a finished local job shuts its MiniCluster down at once
+            CompletableFuture<JobExecutionResult> done = client.getJobExecutionResult();
+            while (!done.isDone()) {
                 acc = accumulators(client, acc);
                 progress.set(count(acc, "samples") + count(acc, "rejected"), summary(acc));
-                Thread.sleep(1000);
+                try {
+                    done.get(1, TimeUnit.SECONDS);
+                } catch (TimeoutException stillRunning) {
+                    // next progress update
+                }
             }
-            JobExecutionResult result = client.getJobExecutionResult().get();
-            acc = result.getAllAccumulatorResults();
+            acc = done.get().getAllAccumulatorResults();
             progress.set(count(acc, "samples") + count(acc, "rejected"), summary(acc));
         } finally {
             try {
