@@ -28,9 +28,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -141,6 +143,30 @@ class PreprocessJobKafkaTest {
         List<String> ids = batches.stream().flatMap(b -> b.sampleIds().stream()).toList();
         assertThat(ids).as("read_committed: every sample exactly once").containsExactlyInAnyOrderElementsOf(good);
         assertThat(ids).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void aShortBatchIsSentMarkedPartialWhenItsTimeoutFiresWhileTheJobRuns() throws Exception {
+        String bootstrap = SharedLocalKafka.bootstrap();
+        Topics topics = freshTopics(bootstrap);
+        try (KafkaProducer<byte[], byte[]> p = KafkaTestClients.producer(bootstrap, 1 << 20)) {
+            for (int i = 0; i < 5; i++) {
+                p.send(raw(topics, "p" + i, "sample text " + i, rawHeaders()));
+            }
+        }
+        // unbounded: only the processing-time timer can send the fifth sample
+        PreprocessJobConfig c = job(topics, bootstrap).withBatch(4, 500).withParallelism(1).withBounded(false);
+        StreamExecutionEnvironment env = PreprocessJob.environment(List.of(c));
+        PreprocessJob.buildKafka(env, c);
+        JobClient client = env.executeAsync("text preprocess timeout test");
+        try {
+            List<Minibatch> batches = readBatches(bootstrap, topics, 2);
+            assertThat(batches).extracting(Minibatch::batchSize).containsExactly(1, 4);
+            assertThat(batches).extracting(Minibatch::partial).containsExactly(true, false);
+            assertThat(client.getJobStatus().get().isGloballyTerminalState()).as("still running").isFalse();
+        } finally {
+            client.cancel().get(30, TimeUnit.SECONDS);
+        }
     }
 
     // ---- helpers ----
