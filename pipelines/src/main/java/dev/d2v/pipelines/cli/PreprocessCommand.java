@@ -13,6 +13,7 @@ import dev.d2v.preprocess.transform.text.TextTransformConfig;
 import dev.d2v.preprocess.transform.text.Vocabulary;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -20,6 +21,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.flink.api.common.JobExecutionResult;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import picocli.CommandLine.Command;
@@ -92,10 +98,10 @@ public final class PreprocessCommand implements java.util.concurrent.Callable<In
         System.out.flush();
         StreamExecutionEnvironment env = PreprocessJob.environment(jobs);
         jobs.forEach(j -> PreprocessJob.buildKafka(env, j));
+        long total = bounded ? backlog(c, jobs) : -1; // before the start: the job commits offsets as it goes
         JobClient client = env.executeAsync(PreprocessJobMain.jobName(modalities));
         Thread stop = new Thread(() -> cancel(client), "d2v-preprocess-stop");
         Runtime.getRuntime().addShutdownHook(stop);
-        long total = bounded ? rawRecords(c, modalities) : -1;
         long t0 = System.nanoTime();
         Map<String, Object> acc = Map.of();
         try (Progress progress = new Progress("preprocess", total)) {
@@ -140,11 +146,31 @@ public final class PreprocessCommand implements java.util.concurrent.Callable<In
         return file;
     }
 
-    private static long rawRecords(D2vConfig c, List<Modality> modalities) {
-        try (TopicAdmin admin = new TopicAdmin(c.kafka())) {
-            return admin.list(modalities.stream().map(m -> c.topicNames().raw(m)).toList()).stream()
-                    .mapToLong(TopicAdmin.TopicInfo::recordCount).sum();
-        } catch (RuntimeException e) {
+    /** Records waiting in the raw topics for these jobs: end offset less the group's committed offset (else the start). */
+    private static long backlog(D2vConfig c, List<PreprocessJobConfig> jobs) {
+        try (TopicAdmin topicAdmin = new TopicAdmin(c.kafka())) {
+            Admin admin = topicAdmin.admin();
+            long total = 0;
+            for (PreprocessJobConfig j : jobs) {
+                String topic = j.topics().raw(j.modality());
+                Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+                Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
+                for (TopicPartitionInfo p : admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()) {
+                    latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest());
+                    earliest.put(new TopicPartition(topic, p.partition()), OffsetSpec.earliest());
+                }
+                var end = admin.listOffsets(latest).all().get();
+                var start = admin.listOffsets(earliest).all().get();
+                Map<TopicPartition, OffsetAndMetadata> committed =
+                        admin.listConsumerGroupOffsets(j.groupId()).partitionsToOffsetAndMetadata().get();
+                for (TopicPartition tp : latest.keySet()) {
+                    OffsetAndMetadata om = committed.get(tp);
+                    long from = Math.max(start.get(tp).offset(), om == null ? 0 : om.offset());
+                    total += Math.max(0, end.get(tp).offset() - from);
+                }
+            }
+            return total;
+        } catch (Exception e) { // only the progress bar's total: unknown is fine
             return -1;
         }
     }
