@@ -14,6 +14,9 @@ import dev.d2v.infra.wire.Minibatch;
 import dev.d2v.infra.wire.MinibatchCodec;
 import dev.d2v.infra.wire.RawHeaders;
 import dev.d2v.preprocess.sample.RawRecord;
+import dev.d2v.preprocess.sample.SampleTransformerTest;
+import dev.d2v.preprocess.transform.audio.AudioTransformConfig;
+import dev.d2v.preprocess.transform.image.ImageTransformConfig;
 import dev.d2v.preprocess.sample.TransformSpec;
 import dev.d2v.preprocess.transform.text.TextAnalysis;
 import dev.d2v.preprocess.transform.text.TextTransformConfig;
@@ -167,6 +170,71 @@ class PreprocessJobKafkaTest {
         } finally {
             client.cancel().get(30, TimeUnit.SECONDS);
         }
+    }
+
+    @Test
+    void threeModalitiesRunAsOneJobEachIntoItsOwnBatchTopic() throws Exception {
+        String bootstrap = SharedLocalKafka.bootstrap();
+        Topics topics = freshTopics(bootstrap);
+        try (KafkaProducer<byte[], byte[]> p = KafkaTestClients.producer(bootstrap, 1 << 20)) {
+            for (int i = 0; i < 3; i++) {
+                p.send(new ProducerRecord<>(topics.raw(Modality.IMAGE), null, ("i" + i).getBytes(StandardCharsets.UTF_8),
+                        SampleTransformerTest.png(30 + i, 28), headers(Modality.IMAGE, String.valueOf(i))));
+            }
+            for (int i = 0; i < 2; i++) {
+                p.send(new ProducerRecord<>(topics.raw(Modality.AUDIO), null, ("a" + i).getBytes(StandardCharsets.UTF_8),
+                        SampleTransformerTest.wav(8000, 4000), headers(Modality.AUDIO, null)));
+            }
+            byte[] truncated = java.util.Arrays.copyOf(SampleTransformerTest.wav(16000, 1000), 30);
+            p.send(new ProducerRecord<>(topics.raw(Modality.AUDIO), null, "a-bad".getBytes(StandardCharsets.UTF_8),
+                    truncated, headers(Modality.AUDIO, null)));
+            p.send(raw(topics, "t0", "the quick brown fox", rawHeaders()));
+        }
+        PreprocessJobConfig text = job(topics, bootstrap).withBatch(2, 600_000);
+        D2vConfig cfg = D2vConfig.defaults().withBootstrap(bootstrap);
+        PreprocessJobConfig image = PreprocessJobConfig.from(cfg, TransformSpec.image(ImageTransformConfig.defaults(), 0))
+                .withTopicPrefix(topics.prefix()).withIds(topics.prefix() + "-img", topics.prefix() + "-img")
+                .withBounded(true).withCheckpointIntervalMs(200).withRestartAttempts(0).withBatch(2, 600_000);
+        PreprocessJobConfig audio = PreprocessJobConfig.from(cfg,
+                        TransformSpec.audio(AudioTransformConfig.defaults().withFrames(40), 0))
+                .withTopicPrefix(topics.prefix()).withIds(topics.prefix() + "-aud", topics.prefix() + "-aud")
+                .withBounded(true).withCheckpointIntervalMs(200).withRestartAttempts(0).withBatch(2, 600_000);
+        List<PreprocessJobConfig> jobs = List.of(image, audio, text);
+        StreamExecutionEnvironment env = PreprocessJob.environment(jobs);
+        jobs.forEach(j -> PreprocessJob.buildKafka(env, j));
+        env.execute("three modalities");
+
+        List<Minibatch> images = read(bootstrap, topics.batch(Modality.IMAGE), 2);
+        assertThat(images).extracting(Minibatch::batchSize).containsExactly(1, 2);
+        assertThat(images.get(1).shape()).containsExactly(2, 1, 28, 28);
+        assertThat(images.get(1).dtype()).isEqualTo(DType.UINT8);
+        assertThat(images.stream().flatMapToInt(b -> java.util.Arrays.stream(b.labels())).sorted().boxed().toList()).containsExactly(0, 1, 2);
+        List<Minibatch> audios = read(bootstrap, topics.batch(Modality.AUDIO), 1);
+        assertThat(audios).hasSize(1);
+        // 0.5 s at 8 kHz, resampled to 16 kHz: 8000 samples, 1 + (8000 - 400) / 160 = 48 frames, cropped to 40
+        assertThat(audios.get(0).shape()).containsExactly(2, 40, 80);
+        assertThat(audios.get(0).dtype()).isEqualTo(DType.FP16);
+        assertThat(audios.get(0).sampleIds()).containsExactlyInAnyOrder("a0", "a1");
+        assertThat(read(bootstrap, topics.batch(Modality.TEXT), 1)).extracting(Minibatch::partial).containsExactly(true);
+        List<ConsumerRecord<byte[], byte[]>> dead = KafkaTestClients.readAll(bootstrap, topics.deadLetter(), 1, true, READ);
+        assertThat(dead).hasSize(1);
+        DeadLetter d = DeadLetter.fromConsumerRecord(dead.get(0));
+        assertThat(new String(d.key(), StandardCharsets.UTF_8)).isEqualTo("a-bad");
+        assertThat(d.stage()).startsWith("preprocess.audio.");
+        assertThat(d.topic()).isEqualTo(topics.raw(Modality.AUDIO));
+    }
+
+    private static Headers headers(Modality m, String label) {
+        return new RawHeaders(m.defaultContentType(), "test", Optional.ofNullable(label), Optional.empty(), 0).toKafka();
+    }
+
+    private static List<Minibatch> read(String bootstrap, String topic, int atLeast) {
+        List<Minibatch> out = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> r : KafkaTestClients.readAll(bootstrap, topic, atLeast, true, READ)) {
+            out.add(CODEC.decode(r.value()));
+        }
+        out.sort(Comparator.comparingInt(Minibatch::batchSize).thenComparing(b -> b.sampleIds().get(0)));
+        return out;
     }
 
     // ---- helpers ----

@@ -32,7 +32,7 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class SampleTransformerTest {
+public class SampleTransformerTest {
 
     @TempDir
     Path dir;
@@ -53,7 +53,8 @@ class SampleTransformerTest {
                 .toKafka();
     }
 
-    static byte[] png(int w, int h) throws Exception {
+    /** A w x h gray PNG with a fixed pattern. */
+    public static byte[] png(int w, int h) throws Exception {
         BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_BYTE_GRAY);
         for (int y = 0; y < h; y++) {
             for (int x = 0; x < w; x++) {
@@ -66,7 +67,7 @@ class SampleTransformerTest {
     }
 
     /** 16-bit mono PCM WAV of n samples of a 440 Hz tone. */
-    static byte[] wav(int rate, int n) {
+    public static byte[] wav(int rate, int n) {
         ByteBuffer b = ByteBuffer.allocate(44 + 2 * n).order(ByteOrder.LITTLE_ENDIAN);
         b.put("RIFF".getBytes(StandardCharsets.US_ASCII)).putInt(36 + 2 * n).put("WAVE".getBytes(StandardCharsets.US_ASCII));
         b.put("fmt ".getBytes(StandardCharsets.US_ASCII)).putInt(16).putShort((short) 1).putShort((short) 1).putInt(rate)
