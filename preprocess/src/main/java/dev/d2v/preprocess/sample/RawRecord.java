@@ -1,5 +1,6 @@
 package dev.d2v.preprocess.sample;
 
+import dev.d2v.infra.wire.RawHeaders;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,6 +41,19 @@ public record RawRecord(String topic, int partition, long offset, long timestamp
             values[i] = hs[i].value();
         }
         return new RawRecord(r.topic(), r.partition(), r.offset(), r.timestamp(), r.key(), r.value(), keys, values);
+    }
+
+    /** A record that did not come from Kafka (a file, a test): topic "", partition and offset -1. */
+    public static RawRecord of(String sampleId, byte[] value, RawHeaders headers) {
+        Header[] hs = headers.toKafka().toArray();
+        String[] keys = new String[hs.length];
+        byte[][] values = new byte[hs.length][];
+        for (int i = 0; i < hs.length; i++) {
+            keys[i] = hs[i].key();
+            values[i] = hs[i].value();
+        }
+        return new RawRecord("", -1, -1, headers.eventTimeMs(), sampleId.getBytes(StandardCharsets.UTF_8), value, keys,
+                values);
     }
 
     /** The sample id: the key as UTF-8, or null when the record has no key. */

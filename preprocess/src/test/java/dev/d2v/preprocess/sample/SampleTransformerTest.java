@@ -147,6 +147,17 @@ public class SampleTransformerTest {
     }
 
     @Test
+    void aRecordFromOutsideKafkaCarriesItsHeaders() throws Exception {
+        RawHeaders h = new RawHeaders("image/png", "file:/x.png", Optional.of("5"), Optional.of("test"), 42);
+        RawRecord r = RawRecord.of("x", png(8, 8), h);
+        assertThat(r.sampleId()).isEqualTo("x");
+        assertThat(RawHeaders.fromKafka(r.kafkaHeaders())).isEqualTo(h);
+        Sample s = TransformSpec.image(ImageTransformConfig.defaults(), 0).open().apply(r).get(0);
+        assertThat(s.label()).isEqualTo(5);
+        assertThat(s.eventTimeMs()).isEqualTo(42);
+    }
+
+    @Test
     void failuresNameTheirStage() throws Exception {
         SampleTransformer t = TransformSpec.image(ImageTransformConfig.defaults(), 0).open();
         byte[] tiny = png(4, 4);
