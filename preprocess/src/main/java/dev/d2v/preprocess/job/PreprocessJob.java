@@ -23,6 +23,7 @@ import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -34,7 +35,7 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
  * <pre>
  * KafkaSource d2v.raw.&lt;m&gt; (read_committed)
  *   -> transform (TransformFunction over SampleTransformer) --bad records--> KafkaSink d2v.deadletter (exactly once)
- *   -> keyBy(hash(sample id) mod parallelism)
+ *   -> keyBy(a key per batcher subtask, chosen by hash(sample id) mod parallelism)
  *   -> batcher (BatcherFunction over BatchAssembler)
  *   -> KafkaSink d2v.batch.&lt;m&gt; (exactly once, transactional)
  * </pre>
@@ -66,7 +67,7 @@ public final class PreprocessJob {
                 .setParallelism(c.parallelism());
         samples.getSideOutput(TransformFunction.REJECTED)
                 .sinkTo(deadLetterSink).uid(m + "-deadletter-sink").name("dead letters " + m);
-        samples.keyBy(new BatchKey(c.parallelism()))
+        samples.keyBy(BatchKey.forParallelism(c.parallelism()))
                 .process(new BatcherFunction(c.batchSpec(), MinibatchCodec.inline())).uid(m + "-batcher")
                 .name("batcher " + m).setParallelism(c.parallelism())
                 .sinkTo(batchSink).uid(m + "-batch-sink").name("batches " + m).setParallelism(c.parallelism());
@@ -77,11 +78,41 @@ public final class PreprocessJob {
         build(env, kafkaSource(c), batchSink(c), deadLetterSink(c), c);
     }
 
-    /** Batcher key: the sample's stable hash mod {@code keys}, so batching spreads over the parallel batchers. */
-    record BatchKey(int keys) implements KeySelector<Sample, Integer> {
+    /**
+     * Max parallelism of every job (the number of key groups): Flink's default for parallelism up to 128, fixed
+     * here so the batcher keys below stay valid and savepoints stay compatible when the parallelism changes.
+     */
+    public static final int MAX_PARALLELISM = 128;
+
+    /**
+     * Batcher key: one of {@code keys.length} keys chosen so that key i lands on batcher subtask i; a sample
+     * goes to key {@code StableHash(id) mod parallelism}. Every batcher gets an equal share of the samples and
+     * fills its batches as fast as the others (plain small integers as keys can hash two keys onto one subtask
+     * and leave another idle).
+     */
+    record BatchKey(int[] keys) implements KeySelector<Sample, Integer> {
+        static BatchKey forParallelism(int parallelism) {
+            return new BatchKey(keysForSubtasks(parallelism, MAX_PARALLELISM));
+        }
+
         @Override
         public Integer getKey(Sample s) {
-            return (int) Math.floorMod(StableHash.of(s.sampleId()), (long) keys);
+            return keys[(int) Math.floorMod(StableHash.of(s.sampleId()), (long) keys.length)];
+        }
+
+        /** keys[i] = the smallest non-negative int that Flink routes to subtask i of {@code parallelism}. */
+        static int[] keysForSubtasks(int parallelism, int maxParallelism) {
+            int[] keys = new int[parallelism];
+            java.util.Arrays.fill(keys, -1);
+            int found = 0;
+            for (int k = 0; found < parallelism; k++) {
+                int subtask = KeyGroupRangeAssignment.assignKeyToParallelOperator(k, maxParallelism, parallelism);
+                if (keys[subtask] < 0) {
+                    keys[subtask] = k;
+                    found++;
+                }
+            }
+            return keys;
         }
     }
 
@@ -157,6 +188,7 @@ public final class PreprocessJob {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         int slots = jobs.stream().mapToInt(PreprocessJobConfig::parallelism).max().orElse(1);
         env.setParallelism(slots);
+        env.setMaxParallelism(MAX_PARALLELISM);
         return env;
     }
 }
