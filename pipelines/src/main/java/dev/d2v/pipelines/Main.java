@@ -5,6 +5,8 @@ import dev.d2v.pipelines.cli.DataCommand;
 import dev.d2v.pipelines.cli.IngestCommand;
 import dev.d2v.pipelines.cli.KafkaCommand;
 import dev.d2v.pipelines.cli.PretrainCommand;
+import dev.d2v.pipelines.cli.PreprocessCommand;
+import dev.d2v.pipelines.cli.BenchCommand;
 import dev.d2v.pipelines.cli.UserError;
 import java.io.PrintWriter;
 import picocli.CommandLine;
@@ -13,7 +15,8 @@ import picocli.CommandLine.Command;
 /** The `./d2v` command line. Each subcommand is its own class; this one only wires them and maps errors. */
 @Command(name = "d2v", mixinStandardHelpOptions = true, version = "d2v 0.1.0",
         description = "Streaming data2vec 2.0 pretraining: Kafka -> Flink -> DJL trainer -> evaluation.",
-        subcommands = {KafkaCommand.class, DataCommand.class, IngestCommand.class, PretrainCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {KafkaCommand.class, DataCommand.class, IngestCommand.class, PreprocessCommand.class, PretrainCommand.class,
+                BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

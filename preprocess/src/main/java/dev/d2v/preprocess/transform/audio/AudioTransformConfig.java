@@ -22,7 +22,7 @@ public record AudioTransformConfig(
         double fMinHz,
         double fMaxHz,
         // encoded records above this are refused before parsing: 32 MB = ~17 min of 16-bit mono 16 kHz
-        long maxBytes) {
+        long maxBytes) implements java.io.Serializable {
 
     public AudioTransformConfig {
         if (sampleRate < 1000 || mels < 1 || windowSize < 2 || hop < 1 || frames < 1 || maxBytes < 1) {

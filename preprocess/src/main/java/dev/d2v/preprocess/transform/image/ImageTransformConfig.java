@@ -21,7 +21,7 @@ public record ImageTransformConfig(
         double cropRatioMin,
         double cropRatioMax,
         // probability of a horizontal flip for training records (0.5 as torchvision); 0 for digits/text images
-        double flipProbability) {
+        double flipProbability) implements java.io.Serializable {
 
     public ImageTransformConfig {
         if (channels != 1 && channels != 3) {

@@ -18,7 +18,7 @@ public record TextTransformConfig(
         // cap on blocks from one record when splitting, so one huge record cannot flood a batch
         int maxBlocks,
         // encoded records above this are refused before decoding: 1 MB of UTF-8 is far above one document
-        long maxBytes) {
+        long maxBytes) implements java.io.Serializable {
 
     public enum AnalyzerKind { STANDARD, ICU }
 

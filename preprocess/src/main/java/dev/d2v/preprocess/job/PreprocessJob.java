@@ -1,0 +1,194 @@
+package dev.d2v.preprocess.job;
+
+import dev.d2v.infra.wire.MinibatchCodec;
+import dev.d2v.preprocess.batch.Sample;
+import dev.d2v.preprocess.sample.RawRecord;
+import dev.d2v.preprocess.sample.Rejected;
+import dev.d2v.preprocess.transform.StableHash;
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.java.functions.KeySelector;
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.api.connector.source.Source;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+
+/**
+ * The preprocessing job of one modality, as its dataflow reads:
+ *
+ * <pre>
+ * KafkaSource d2v.raw.&lt;m&gt; (read_committed)
+ *   -> transform (TransformFunction over SampleTransformer) --bad records--> KafkaSink d2v.deadletter (exactly once)
+ *   -> keyBy(a key per batcher subtask, chosen by hash(sample id) mod parallelism)
+ *   -> batcher (BatcherFunction over BatchAssembler)
+ *   -> KafkaSink d2v.batch.&lt;m&gt; (exactly once, transactional)
+ * </pre>
+ *
+ * {@link #build} takes the source and sinks, so a test runs the same topology on its own ends; {@link #attach}
+ * starts from a stream, so a test can put an operator (a failure injector) between source and transform.
+ * Several modalities attached to one environment run as one Flink job ({@code ./d2v preprocess --modality all}).
+ */
+public final class PreprocessJob {
+
+    private PreprocessJob() {
+    }
+
+    /** source -> transform -> batcher -> batchSink, rejects -> deadLetterSink. */
+    public static void build(StreamExecutionEnvironment env, Source<RawRecord, ?, ?> source, Sink<byte[]> batchSink,
+                             Sink<Rejected> deadLetterSink, PreprocessJobConfig c) {
+        String m = c.modality().id();
+        DataStream<RawRecord> raw = env.fromSource(source, WatermarkStrategy.noWatermarks(), "raw " + m)
+                .uid(m + "-raw-source");
+        attach(raw, batchSink, deadLetterSink, c);
+    }
+
+    /** The topology from the raw stream on. */
+    public static void attach(DataStream<RawRecord> raw, Sink<byte[]> batchSink, Sink<Rejected> deadLetterSink,
+                              PreprocessJobConfig c) {
+        String m = c.modality().id();
+        SingleOutputStreamOperator<Sample> samples = raw
+                .process(new TransformFunction(c.transform())).uid(m + "-transform").name("transform " + m)
+                .setParallelism(c.parallelism());
+        samples.getSideOutput(TransformFunction.REJECTED)
+                .sinkTo(deadLetterSink).uid(m + "-deadletter-sink").name("dead letters " + m);
+        samples.keyBy(BatchKey.forParallelism(c.parallelism()))
+                .process(new BatcherFunction(c.batchSpec(), MinibatchCodec.inline())).uid(m + "-batcher")
+                .name("batcher " + m).setParallelism(c.parallelism())
+                .sinkTo(batchSink).uid(m + "-batch-sink").name("batches " + m).setParallelism(c.parallelism());
+    }
+
+    /** build() with the Kafka source and sinks of the configuration. */
+    public static void buildKafka(StreamExecutionEnvironment env, PreprocessJobConfig c) {
+        build(env, kafkaSource(c), batchSink(c), deadLetterSink(c), c);
+    }
+
+    /**
+     * Max parallelism of every job (the number of key groups): Flink's default for parallelism up to 128, fixed
+     * here so the batcher keys below stay valid and savepoints stay compatible when the parallelism changes.
+     */
+    public static final int MAX_PARALLELISM = 128;
+
+    /**
+     * Batcher key: one of {@code keys.length} keys chosen so that key i lands on batcher subtask i; a sample
+     * goes to key {@code StableHash(id) mod parallelism}. Every batcher gets an equal share of the samples and
+     * fills its batches as fast as the others (plain small integers as keys can hash two keys onto one subtask
+     * and leave another idle).
+     */
+    record BatchKey(int[] keys) implements KeySelector<Sample, Integer> {
+        static BatchKey forParallelism(int parallelism) {
+            return new BatchKey(keysForSubtasks(parallelism, MAX_PARALLELISM));
+        }
+
+        @Override
+        public Integer getKey(Sample s) {
+            return keys[(int) Math.floorMod(StableHash.of(s.sampleId()), (long) keys.length)];
+        }
+
+        /** keys[i] = the smallest non-negative int that Flink routes to subtask i of {@code parallelism}. */
+        static int[] keysForSubtasks(int parallelism, int maxParallelism) {
+            int[] keys = new int[parallelism];
+            java.util.Arrays.fill(keys, -1);
+            int found = 0;
+            for (int k = 0; found < parallelism; k++) {
+                int subtask = KeyGroupRangeAssignment.assignKeyToParallelOperator(k, maxParallelism, parallelism);
+                if (keys[subtask] < 0) {
+                    keys[subtask] = k;
+                    found++;
+                }
+            }
+            return keys;
+        }
+    }
+
+    // ---- Kafka ends ----
+
+    /**
+     * d2v.raw.&lt;m&gt; from the group's committed offsets (earliest when it has none), read_committed;
+     * bounded: up to the end offsets at start.
+     */
+    public static KafkaSource<RawRecord> kafkaSource(PreprocessJobConfig c) {
+        KafkaSourceBuilder<RawRecord> b = KafkaSource.<RawRecord>builder()
+                .setProperties(c.clientProps())
+                .setBootstrapServers(c.bootstrap())
+                .setTopics(c.topics().raw(c.modality()))
+                .setGroupId(c.groupId())
+                .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                .setDeserializer(new KafkaCodecs.RawRecords())
+                .setProperty("isolation.level", "read_committed")
+                .setProperty("commit.offsets.on.checkpoint", "true");
+        if (c.bounded()) {
+            b.setBounded(OffsetsInitializer.latest());
+        }
+        return b.build();
+    }
+
+    /** d2v.batch.&lt;m&gt;, exactly once, transactional id prefix {@code <prefix>-batch}. */
+    public static KafkaSink<byte[]> batchSink(PreprocessJobConfig c) {
+        return exactlyOnceSink(c, new KafkaCodecs.Batches(c.topics().batch(c.modality())), "batch");
+    }
+
+    /** d2v.deadletter, exactly once, transactional id prefix {@code <prefix>-deadletter}. */
+    public static KafkaSink<Rejected> deadLetterSink(PreprocessJobConfig c) {
+        return exactlyOnceSink(c, new KafkaCodecs.DeadLetters(c.topics().deadLetter()), "deadletter");
+    }
+
+    private static <T> KafkaSink<T> exactlyOnceSink(PreprocessJobConfig c, KafkaRecordSerializationSchema<T> schema,
+                                                    String what) {
+        Properties p = c.clientProps();
+        p.put("transaction.timeout.ms", Long.toString(c.transactionTimeoutMs()));
+        p.put("max.request.size", Integer.toString(c.maxRequestBytes()));
+        return KafkaSink.<T>builder()
+                .setBootstrapServers(c.bootstrap())
+                .setKafkaProducerConfig(p)
+                .setRecordSerializer(schema)
+                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                .setTransactionalIdPrefix(c.transactionalIdPrefix() + "-" + what)
+                .build();
+    }
+
+    // ---- the environment ----
+
+    /**
+     * Exactly-once checkpoints every interval, no Kryo ({@code pipeline.generic-types: false}: every type has a
+     * Flink serializer), a bounded fixed-delay restart strategy.
+     */
+    public static Configuration flinkConfiguration(PreprocessJobConfig c) {
+        Configuration conf = new Configuration();
+        conf.set(PipelineOptions.GENERIC_TYPES, false);
+        conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, Duration.ofMillis(c.checkpointIntervalMs()));
+        conf.set(CheckpointingOptions.CHECKPOINTING_CONSISTENCY_MODE, CheckpointingMode.EXACTLY_ONCE);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, c.restartAttempts());
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofSeconds(1));
+        return conf;
+    }
+
+    /**
+     * The environment for these jobs: a local MiniCluster when run in-process (the CLI, tests), the cluster's
+     * when submitted with {@code flink run}. All jobs must agree on the settings; the first one's are used.
+     */
+    public static StreamExecutionEnvironment environment(List<PreprocessJobConfig> jobs) {
+        Configuration conf = flinkConfiguration(jobs.get(0));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        int slots = jobs.stream().mapToInt(PreprocessJobConfig::parallelism).max().orElse(1);
+        env.setParallelism(slots);
+        env.setMaxParallelism(MAX_PARALLELISM);
+        return env;
+    }
+}

@@ -1,0 +1,61 @@
+package dev.d2v.preprocess.job;
+
+import dev.d2v.preprocess.batch.Sample;
+import dev.d2v.preprocess.sample.RawRecord;
+import dev.d2v.preprocess.sample.Rejected;
+import dev.d2v.preprocess.sample.SampleTransformer;
+import dev.d2v.preprocess.sample.TransformSpec;
+import java.util.List;
+import org.apache.flink.api.common.accumulators.LongCounter;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+
+/**
+ * Thin operator over {@link SampleTransformer}: raw record in, its samples out; a record that fails goes to
+ * the {@link #REJECTED} side output with its stage and error, counted in the metric {@code d2vBadRecords},
+ * and the job goes on. Metrics: d2vSamples, d2vBadRecords; accumulators "samples" and "rejected" (progress).
+ */
+final class TransformFunction extends ProcessFunction<RawRecord, Sample> {
+
+    static final OutputTag<Rejected> REJECTED = new OutputTag<>("rejected", TypeInformation.of(Rejected.class));
+
+    private final TransformSpec spec;
+    private transient SampleTransformer transformer;
+    private transient Counter samples;
+    private transient Counter bad;
+    private transient LongCounter samplesAcc;
+    private transient LongCounter rejectedAcc;
+
+    TransformFunction(TransformSpec spec) {
+        this.spec = spec;
+    }
+
+    @Override
+    public void open(OpenContext ctx) {
+        transformer = spec.open();
+        samples = getRuntimeContext().getMetricGroup().counter("d2vSamples");
+        bad = getRuntimeContext().getMetricGroup().counter("d2vBadRecords");
+        samplesAcc = getRuntimeContext().getLongCounter("samples");
+        rejectedAcc = getRuntimeContext().getLongCounter("rejected");
+    }
+
+    @Override
+    public void processElement(RawRecord raw, Context ctx, Collector<Sample> out) {
+        List<Sample> result;
+        try {
+            result = transformer.apply(raw);
+        } catch (RuntimeException e) { // any per-record failure is that record's problem, not the job's
+            ctx.output(REJECTED, Rejected.of(raw, transformer.stage(e), e, System.currentTimeMillis()));
+            bad.inc();
+            rejectedAcc.add(1);
+            return;
+        }
+        result.forEach(out::collect); // outside the try: a downstream failure must fail the job, not the record
+        samples.inc(result.size());
+        samplesAcc.add(result.size());
+    }
+}

@@ -1,0 +1,288 @@
+package dev.d2v.preprocess.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.d2v.infra.Modality;
+import dev.d2v.infra.Topics;
+import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.infra.kafka.KafkaTestClients;
+import dev.d2v.infra.kafka.SharedLocalKafka;
+import dev.d2v.infra.kafka.TopicAdmin;
+import dev.d2v.infra.wire.DType;
+import dev.d2v.infra.wire.DeadLetter;
+import dev.d2v.infra.wire.Minibatch;
+import dev.d2v.infra.wire.MinibatchCodec;
+import dev.d2v.infra.wire.RawHeaders;
+import dev.d2v.preprocess.sample.RawRecord;
+import dev.d2v.preprocess.sample.SampleTransformerTest;
+import dev.d2v.preprocess.transform.audio.AudioTransformConfig;
+import dev.d2v.preprocess.transform.image.ImageTransformConfig;
+import dev.d2v.preprocess.sample.TransformSpec;
+import dev.d2v.preprocess.transform.text.TextAnalysis;
+import dev.d2v.preprocess.transform.text.TextTransformConfig;
+import dev.d2v.preprocess.transform.text.Vocabulary;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The text job on a Flink MiniCluster against the project's local Kafka broker, end to end. */
+class PreprocessJobKafkaTest {
+
+    private static final Duration READ = Duration.ofSeconds(60);
+    private static final MinibatchCodec CODEC = MinibatchCodec.inline();
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void everyGoodSampleLandsInExactlyOneBatchAndBadRecordsAreDeadLettered() throws Exception {
+        String bootstrap = SharedLocalKafka.bootstrap();
+        Topics topics = freshTopics(bootstrap);
+        List<String> good = new ArrayList<>();
+        try (KafkaProducer<byte[], byte[]> p = KafkaTestClients.producer(bootstrap, 1 << 20)) {
+            for (int i = 0; i < 10; i++) {
+                good.add("s" + i);
+                p.send(raw(topics, "s" + i, "the quick brown fox number " + i, rawHeaders()));
+            }
+            p.send(raw(topics, "bad-utf8", new byte[] {'a', (byte) 0xff, (byte) 0xfe}, rawHeaders()));
+            p.send(raw(topics, "bad-empty", new byte[0], rawHeaders()));
+            p.send(raw(topics, "bad-headers", "fine text, no headers".getBytes(StandardCharsets.UTF_8), new RecordHeaders()));
+            p.flush();
+        }
+        // one batcher, batches of 4, a timeout far beyond the test: only the end of input makes a partial batch
+        PreprocessJobConfig c = job(topics, bootstrap).withBatch(4, 600_000).withParallelism(1);
+        StreamExecutionEnvironment env = PreprocessJob.environment(List.of(c));
+        PreprocessJob.buildKafka(env, c);
+        env.execute("text preprocess test");
+
+        List<Minibatch> batches = readBatches(bootstrap, topics, 3);
+        assertThat(batches).extracting(Minibatch::batchSize).containsExactly(2, 4, 4);
+        assertThat(batches).extracting(Minibatch::partial).containsExactly(true, false, false);
+        assertThat(batches.stream().flatMap(b -> b.sampleIds().stream()).toList()).containsExactlyInAnyOrderElementsOf(good);
+        Minibatch b = batches.get(1);
+        assertThat(b.modality()).isEqualTo(Modality.TEXT);
+        assertThat(b.dtype()).isEqualTo(DType.INT32);
+        assertThat(b.shape()).containsExactly(4, 8);
+        assertThat(b.preprocessConfigHash()).isEqualTo(c.transform().configHash());
+        // [CLS] the quick brown fox number i [SEP]: 6 tokens + 2 = 8 valid
+        assertThat(b.validLengths()).containsOnly(8);
+
+        Map<String, DeadLetter> dead = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : KafkaTestClients.readAll(bootstrap, topics.deadLetter(), 3, true, READ)) {
+            DeadLetter d = DeadLetter.fromConsumerRecord(r);
+            dead.put(new String(d.key(), StandardCharsets.UTF_8), d);
+        }
+        assertThat(dead).containsOnlyKeys("bad-utf8", "bad-empty", "bad-headers");
+        assertThat(dead.get("bad-utf8").stage()).isEqualTo("preprocess.text.invalid-utf8");
+        assertThat(dead.get("bad-utf8").errorClass()).endsWith("BadRecordException");
+        assertThat(dead.get("bad-utf8").errorMessage()).contains("not valid UTF-8");
+        assertThat(dead.get("bad-utf8").value()).containsExactly('a', (byte) 0xff, (byte) 0xfe);
+        assertThat(dead.get("bad-utf8").topic()).isEqualTo(topics.raw(Modality.TEXT));
+        assertThat(dead.get("bad-empty").stage()).isEqualTo("preprocess.text.empty");
+        assertThat(dead.get("bad-headers").stage()).isEqualTo("preprocess.text.headers");
+        assertThat(dead.get("bad-headers").errorMessage()).contains("d2v.v");
+    }
+
+    /** Fails the job once, after a few records, while checkpoints and transactions are under way. */
+    static final AtomicBoolean FAILED = new AtomicBoolean();
+
+    static final class FailOnce implements MapFunction<RawRecord, RawRecord> {
+        private int seen;
+
+        @Override
+        public RawRecord map(RawRecord r) throws Exception {
+            Thread.sleep(15); // slow enough that several checkpoints complete before the failure
+            if (++seen == 12 && FAILED.compareAndSet(false, true)) {
+                throw new IllegalStateException("injected task failure after " + seen + " records");
+            }
+            return r;
+        }
+    }
+
+    @Test
+    void aTaskFailureMidStreamGivesNoDuplicateAndNoMissingSample() throws Exception {
+        String bootstrap = SharedLocalKafka.bootstrap();
+        Topics topics = freshTopics(bootstrap);
+        List<String> good = new ArrayList<>();
+        try (KafkaProducer<byte[], byte[]> p = KafkaTestClients.producer(bootstrap, 1 << 20)) {
+            for (int i = 0; i < 48; i++) {
+                good.add("r" + i);
+                p.send(raw(topics, "r" + i, "sample text " + i, rawHeaders()));
+            }
+            p.flush();
+        }
+        FAILED.set(false);
+        // two batchers, short partial timeout: full and partial batches both in flight when the task fails
+        PreprocessJobConfig c = job(topics, bootstrap).withBatch(4, 300).withParallelism(2)
+                .withCheckpointIntervalMs(100).withRestartAttempts(3);
+        StreamExecutionEnvironment env = PreprocessJob.environment(List.of(c));
+        PreprocessJob.attach(env.fromSource(PreprocessJob.kafkaSource(c), WatermarkStrategy.noWatermarks(), "raw")
+                        .map(new FailOnce()).returns(RawRecord.class),
+                PreprocessJob.batchSink(c), PreprocessJob.deadLetterSink(c), c);
+        env.execute("text preprocess failure test");
+
+        assertThat(FAILED).as("the failure was injected").isTrue();
+        List<Minibatch> batches = readBatches(bootstrap, topics, 12);
+        List<String> ids = batches.stream().flatMap(b -> b.sampleIds().stream()).toList();
+        assertThat(ids).as("read_committed: every sample exactly once").containsExactlyInAnyOrderElementsOf(good);
+        assertThat(ids).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void aShortBatchIsSentMarkedPartialWhenItsTimeoutFiresWhileTheJobRuns() throws Exception {
+        String bootstrap = SharedLocalKafka.bootstrap();
+        Topics topics = freshTopics(bootstrap);
+        try (KafkaProducer<byte[], byte[]> p = KafkaTestClients.producer(bootstrap, 1 << 20)) {
+            for (int i = 0; i < 5; i++) {
+                p.send(raw(topics, "p" + i, "sample text " + i, rawHeaders()));
+            }
+        }
+        // unbounded: only the processing-time timer can send the fifth sample
+        PreprocessJobConfig c = job(topics, bootstrap).withBatch(4, 500).withParallelism(1).withBounded(false);
+        StreamExecutionEnvironment env = PreprocessJob.environment(List.of(c));
+        PreprocessJob.buildKafka(env, c);
+        JobClient client = env.executeAsync("text preprocess timeout test");
+        try {
+            List<Minibatch> batches = readBatches(bootstrap, topics, 2);
+            assertThat(batches).extracting(Minibatch::batchSize).containsExactly(1, 4);
+            assertThat(batches).extracting(Minibatch::partial).containsExactly(true, false);
+            assertThat(client.getJobStatus().get().isGloballyTerminalState()).as("still running").isFalse();
+        } finally {
+            client.cancel().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void threeModalitiesRunAsOneJobEachIntoItsOwnBatchTopic() throws Exception {
+        String bootstrap = SharedLocalKafka.bootstrap();
+        Topics topics = freshTopics(bootstrap);
+        try (KafkaProducer<byte[], byte[]> p = KafkaTestClients.producer(bootstrap, 1 << 20)) {
+            for (int i = 0; i < 3; i++) {
+                p.send(new ProducerRecord<>(topics.raw(Modality.IMAGE), null, ("i" + i).getBytes(StandardCharsets.UTF_8),
+                        SampleTransformerTest.png(30 + i, 28), headers(Modality.IMAGE, String.valueOf(i))));
+            }
+            for (int i = 0; i < 2; i++) {
+                p.send(new ProducerRecord<>(topics.raw(Modality.AUDIO), null, ("a" + i).getBytes(StandardCharsets.UTF_8),
+                        SampleTransformerTest.wav(8000, 4000), headers(Modality.AUDIO, null)));
+            }
+            byte[] truncated = java.util.Arrays.copyOf(SampleTransformerTest.wav(16000, 1000), 30);
+            p.send(new ProducerRecord<>(topics.raw(Modality.AUDIO), null, "a-bad".getBytes(StandardCharsets.UTF_8),
+                    truncated, headers(Modality.AUDIO, null)));
+            p.send(raw(topics, "t0", "the quick brown fox", rawHeaders()));
+        }
+        PreprocessJobConfig text = job(topics, bootstrap).withBatch(2, 600_000);
+        D2vConfig cfg = D2vConfig.defaults().withBootstrap(bootstrap);
+        PreprocessJobConfig image = PreprocessJobConfig.from(cfg, TransformSpec.image(ImageTransformConfig.defaults(), 0))
+                .withTopicPrefix(topics.prefix()).withIds(topics.prefix() + "-img", topics.prefix() + "-img")
+                .withBounded(true).withCheckpointIntervalMs(200).withRestartAttempts(0).withBatch(2, 600_000);
+        PreprocessJobConfig audio = PreprocessJobConfig.from(cfg,
+                        TransformSpec.audio(AudioTransformConfig.defaults().withFrames(40), 0))
+                .withTopicPrefix(topics.prefix()).withIds(topics.prefix() + "-aud", topics.prefix() + "-aud")
+                .withBounded(true).withCheckpointIntervalMs(200).withRestartAttempts(0).withBatch(2, 600_000);
+        List<PreprocessJobConfig> jobs = List.of(image, audio, text);
+        StreamExecutionEnvironment env = PreprocessJob.environment(jobs);
+        jobs.forEach(j -> PreprocessJob.buildKafka(env, j));
+        env.execute("three modalities");
+
+        List<Minibatch> images = read(bootstrap, topics.batch(Modality.IMAGE), 2);
+        assertThat(images).extracting(Minibatch::batchSize).containsExactly(1, 2);
+        assertThat(images.get(1).shape()).containsExactly(2, 1, 28, 28);
+        assertThat(images.get(1).dtype()).isEqualTo(DType.UINT8);
+        assertThat(images.stream().flatMapToInt(b -> java.util.Arrays.stream(b.labels())).sorted().boxed().toList()).containsExactly(0, 1, 2);
+        List<Minibatch> audios = read(bootstrap, topics.batch(Modality.AUDIO), 1);
+        assertThat(audios).hasSize(1);
+        // 0.5 s at 8 kHz, resampled to 16 kHz: 8000 samples, 1 + (8000 - 400) / 160 = 48 frames, cropped to 40
+        assertThat(audios.get(0).shape()).containsExactly(2, 40, 80);
+        assertThat(audios.get(0).dtype()).isEqualTo(DType.FP16);
+        assertThat(audios.get(0).sampleIds()).containsExactlyInAnyOrder("a0", "a1");
+        assertThat(read(bootstrap, topics.batch(Modality.TEXT), 1)).extracting(Minibatch::partial).containsExactly(true);
+        List<ConsumerRecord<byte[], byte[]>> dead = KafkaTestClients.readAll(bootstrap, topics.deadLetter(), 1, true, READ);
+        assertThat(dead).hasSize(1);
+        DeadLetter d = DeadLetter.fromConsumerRecord(dead.get(0));
+        assertThat(new String(d.key(), StandardCharsets.UTF_8)).isEqualTo("a-bad");
+        assertThat(d.stage()).startsWith("preprocess.audio.");
+        assertThat(d.topic()).isEqualTo(topics.raw(Modality.AUDIO));
+    }
+
+    private static Headers headers(Modality m, String label) {
+        return new RawHeaders(m.defaultContentType(), "test", Optional.ofNullable(label), Optional.empty(), 0).toKafka();
+    }
+
+    private static List<Minibatch> read(String bootstrap, String topic, int atLeast) {
+        List<Minibatch> out = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> r : KafkaTestClients.readAll(bootstrap, topic, atLeast, true, READ)) {
+            out.add(CODEC.decode(r.value()));
+        }
+        out.sort(Comparator.comparingInt(Minibatch::batchSize).thenComparing(b -> b.sampleIds().get(0)));
+        return out;
+    }
+
+    // ---- helpers ----
+
+    private PreprocessJobConfig job(Topics topics, String bootstrap) {
+        TextTransformConfig text = TextTransformConfig.defaults().withBlocks(8, false, 1);
+        Path vocabFile = tmp.resolve("vocab.txt");
+        try (TextAnalysis analysis = new TextAnalysis(text.analyzer())) {
+            Vocabulary.build(List.of("the quick brown fox", "sample text"), analysis, text).save(vocabFile);
+        }
+        D2vConfig cfg = D2vConfig.defaults().withBootstrap(bootstrap);
+        String id = topics.prefix() + "-job";
+        return PreprocessJobConfig.from(cfg, TransformSpec.text(text, vocabFile, 0))
+                .withIds(id, id)
+                .withBounded(true)
+                .withCheckpointIntervalMs(200)
+                .withRestartAttempts(0)
+                .withTopicPrefix(topics.prefix());
+    }
+
+    private static Topics freshTopics(String bootstrap) {
+        String prefix = "it" + UUID.randomUUID().toString().substring(0, 8);
+        D2vConfig.TopicSettings settings = new D2vConfig.TopicSettings(prefix, 2, 0, 0, (short) 0);
+        try (TopicAdmin admin = new TopicAdmin(D2vConfig.defaults().withBootstrap(bootstrap).kafka())) {
+            admin.ensureTopics(settings);
+        }
+        return settings.names();
+    }
+
+    private static Headers rawHeaders() {
+        return new RawHeaders(Modality.TEXT.defaultContentType(), "test", Optional.empty(), Optional.empty(), 0).toKafka();
+    }
+
+    private static ProducerRecord<byte[], byte[]> raw(Topics t, String id, String text, Headers h) {
+        return raw(t, id, text.getBytes(StandardCharsets.UTF_8), h);
+    }
+
+    private static ProducerRecord<byte[], byte[]> raw(Topics t, String id, byte[] value, Headers h) {
+        return new ProducerRecord<>(t.raw(Modality.TEXT), null, id.getBytes(StandardCharsets.UTF_8), value, h);
+    }
+
+    /** read_committed batches, sorted by size then first id. */
+    private static List<Minibatch> readBatches(String bootstrap, Topics t, int atLeast) {
+        List<Minibatch> out = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> r : KafkaTestClients.readAll(bootstrap, t.batch(Modality.TEXT), atLeast, true, READ)) {
+            out.add(CODEC.decode(r.value()));
+        }
+        out.sort(Comparator.comparingInt(Minibatch::batchSize).thenComparing(b -> b.sampleIds().get(0)));
+        return out;
+    }
+}
