@@ -1,12 +1,11 @@
 package dev.d2v.evaluate.features;
 
+import dev.d2v.evaluate.io.AtomicFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
 import java.util.Optional;
 import java.util.UUID;
@@ -105,11 +104,7 @@ public final class FeatureCache {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp-" + UUID.randomUUID());
         try {
             FeatureFile.write(tmp, key, set);
-            try {
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
+            AtomicFiles.move(tmp, file);
         } finally {
             Files.deleteIfExists(tmp);
         }

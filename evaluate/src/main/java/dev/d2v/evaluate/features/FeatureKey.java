@@ -1,11 +1,9 @@
 package dev.d2v.evaluate.features;
 
 import dev.d2v.infra.Modality;
-import java.nio.charset.StandardCharsets;
+import dev.d2v.evaluate.io.AtomicFiles;
 import java.nio.file.Path;
 import java.util.Objects;
-import java.util.regex.Pattern;
-import java.util.zip.CRC32C;
 
 /**
  * What a cached feature matrix was extracted from: one checkpoint's encoder (or a baseline such as
@@ -17,8 +15,6 @@ import java.util.zip.CRC32C;
  * @param split        "train" or "test" (any name: a task may have more)
  */
 public record FeatureKey(String checkpointId, Modality modality, String task, String split) {
-    private static final Pattern SAFE = Pattern.compile("[A-Za-z0-9._-]{1,80}");
-
     public FeatureKey {
         requireText(checkpointId, "checkpointId");
         Objects.requireNonNull(modality, "modality");
@@ -32,7 +28,7 @@ public record FeatureKey(String checkpointId, Modality modality, String task, St
         }
     }
 
-    /** Path below the cache root: {@code <checkpointId>/<modality>/<task>/<split>.d2vf}. */
+    /** Path below the cache root: {@code <checkpointId>/<modality>/<task>/<split>.d2vf}, names made safe by {@link AtomicFiles#safeName}. */
     public Path relativePath() {
         return Path.of(component(checkpointId), modality.id(), component(task), component(split) + ".d2vf");
     }
@@ -42,18 +38,7 @@ public record FeatureKey(String checkpointId, Modality modality, String task, St
         return checkpointId + " / " + modality.id() + " / " + task + " / " + split;
     }
 
-    /**
-     * A name as a folder name: unchanged when it is short and uses only [A-Za-z0-9._-] (and is not "." or ".."),
-     * else its safe characters plus the CRC32C of the whole name, so that distinct names stay distinct.
-     */
     static String component(String name) {
-        if (SAFE.matcher(name).matches() && !name.equals(".") && !name.equals("..")) {
-            return name;
-        }
-        CRC32C crc = new CRC32C();
-        crc.update(name.getBytes(StandardCharsets.UTF_8));
-        String cleaned = name.replaceAll("[^A-Za-z0-9._-]", "_");
-        cleaned = cleaned.substring(0, Math.min(40, cleaned.length())).replaceAll("^\\.+", "_");
-        return cleaned + "-" + String.format("%08x", crc.getValue());
+        return AtomicFiles.safeName(name);
     }
 }
