@@ -38,12 +38,12 @@ public final class SvgPlot {
     /** Size and labels of one chart. */
     public record Layout(int width, int height, String xLabel, String yLabel) {
         public static Layout of(String xLabel, String yLabel) {
-            return new Layout(640, 320, xLabel, yLabel);
+            return new Layout(680, 320, xLabel, yLabel);
         }
     }
 
     private static final int LEFT = 60;
-    private static final int RIGHT = 170; // legend column
+    private static final int RIGHT = 200; // legend column
     private static final int TOP = 30;
     private static final int BOTTOM = 45;
 
@@ -178,7 +178,8 @@ public final class SvgPlot {
         double span = hi - lo;
         double raw = span / target;
         double mag = Math.pow(10, Math.floor(Math.log10(raw)));
-        double step = raw / mag >= 5 ? 5 * mag : raw / mag >= 2 ? 2 * mag : mag;
+        double f = raw / mag; // in [1, 10): round up to 1, 2, 5 or 10 so that there are at most about target ticks
+        double step = f > 5 ? 10 * mag : f > 2 ? 5 * mag : f > 1 ? 2 * mag : mag;
         List<Double> out = new ArrayList<>();
         for (double t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) {
             out.add(Math.abs(t) < step * 1e-9 ? 0.0 : t);
