@@ -123,10 +123,11 @@ public final class LinearProbe {
                 // (strong L2 converges in few iterations and lands near the weaker one's optimum)
                 double bestAccuracy = -1;
                 double[] theta = new double[SoftmaxObjective.parameterCount(numClasses, dims)];
+                SoftmaxObjective fitRows = new SoftmaxObjective(x, labels, split[0], numClasses, 0, pool);
                 for (int k = config.l2Grid().size() - 1; k >= 0; k--) {
                     double l2 = config.l2Grid().get(k);
                     long t0 = System.nanoTime();
-                    Lbfgs.Result r = Lbfgs.minimize(new SoftmaxObjective(x, labels, split[0], numClasses, l2, pool),
+                    Lbfgs.Result r = Lbfgs.minimize(fitRows.withLambda(l2),
                             theta, config.history(), config.gridIterations(), config.gradTolerance(), config.relTolerance());
                     double acc = accuracy(theta, x, labels, split[1], numClasses, dims);
                     validation.put(l2, acc);

@@ -43,16 +43,31 @@ final class SoftmaxObjective implements Lbfgs.Objective {
      * @param pool    where the chunks run
      */
     SoftmaxObjective(float[][] x, int[] y, int[] rows, int classes, double lambda, ForkJoinPool pool) {
+        this(x, y, rows, transpose(x, rows), classes, lambda, pool);
+    }
+
+    private SoftmaxObjective(float[][] x, int[] y, int[] rows, float[][] transposed, int classes, double lambda,
+                             ForkJoinPool pool) {
         this.x = x;
         this.y = y;
         this.rows = rows;
+        this.transposed = transposed;
         this.classes = classes;
         this.dims = x[0].length;
         this.lambda = lambda;
         this.pool = pool;
-        int blocks = (rows.length + BLOCK - 1) / BLOCK;
-        this.transposed = new float[blocks][];
-        for (int b = 0; b < blocks; b++) {
+    }
+
+    /** The same rows with another L2 strength, sharing the transposed blocks (no copy of the features). */
+    SoftmaxObjective withLambda(double newLambda) {
+        return new SoftmaxObjective(x, y, rows, transposed, classes, newLambda, pool);
+    }
+
+    /** Per block of {@link #BLOCK} rows: [D * B] with element (j, i) at j * B + i. */
+    private static float[][] transpose(float[][] x, int[] rows) {
+        int dims = x[0].length;
+        float[][] blocks = new float[(rows.length + BLOCK - 1) / BLOCK][];
+        for (int b = 0; b < blocks.length; b++) {
             int from = b * BLOCK;
             int n = Math.min(BLOCK, rows.length - from);
             float[] t = new float[dims * n];
@@ -62,8 +77,9 @@ final class SoftmaxObjective implements Lbfgs.Objective {
                     t[j * n + i] = row[j];
                 }
             }
-            transposed[b] = t;
+            blocks[b] = t;
         }
+        return blocks;
     }
 
     static int parameterCount(int classes, int dims) {
