@@ -1,0 +1,222 @@
+package dev.d2v.evaluate.probe;
+
+import java.util.Arrays;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ForkJoinPool;
+import java.util.stream.IntStream;
+
+/**
+ * Weighted k-nearest-neighbour classification on fixed features, as in DINO (Caron et al. 2021, eval_knn.py):
+ * features are L2-normalised, similarity is the cosine, the k most similar training rows vote for their labels
+ * with weight exp(similarity / T), and the class with the largest total wins. No training beyond storing the
+ * normalised bank.
+ * <pre>
+ *   bank: [N, D] training features (normalised), queries: [Q, D]
+ *   sim = queries . bank^T  [Q, N];  topk per row;  votes[c] = sum over neighbours with label c of exp(sim / T)
+ * </pre>
+ * Deterministic: each query is independent, and ties in similarity go to the lower training index.
+ */
+public final class Knn {
+    /** Training rows per transposed block of the bank (the block's similarities stay in L1). */
+    static final int BLOCK = 256;
+
+    /**
+     * @param k           neighbours that vote; DINO reports k = 20 (best or near best on ImageNet among 10, 20, 100, 200)
+     * @param temperature T of the exp(sim / T) vote weights; DINO's 0.07
+     * @param threads     parallelism over queries
+     */
+    public record Config(int k, double temperature, int threads) {
+        public Config {
+            if (k < 1) {
+                throw new IllegalArgumentException("k must be >= 1, got " + k);
+            }
+            if (!(temperature > 0) || Double.isInfinite(temperature)) {
+                throw new IllegalArgumentException("temperature must be > 0, got " + temperature);
+            }
+            if (threads < 1) {
+                throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+            }
+        }
+
+        public static Config defaults() {
+            return new Config(20, 0.07, Math.max(1, Runtime.getRuntime().availableProcessors()));
+        }
+
+        public Config withK(int newK) {
+            return new Config(newK, temperature, threads);
+        }
+
+        public Config withThreads(int n) {
+            return new Config(k, temperature, n);
+        }
+    }
+
+    private final float[][] bankBlocks; // per block: [D * B], element (j, i) at j * B + i
+    private final int[] labels;
+    private final int classes;
+    private final int dims;
+    private final Config config;
+
+    private Knn(float[][] bankBlocks, int[] labels, int classes, int dims, Config config) {
+        this.bankBlocks = bankBlocks;
+        this.labels = labels;
+        this.classes = classes;
+        this.dims = dims;
+        this.config = config;
+    }
+
+    /** Stores the normalised training features [N, D] with their labels [N]. */
+    public static Knn fit(float[][] features, int[] labels, int numClasses, Config config) {
+        Features.checkMatrix(features, "training features");
+        Features.checkLabels(labels, features.length, numClasses, "training labels");
+        int n = features.length;
+        int dims = features[0].length;
+        float[][] blocks = new float[(n + BLOCK - 1) / BLOCK][];
+        for (int b = 0; b < blocks.length; b++) {
+            int from = b * BLOCK;
+            int size = Math.min(BLOCK, n - from);
+            float[] t = new float[dims * size];
+            for (int i = 0; i < size; i++) {
+                float[] unit = normalized(features[from + i]);
+                for (int j = 0; j < dims; j++) {
+                    t[j * size + i] = unit[j];
+                }
+            }
+            blocks[b] = t;
+        }
+        return new Knn(blocks, labels.clone(), numClasses, dims, config);
+    }
+
+    /** Fits on the training split and returns the top-1 accuracy on the test split. */
+    public static double accuracy(float[][] trainFeatures, int[] trainLabels, float[][] testFeatures, int[] testLabels,
+                                  int numClasses, Config config) {
+        return fit(trainFeatures, trainLabels, numClasses, config).accuracy(testFeatures, testLabels);
+    }
+
+    /** x / ||x||_2; a zero vector stays zero (similarity 0 to everything). */
+    static float[] normalized(float[] x) {
+        double sq = 0;
+        for (float v : x) {
+            sq += (double) v * v;
+        }
+        float[] out = x.clone();
+        if (sq > 0) {
+            float inv = (float) (1 / Math.sqrt(sq));
+            for (int j = 0; j < out.length; j++) {
+                out[j] *= inv;
+            }
+        }
+        return out;
+    }
+
+    /** Predicted class of one query [D]. */
+    public int predict(float[] query) {
+        if (query.length != dims) {
+            throw new IllegalArgumentException("query has " + query.length + " dims, the k-NN bank has " + dims);
+        }
+        float[] q = normalized(query);
+        int k = Math.min(config.k(), labels.length);
+        float[] topSim = new float[k];   // min-heap on (sim, -index): the root is the weakest neighbour kept
+        int[] topIdx = new int[k];
+        int size = 0;
+        float[] sims = new float[BLOCK];
+        for (int b = 0; b < bankBlocks.length; b++) {
+            float[] t = bankBlocks[b];
+            int n = t.length / dims;
+            Arrays.fill(sims, 0, n, 0f);
+            for (int j = 0; j < dims; j++) { // sims[i] += q[j] * bank[i, j]: an axpy over the block
+                float qj = q[j];
+                int off = j * n;
+                for (int i = 0; i < n; i++) {
+                    sims[i] += qj * t[off + i];
+                }
+            }
+            int first = b * BLOCK;
+            for (int i = 0; i < n; i++) {
+                int idx = first + i;
+                if (size < k) {
+                    topSim[size] = sims[i];
+                    topIdx[size] = idx;
+                    siftUp(topSim, topIdx, size++);
+                } else if (stronger(sims[i], idx, topSim[0], topIdx[0])) {
+                    topSim[0] = sims[i];
+                    topIdx[0] = idx;
+                    siftDown(topSim, topIdx, k);
+                }
+            }
+        }
+        double[] votes = new double[classes];
+        for (int m = 0; m < size; m++) {
+            votes[labels[topIdx[m]]] += Math.exp(topSim[m] / config.temperature());
+        }
+        return LinearModel.argmax(votes);
+    }
+
+    /** [Q, D] -&gt; [Q] predicted classes, queries in parallel. */
+    public int[] predict(float[][] queries) {
+        ForkJoinPool pool = new ForkJoinPool(config.threads());
+        try {
+            return pool.submit(() -> IntStream.range(0, queries.length).parallel().map(i -> predict(queries[i])).toArray()).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted during k-NN", e);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    /** Top-1 accuracy on [Q, D] features with [Q] labels. */
+    public double accuracy(float[][] features, int[] labels) {
+        Features.checkMatrix(features, "test features");
+        Features.checkLabels(labels, features.length, classes, "test labels");
+        return Features.accuracy(predict(features), labels);
+    }
+
+    // ---- a min-heap of (similarity, index) ordered by "weaker first": lower similarity, then higher index ----
+
+    private static boolean stronger(float simA, int idxA, float simB, int idxB) {
+        return simA > simB || (simA == simB && idxA < idxB);
+    }
+
+    private static void siftUp(float[] sim, int[] idx, int i) {
+        while (i > 0) {
+            int parent = (i - 1) / 2;
+            if (!stronger(sim[parent], idx[parent], sim[i], idx[i])) {
+                return;
+            }
+            swap(sim, idx, i, parent);
+            i = parent;
+        }
+    }
+
+    private static void siftDown(float[] sim, int[] idx, int size) {
+        int i = 0;
+        while (true) {
+            int l = 2 * i + 1;
+            int r = l + 1;
+            int weakest = i;
+            if (l < size && stronger(sim[weakest], idx[weakest], sim[l], idx[l])) {
+                weakest = l;
+            }
+            if (r < size && stronger(sim[weakest], idx[weakest], sim[r], idx[r])) {
+                weakest = r;
+            }
+            if (weakest == i) {
+                return;
+            }
+            swap(sim, idx, i, weakest);
+            i = weakest;
+        }
+    }
+
+    private static void swap(float[] sim, int[] idx, int a, int b) {
+        float s = sim[a];
+        sim[a] = sim[b];
+        sim[b] = s;
+        int t = idx[a];
+        idx[a] = idx[b];
+        idx[b] = t;
+    }
+}

@@ -1,0 +1,95 @@
+package dev.d2v.evaluate.results;
+
+import dev.d2v.infra.Topics;
+import dev.d2v.infra.wire.EvalEvent;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * Publishes evaluation results on d2v.eval in infra's {@link EvalEvent} codec (version 1 JSON), keyed by
+ * checkpoint id so that one checkpoint's results stay in order on one partition. Each publish waits for the
+ * broker's acknowledgement: a result is either on the topic or the call fails.
+ */
+public final class EvalEventPublisher implements AutoCloseable {
+    private final Producer<byte[], byte[]> producer;
+    private final String topic;
+    private final Duration timeout;
+    private final boolean ownsProducer;
+
+    /**
+     * An idempotent producer (acks=all) built from {@code clientProperties} (bootstrap.servers plus any TLS/SASL
+     * settings); closed by {@link #close()}.
+     */
+    public EvalEventPublisher(Properties clientProperties, Topics topics, Duration timeout) {
+        this(new KafkaProducer<>(producerProperties(clientProperties), new ByteArraySerializer(), new ByteArraySerializer()),
+                topics, timeout, true);
+    }
+
+    /** Over a producer the caller owns (and closes). */
+    public EvalEventPublisher(Producer<byte[], byte[]> producer, Topics topics, Duration timeout) {
+        this(producer, topics, timeout, false);
+    }
+
+    private EvalEventPublisher(Producer<byte[], byte[]> producer, Topics topics, Duration timeout, boolean owns) {
+        this.producer = producer;
+        this.topic = topics.eval();
+        this.timeout = timeout;
+        this.ownsProducer = owns;
+    }
+
+    static Properties producerProperties(Properties client) {
+        Properties p = new Properties();
+        p.putAll(client);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "d2v-evaluate");
+        return p;
+    }
+
+    public String topic() {
+        return topic;
+    }
+
+    /** Sends one event and waits for the acknowledgement. */
+    public RecordMetadata publish(EvalEvent event) {
+        ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic,
+                event.checkpointId().getBytes(StandardCharsets.UTF_8), event.toJson());
+        try {
+            return producer.send(record).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while publishing to " + topic, e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("could not publish the evaluation of " + event.checkpointId() + " to " + topic
+                    + ": " + e.getCause().getMessage(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("no acknowledgement from the broker within " + timeout + " for " + topic, e);
+        }
+    }
+
+    /** Publishes each result as an event stamped {@code createdAt}; returns the events sent. */
+    public List<EvalEvent> publish(List<EvalResult> results, Instant createdAt) {
+        List<EvalEvent> events = results.stream().map(r -> r.toEvent(createdAt)).toList();
+        events.forEach(this::publish);
+        return events;
+    }
+
+    @Override
+    public void close() {
+        if (ownsProducer) {
+            producer.close(timeout);
+        }
+    }
+}

@@ -1,0 +1,156 @@
+package dev.d2v.evaluate.results;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.d2v.infra.Modality;
+import dev.d2v.infra.wire.EvalEvent;
+import dev.d2v.infra.wire.EvalEvent.Protocol;
+import java.time.Instant;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * One evaluation figure: a checkpoint's encoder of one modality, on one probe task, under one protocol.
+ *
+ * @param checkpoint       checkpoint id (as in its CheckpointEvent)
+ * @param step             its training step
+ * @param modality         the encoder probed
+ * @param task             probe task name, e.g. "fashion-mnist"
+ * @param protocol         linear probe, k-NN or fine-tuning
+ * @param accuracy         top-1 accuracy on the test split, in [0, 1]
+ * @param baselineAccuracy the same protocol on a randomly initialised encoder of the same shape; NaN = not measured
+ * @param extras           further numbers (chosen L2, k, seconds, train accuracy...), NaN allowed
+ */
+public record EvalResult(String checkpoint, long step, Modality modality, String task, Protocol protocol,
+                         double accuracy, double baselineAccuracy, Map<String, Double> extras) {
+    /** The JSON field names of {@link #toJsonLine()}, in order: the {@code --json} contract. */
+    public static final List<String> LINE_FIELDS = List.of(
+            "checkpoint", "step", "modality", "task", "protocol", "accuracy", "baseline_accuracy");
+
+    static final ObjectMapper MAPPER = new ObjectMapper();
+
+    public EvalResult {
+        if (checkpoint == null || checkpoint.isBlank()) {
+            throw new IllegalArgumentException("checkpoint is required");
+        }
+        if (step < 0) {
+            throw new IllegalArgumentException("step must be >= 0, got " + step);
+        }
+        Objects.requireNonNull(modality, "modality");
+        if (task == null || task.isBlank()) {
+            throw new IllegalArgumentException("task is required");
+        }
+        Objects.requireNonNull(protocol, "protocol");
+        if (!(accuracy >= 0 && accuracy <= 1)) {
+            throw new IllegalArgumentException("accuracy must be in [0, 1], got " + accuracy);
+        }
+        if (!Double.isNaN(baselineAccuracy) && !(baselineAccuracy >= 0 && baselineAccuracy <= 1)) {
+            throw new IllegalArgumentException("baselineAccuracy must be in [0, 1] or NaN, got " + baselineAccuracy);
+        }
+        Map<String, Double> copy = new TreeMap<>();
+        (extras == null ? Map.<String, Double>of() : extras).forEach((k, v) ->
+                copy.put(Objects.requireNonNull(k, "extra name"), v == null ? Double.NaN : v));
+        extras = Collections.unmodifiableMap(copy);
+    }
+
+    public boolean hasBaseline() {
+        return !Double.isNaN(baselineAccuracy);
+    }
+
+    /** The same result with another baseline (measured once per task and attached to every checkpoint's result). */
+    public EvalResult withBaseline(double baseline) {
+        return new EvalResult(checkpoint, step, modality, task, protocol, accuracy, baseline, extras);
+    }
+
+    /** (modality, task, protocol): what a plot line follows across checkpoints. */
+    public String seriesKey() {
+        return modality.id() + "/" + task + "/" + protocol.id();
+    }
+
+    // ---- JSON ----
+
+    /**
+     * The {@code --json} line: one object with exactly {@link #LINE_FIELDS}, baseline_accuracy null when not
+     * measured, no trailing newline.
+     */
+    public String toJsonLine() {
+        return lineNode().toString();
+    }
+
+    private ObjectNode lineNode() {
+        ObjectNode n = MAPPER.createObjectNode();
+        n.put("checkpoint", checkpoint);
+        n.put("step", step);
+        n.put("modality", modality.id());
+        n.put("task", task);
+        n.put("protocol", protocol.id());
+        n.put("accuracy", accuracy);
+        putDouble(n, "baseline_accuracy", baselineAccuracy);
+        return n;
+    }
+
+    /** The line's fields plus {@code "extras"}: how results files store a result. */
+    public ObjectNode toJson() {
+        ObjectNode n = lineNode();
+        ObjectNode e = n.putObject("extras");
+        extras.forEach((k, v) -> putDouble(e, k, v));
+        return n;
+    }
+
+    /** Reads {@link #toJson()} or {@link #toJsonLine()} output; a missing or mistyped field names itself. */
+    public static EvalResult fromJson(JsonNode n) {
+        Map<String, Double> extras = new TreeMap<>();
+        JsonNode e = n.get("extras");
+        if (e != null && e.isObject()) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = e.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> f = it.next();
+                extras.put(f.getKey(), f.getValue().isNumber() ? f.getValue().asDouble() : Double.NaN);
+            }
+        }
+        JsonNode baseline = n.get("baseline_accuracy");
+        return new EvalResult(text(n, "checkpoint"), number(n, "step").asLong(), Modality.parse(text(n, "modality")),
+                text(n, "task"), Protocol.parse(text(n, "protocol")), number(n, "accuracy").asDouble(),
+                baseline == null || baseline.isNull() ? Double.NaN : number(n, "baseline_accuracy").asDouble(), extras);
+    }
+
+    private static String text(JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        if (v == null || !v.isTextual()) {
+            throw new IllegalArgumentException("eval result field '" + field + "' must be a string, got " + v);
+        }
+        return v.asText();
+    }
+
+    private static JsonNode number(JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        if (v == null || !v.isNumber()) {
+            throw new IllegalArgumentException("eval result field '" + field + "' must be a number, got " + v);
+        }
+        return v;
+    }
+
+    private static void putDouble(ObjectNode n, String field, double v) {
+        if (Double.isFinite(v)) {
+            n.put(field, v);
+        } else {
+            n.putNull(field); // JSON has no NaN
+        }
+    }
+
+    // ---- the d2v.eval event ----
+
+    /** The d2v.eval event of this result (extras become the event's metrics). */
+    public EvalEvent toEvent(Instant createdAt) {
+        return new EvalEvent(checkpoint, step, modality, task, protocol, accuracy, baselineAccuracy, extras, createdAt);
+    }
+
+    public static EvalResult fromEvent(EvalEvent e) {
+        return new EvalResult(e.checkpointId(), e.step(), e.modality(), e.task(), e.protocol(), e.accuracy(),
+                e.baselineAccuracy(), e.metrics());
+    }
+}

@@ -1,0 +1,88 @@
+package dev.d2v.evaluate.probe;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Comparator;
+import java.util.Random;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+
+class KnnTest {
+
+    @Test
+    void separableBlobsReachFullAccuracyWhateverTheScale() {
+        Synthetic.Task train = Synthetic.blobs(2000, 32, 8, 10, 1, 1);
+        Synthetic.Task test = Synthetic.blobs(500, 32, 8, 10, 1, 2);
+        Random r = new Random(3);
+        for (float[] row : test.x()) { // cosine similarity ignores each row's length
+            float s = 0.1f + 10 * r.nextFloat();
+            for (int j = 0; j < row.length; j++) {
+                row[j] *= s;
+            }
+        }
+        assertThat(Knn.accuracy(train.x(), train.y(), test.x(), test.y(), 8, Knn.Config.defaults())).isEqualTo(1.0);
+    }
+
+    @Test
+    void weightsFollowExpSimilarityOverTemperature() {
+        // query (1, 0): one class-0 neighbour at cosine 1, two class-1 neighbours at cosine 0.6
+        float[][] bank = {{1, 0}, {0.6f, 0.8f}, {0.6f, -0.8f}, {-1, 0}};
+        int[] labels = {0, 1, 1, 1};
+        float[] query = {2, 0};
+        // T = 0.07: exp(1/0.07) = 1.6e6 > 2 exp(0.6/0.07) = 1.0e4 -> class 0
+        assertThat(Knn.fit(bank, labels, 2, new Knn.Config(3, 0.07, 1)).predict(query)).isEqualTo(0);
+        // T = 10: exp(0.1) = 1.105 < 2 exp(0.06) = 2.124 -> class 1
+        assertThat(Knn.fit(bank, labels, 2, new Knn.Config(3, 10, 1)).predict(query)).isEqualTo(1);
+        // k = 1: only the nearest votes
+        assertThat(Knn.fit(bank, labels, 2, new Knn.Config(1, 10, 1)).predict(query)).isEqualTo(0);
+    }
+
+    @Test
+    void agreesWithABruteForceReference() {
+        Synthetic.Task train = Synthetic.blobs(1300, 24, 6, 1.0, 1, 4); // overlapping classes: votes are close
+        Synthetic.Task test = Synthetic.blobs(300, 24, 6, 1.0, 1, 5);
+        for (int k : new int[] {1, 5, 20, 5000}) { // k above N means every row votes
+            Knn.Config config = new Knn.Config(k, 0.07, 2);
+            int[] fast = Knn.fit(train.x(), train.y(), 6, config).predict(test.x());
+            for (int q = 0; q < test.x().length; q++) {
+                assertThat(fast[q]).as("k=%d query %d", k, q).isEqualTo(reference(train, test.x()[q], 6, config));
+            }
+        }
+    }
+
+    @Test
+    void nearestNeighbourOfATrainingRowIsItself() {
+        Synthetic.Task train = Synthetic.blobs(700, 16, 5, 0.5, 1, 6);
+        assertThat(Knn.accuracy(train.x(), train.y(), train.x(), train.y(), 5, Knn.Config.defaults().withK(1))).isEqualTo(1.0);
+    }
+
+    @Test
+    void rejectsMismatchedShapes() {
+        Knn knn = Knn.fit(new float[][] {{1, 0}, {0, 1}}, new int[] {0, 1}, 2, Knn.Config.defaults());
+        assertThatThrownBy(() -> knn.predict(new float[] {1, 0, 0})).hasMessageContaining("3 dims, the k-NN bank has 2");
+        assertThatThrownBy(() -> new Knn.Config(0, 0.07, 1)).hasMessageContaining("k must be >= 1");
+    }
+
+    /** Sort every training row by (cosine desc, index asc), take k, vote exp(sim / T): in double. */
+    private static int reference(Synthetic.Task train, float[] query, int classes, Knn.Config config) {
+        float[] q = Knn.normalized(query);
+        double[] sim = new double[train.x().length];
+        for (int i = 0; i < sim.length; i++) {
+            float[] b = Knn.normalized(train.x()[i]);
+            float s = 0;
+            for (int j = 0; j < q.length; j++) {
+                s += q[j] * b[j];
+            }
+            sim[i] = s;
+        }
+        int[] order = IntStream.range(0, sim.length).boxed()
+                .sorted(Comparator.<Integer>comparingDouble(i -> -sim[i]).thenComparingInt(i -> i))
+                .mapToInt(Integer::intValue).limit(config.k()).toArray();
+        double[] votes = new double[classes];
+        for (int i : order) {
+            votes[train.y()[i]] += Math.exp(sim[i] / config.temperature());
+        }
+        return LinearModel.argmax(votes);
+    }
+}

@@ -1,0 +1,50 @@
+package dev.d2v.evaluate.results;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.d2v.infra.Topics;
+import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.infra.kafka.KafkaTestClients;
+import dev.d2v.infra.kafka.SharedLocalKafka;
+import dev.d2v.infra.kafka.TopicAdmin;
+import dev.d2v.infra.wire.EvalEvent;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Properties;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+
+/** Results onto d2v.eval of the project's real local broker and back through infra's EvalEvent decoder. */
+class EvalEventPublisherTest {
+
+    @Test
+    void eventsRoundTripThroughTheBroker() throws Exception {
+        Topics topics = new Topics("ev" + UUID.randomUUID().toString().substring(0, 8));
+        Properties client = new Properties();
+        client.put("bootstrap.servers", SharedLocalKafka.bootstrap());
+        try (TopicAdmin admin = new TopicAdmin(client)) {
+            admin.ensureTopics(new D2vConfig.TopicSettings(topics.prefix(), 1, 0, 1024 * 1024, (short) 1));
+        }
+        Instant at = Instant.parse("2026-11-28T20:00:00.123Z");
+        List<EvalResult> results = List.of(EvalResultTest.LINEAR, EvalResultTest.KNN_NO_BASELINE);
+
+        List<EvalEvent> sent;
+        try (EvalEventPublisher publisher = new EvalEventPublisher(client, topics, Duration.ofSeconds(30))) {
+            assertThat(publisher.topic()).isEqualTo(topics.prefix() + ".eval");
+            sent = publisher.publish(results, at);
+        }
+
+        List<ConsumerRecord<byte[], byte[]>> records = KafkaTestClients.readAll(SharedLocalKafka.bootstrap(),
+                topics.eval(), 2, true, Duration.ofSeconds(30));
+        assertThat(records).hasSize(2);
+        List<EvalEvent> received = records.stream().map(r -> EvalEvent.fromJson(r.value())).toList();
+        assertThat(received).containsExactlyElementsOf(sent);
+        assertThat(received.stream().map(EvalResult::fromEvent).toList()).containsExactlyElementsOf(results);
+        assertThat(records).allSatisfy(r ->
+                assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo("step-000001200"));
+        assertThat(received.get(1).hasBaseline()).isFalse();
+    }
+}

@@ -1,0 +1,93 @@
+package dev.d2v.evaluate.results;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.d2v.infra.Modality;
+import dev.d2v.infra.wire.EvalEvent;
+import dev.d2v.infra.wire.EvalEvent.Protocol;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class EvalResultTest {
+    static final EvalResult LINEAR = new EvalResult("step-000001200", 1200, Modality.IMAGE, "fashion-mnist",
+            Protocol.LINEAR, 0.8612, 0.7031, Map.of("l2", 0.01, "fit_s", 12.5));
+    static final EvalResult KNN_NO_BASELINE = new EvalResult("step-000001200", 1200, Modality.IMAGE, "fashion-mnist",
+            Protocol.KNN, 0.84, Double.NaN, Map.of("k", 20.0));
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void jsonLineHasExactlyTheContractNames() throws IOException {
+        JsonNode n = new ObjectMapper().readTree(LINEAR.toJsonLine());
+        List<String> names = new ArrayList<>();
+        for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
+            names.add(it.next());
+        }
+        assertThat(names).containsExactlyElementsOf(EvalResult.LINE_FIELDS)
+                .containsExactly("checkpoint", "step", "modality", "task", "protocol", "accuracy", "baseline_accuracy");
+        assertThat(LINEAR.toJsonLine()).isEqualTo("{\"checkpoint\":\"step-000001200\",\"step\":1200,\"modality\":\"image\","
+                + "\"task\":\"fashion-mnist\",\"protocol\":\"linear\",\"accuracy\":0.8612,\"baseline_accuracy\":0.7031}");
+        assertThat(KNN_NO_BASELINE.toJsonLine()).contains("\"protocol\":\"knn\"").endsWith("\"baseline_accuracy\":null}")
+                .doesNotContain("\n");
+    }
+
+    @Test
+    void jsonRoundTripKeepsExtrasAndMissingBaseline() {
+        assertThat(EvalResult.fromJson(LINEAR.toJson())).isEqualTo(LINEAR);
+        EvalResult back = EvalResult.fromJson(KNN_NO_BASELINE.toJson());
+        assertThat(back.hasBaseline()).isFalse();
+        assertThat(back.extras()).isEqualTo(Map.of("k", 20.0));
+        assertThatThrownBy(() -> EvalResult.fromJson(new ObjectMapper().createObjectNode().put("checkpoint", "x")))
+                .hasMessageContaining("'step' must be a number");
+    }
+
+    @Test
+    void eventConversionUsesInfrasCodec() {
+        Instant at = Instant.parse("2026-11-28T20:00:00Z");
+        EvalEvent e = LINEAR.toEvent(at);
+        assertThat(e.metrics()).isEqualTo(LINEAR.extras());
+        EvalEvent decoded = EvalEvent.fromJson(e.toJson());
+        assertThat(EvalResult.fromEvent(decoded)).isEqualTo(LINEAR);
+        assertThat(EvalResult.fromEvent(EvalEvent.fromJson(KNN_NO_BASELINE.toEvent(at).toJson())).hasBaseline()).isFalse();
+    }
+
+    @Test
+    void resultsFileMergesProtocolsOfOneCheckpoint() throws IOException {
+        Path file = ResultsFile.write(dir, List.of(LINEAR));
+        assertThat(file).isEqualTo(dir.resolve("step-000001200.json"));
+        ResultsFile.merge(dir, List.of(KNN_NO_BASELINE));
+        EvalResult better = new EvalResult(LINEAR.checkpoint(), LINEAR.step(), LINEAR.modality(), LINEAR.task(),
+                Protocol.LINEAR, 0.87, 0.70, Map.of());
+        ResultsFile.merge(dir, List.of(better));
+        assertThat(ResultsFile.read(file)).containsExactly(better, KNN_NO_BASELINE);
+        assertThat(Files.readString(file)).contains("\"kind\" : \"eval-results\"", "\"version\" : 1");
+        try (var s = Files.list(dir)) {
+            assertThat(s.map(p -> p.getFileName().toString())).containsExactly("step-000001200.json"); // no temp files left
+        }
+    }
+
+    @Test
+    void readAllSortsByStepAndReportsBadFiles() throws IOException {
+        EvalResult later = new EvalResult("step-000002400", 2400, Modality.IMAGE, "fashion-mnist", Protocol.LINEAR,
+                0.88, 0.70, Map.of());
+        ResultsFile.write(dir, List.of(later));
+        ResultsFile.write(dir, List.of(LINEAR, KNN_NO_BASELINE));
+        Files.writeString(dir.resolve("broken.json"), "{\"version\": 7, \"kind\": \"eval-results\"}");
+        List<String> problems = new ArrayList<>();
+        assertThat(ResultsFile.readAll(dir, problems)).containsExactly(KNN_NO_BASELINE, LINEAR, later);
+        assertThat(problems).singleElement().asString().contains("unknown results file version 7");
+        assertThatThrownBy(() -> ResultsFile.write(dir, List.of(LINEAR, later))).hasMessageContaining("one checkpoint");
+    }
+}
