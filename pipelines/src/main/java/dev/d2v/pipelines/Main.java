@@ -5,6 +5,7 @@ import dev.d2v.pipelines.cli.DataCommand;
 import dev.d2v.pipelines.cli.IngestCommand;
 import dev.d2v.pipelines.cli.KafkaCommand;
 import dev.d2v.pipelines.cli.PretrainCommand;
+import dev.d2v.pipelines.cli.EvaluateCommand;
 import dev.d2v.pipelines.cli.PreprocessCommand;
 import dev.d2v.pipelines.cli.BenchCommand;
 import dev.d2v.pipelines.cli.UserError;
@@ -15,7 +16,7 @@ import picocli.CommandLine.Command;
 /** The `./d2v` command line. Each subcommand is its own class; this one only wires them and maps errors. */
 @Command(name = "d2v", mixinStandardHelpOptions = true, version = "d2v 0.1.0",
         description = "Streaming data2vec 2.0 pretraining: Kafka -> Flink -> DJL trainer -> evaluation.",
-        subcommands = {KafkaCommand.class, DataCommand.class, IngestCommand.class, PreprocessCommand.class, PretrainCommand.class,
+        subcommands = {KafkaCommand.class, DataCommand.class, IngestCommand.class, PreprocessCommand.class, PretrainCommand.class, EvaluateCommand.class,
                 BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

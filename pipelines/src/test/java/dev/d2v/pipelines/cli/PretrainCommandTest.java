@@ -30,7 +30,7 @@ class PretrainCommandTest {
     static void pngFolder() throws IOException {
         images = dir.resolve("shapes");
         SplittableRandom r = new SplittableRandom(3);
-        for (int i = 0; i < 40; i++) {
+        for (int i = 0; i < 60; i++) {
             String label = i % 2 == 0 ? "square" : "bar";
             BufferedImage img = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
             int x0 = r.nextInt(12);
@@ -42,7 +42,7 @@ class PretrainCommandTest {
                     img.getRaster().setSample(x, y, 0, on ? 220 + r.nextInt(30) : r.nextInt(30));
                 }
             }
-            Path f = images.resolve("train").resolve(label).resolve(i + ".png");
+            Path f = images.resolve(i < 40 ? "train" : "test").resolve(label).resolve(i + ".png");
             Files.createDirectories(f.getParent());
             ImageIO.write(img, "png", f.toFile());
         }
@@ -83,5 +83,35 @@ class PretrainCommandTest {
         for (int i = 0; i < 5; i++) {
             assertThat(b.get(i).get("loss").asDouble()).as("loss at step %d", i).isEqualTo(a.get(i).get("loss").asDouble());
         }
+
+        // the checkpoint alone rebuilds the encoder; probes on the labeled folder, against a random init
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream old = System.out;
+        System.setOut(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+        int code;
+        try {
+            code = Main.run("evaluate", "--checkpoint", straight.resolve("checkpoints").resolve("step-000000005").toString(),
+                    "--task", images.toString(), "--json", "--threads", "1");
+        } finally {
+            System.setOut(old);
+        }
+        assertThat(code).isZero();
+        ObjectMapper json = new ObjectMapper();
+        List<JsonNode> results = new ArrayList<>();
+        for (String line : captured.toString(java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
+            if (line.startsWith("{")) {
+                results.add(json.readTree(line));
+            }
+        }
+        assertThat(results).extracting(n -> n.get("protocol").asText()).containsExactlyInAnyOrder("linear", "knn");
+        for (JsonNode r : results) {
+            assertThat(r.get("step").asLong()).isEqualTo(5);
+            assertThat(r.get("task").asText()).isEqualTo("shapes");
+            assertThat(r.get("baseline_accuracy").asDouble()).isBetween(0.0, 1.0);
+        }
+        // squares against bars: a linear probe on any sensible features separates them
+        assertThat(results.stream().filter(n -> n.get("protocol").asText().equals("linear")).findFirst().orElseThrow()
+                .get("accuracy").asDouble()).isGreaterThan(0.8);
+        assertThat(straight.resolve("eval").resolve("report.html")).isRegularFile();
     }
 }

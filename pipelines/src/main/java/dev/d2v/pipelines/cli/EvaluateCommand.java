@@ -1,0 +1,79 @@
+package dev.d2v.pipelines.cli;
+
+import dev.d2v.evaluate.features.FeatureCache;
+import dev.d2v.evaluate.probe.FrozenFeatureProbes;
+import dev.d2v.evaluate.report.Report;
+import dev.d2v.evaluate.results.EvalResult;
+import dev.d2v.evaluate.results.ResultsFile;
+import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.pipelines.eval.CheckpointEvaluation;
+import dev.d2v.pipelines.train.Devices;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** `d2v evaluate --checkpoint DIR`: linear probe and k-NN of one checkpoint against a random-init baseline. */
+@Command(name = "evaluate", mixinStandardHelpOptions = true,
+        description = {"Evaluates a checkpoint: frozen-encoder features (mean-pooled), a linear probe and k-NN per probe",
+                "task, and the same for a randomly initialised encoder of the same shape; writes results JSON and the",
+                "HTML report under --out."})
+public final class EvaluateCommand implements java.util.concurrent.Callable<Integer> {
+
+    @Option(names = "--checkpoint", required = true, paramLabel = "DIR", description = "A checkpoint step folder")
+    Path checkpoint;
+
+    @Option(names = "--task", paramLabel = "NAME|DIR", description = "Probe task(s) (default: the shipped tasks of each trained modality)")
+    List<String> tasks = List.of();
+
+    @Option(names = "--train-limit", defaultValue = "0", paramLabel = "N", description = "At most N training records per task (0 = all)")
+    int trainLimit;
+
+    @Option(names = "--test-limit", defaultValue = "0", paramLabel = "N", description = "At most N test records per task (0 = all)")
+    int testLimit;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Results, feature cache and report (default: <run>/eval, next to the checkpoints folder)")
+    Path out;
+
+    @Option(names = "--json", description = "Print one JSON object per result on stdout")
+    boolean json;
+
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu (default: ${DEFAULT-VALUE})")
+    String device;
+
+    @Option(names = "--threads", paramLabel = "N", description = "PyTorch intra-op threads (default: one per core)")
+    Integer threads;
+
+    @Mixin
+    ConfigOptions cfg;
+
+    @Mixin
+    DataCommand.CacheOptions cache;
+
+    @Override
+    public Integer call() throws Exception {
+        D2vConfig c = cfg.load();
+        Devices.configureThreads(threads);
+        Path folder = checkpoint.toAbsolutePath().normalize();
+        Path dir = out != null ? out.toAbsolutePath() : folder.getParent().getParent().resolve("eval");
+        Files.createDirectories(dir);
+        CheckpointEvaluation e = new CheckpointEvaluation(cache.context(c), new FeatureCache(dir.resolve("features")),
+                new CheckpointEvaluation.Options(tasks, trainLimit, testLimit, 256, 7, Devices.parse(device),
+                        FrozenFeatureProbes.Config.defaults()),
+                msg -> System.err.println(msg));
+        List<EvalResult> results = e.evaluate(folder);
+        ResultsFile.merge(dir.resolve("results"), results);
+        Path metrics = folder.getParent().getParent().resolve("metrics.jsonl");
+        Report.rebuild(dir.resolve("results"), metrics, dir.resolve("report.html"), Instant.now());
+        if (json) {
+            results.forEach(r -> System.out.println(r.toJsonLine()));
+        } else {
+            System.out.println(Report.terminalTable(results));
+            System.out.println("report: " + dir.resolve("report.html"));
+        }
+        return 0;
+    }
+}

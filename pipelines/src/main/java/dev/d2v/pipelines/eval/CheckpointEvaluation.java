@@ -1,0 +1,156 @@
+package dev.d2v.pipelines.eval;
+
+import ai.djl.Device;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.d2v.evaluate.features.FeatureCache;
+import dev.d2v.evaluate.features.FeatureKey;
+import dev.d2v.evaluate.features.FeatureSet;
+import dev.d2v.evaluate.probe.FrozenFeatureProbes;
+import dev.d2v.evaluate.results.EvalResult;
+import dev.d2v.infra.Modality;
+import dev.d2v.infra.wire.Minibatch;
+import dev.d2v.ingest.data.DataContext;
+import dev.d2v.preprocess.local.LocalSource;
+import dev.d2v.preprocess.local.ProbeTask;
+import dev.d2v.preprocess.local.Transforms;
+import dev.d2v.preprocess.transform.text.Vocabulary;
+import dev.d2v.train.checkpoint.CheckpointManifest;
+import dev.d2v.train.checkpoint.CheckpointStore;
+import dev.d2v.train.run.Encoder;
+import dev.d2v.train.run.TrainerCheckpoints;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Evaluates one checkpoint: per probe task of a trained modality, frozen-encoder features (cached per checkpoint,
+ * task and split), a linear probe and k-NN, and the same on a randomly initialised encoder of the same shape (the
+ * baseline, cached under the id "random-init-<seed>"). The encoder and the probe inputs' transforms come from the
+ * checkpoint alone.
+ */
+public final class CheckpointEvaluation {
+
+    /**
+     * @param tasks     probe tasks per run (dataset names or folders); empty = the defaults of each trained modality
+     * @param trainLimit at most this many training records per task (0 = all)
+     * @param testLimit  at most this many test records per task (0 = all)
+     */
+    public record Options(List<String> tasks, int trainLimit, int testLimit, int batchSize, long baselineSeed,
+                          Device device, FrozenFeatureProbes.Config probes) {}
+
+    private final DataContext data;
+    private final FeatureCache cache;
+    private final Options options;
+    private final Consumer<String> log;
+
+    public CheckpointEvaluation(DataContext data, FeatureCache cache, Options options, Consumer<String> log) {
+        this.data = data;
+        this.cache = cache;
+        this.options = options;
+        this.log = log;
+    }
+
+    /** The default probe tasks of a modality (shipped datasets). */
+    public static List<String> defaultTasks(Modality m) {
+        return switch (m) {
+            case IMAGE -> List.of("fashion-mnist", "mnist");
+            case AUDIO -> List.of("spoken-digits");
+            case TEXT -> List.of("wordnet");
+        };
+    }
+
+    /** Every probe result of the checkpoint in folder, baseline accuracies filled in. */
+    public List<EvalResult> evaluate(Path folder) throws IOException {
+        CheckpointStore.Verified verified = CheckpointStore.verify(folder);
+        CheckpointManifest manifest = verified.manifest();
+        String id = folder.getFileName().toString() + "-" + manifest.configHash();
+        JsonNode run = manifest.config().path(TrainerCheckpoints.RUN);
+        Transforms transforms = transforms(run);
+        Vocabulary vocab = vocabulary(run);
+        List<EvalResult> out = new ArrayList<>();
+        try (Encoder encoder = Encoder.fromCheckpoint(folder, options.device());
+             Encoder random = Encoder.randomInit(encoder.config(), options.baselineSeed(), options.device())) {
+            String randomId = "random-init-" + options.baselineSeed() + "-" + manifest.configHash();
+            for (Modality m : encoder.config().modalities()) {
+                for (String task : options.tasks().isEmpty() ? defaultTasks(m) : options.tasks()) {
+                    ProbeTask p = load(task, m, transforms, vocab);
+                    if (p == null) {
+                        continue;
+                    }
+                    log.accept(String.format("%s: %s %s (%d train, %d test)", folder.getFileName(), m.id(), p.name(),
+                            p.trainSamples(), p.testSamples()));
+                    List<EvalResult> trained = probe(encoder, id, manifest.step(), m, p);
+                    List<EvalResult> baseline = probe(random, randomId, manifest.step(), m, p);
+                    for (int i = 0; i < trained.size(); i++) {
+                        out.add(trained.get(i).withBaseline(baseline.get(i).accuracy()));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private List<EvalResult> probe(Encoder e, String id, long step, Modality m, ProbeTask p) throws IOException {
+        String task = p.name() + limitsSuffix();
+        FeatureSet train = cache.get(new FeatureKey(id, m, task, "train"), () -> features(e, m, p.train()));
+        FeatureSet test = cache.get(new FeatureKey(id, m, task, "test"), () -> features(e, m, p.test()));
+        return FrozenFeatureProbes.run(id, step, m, p.name(), train, test, p.labelNames().size(), options.probes());
+    }
+
+    private String limitsSuffix() {
+        return options.trainLimit() == 0 && options.testLimit() == 0 ? ""
+                : "-n" + options.trainLimit() + "-" + options.testLimit();
+    }
+
+    private static FeatureSet features(Encoder e, Modality m, List<Minibatch> batches) {
+        float[][] f = e.features(m, batches);
+        int[] labels = new int[f.length];
+        int row = 0;
+        for (Minibatch b : batches) {
+            for (int i = 0; i < b.batchSize(); i++) {
+                labels[row++] = b.labels() == null ? -1 : b.labels()[i];
+            }
+        }
+        return new FeatureSet(f, labels);
+    }
+
+    private ProbeTask load(String task, Modality m, Transforms t, Vocabulary vocab) throws IOException {
+        LocalSource source = LocalSource.open(task, m, data);
+        if (source.modality() != m) {
+            return null;
+        }
+        LocalSource train = source.split("train");
+        LocalSource test = source.split("test");
+        if (options.trainLimit() > 0) {
+            train = train.limit(options.trainLimit());
+        }
+        if (options.testLimit() > 0) {
+            test = test.limit(options.testLimit());
+        }
+        List<dev.d2v.ingest.RawItem> items = new ArrayList<>(train.items());
+        items.addAll(test.items());
+        LocalSource limited = new LocalSource(source.name(), m, items, source.labels());
+        return ProbeTask.of(limited, t, options.batchSize(), vocab);
+    }
+
+    private static Transforms transforms(JsonNode run) throws IOException {
+        JsonNode t = run.get("transforms");
+        return t == null ? Transforms.defaults() : new ObjectMapper().treeToValue(t, Transforms.class);
+    }
+
+    private static Vocabulary vocabulary(JsonNode run) throws IOException {
+        JsonNode v = run.get("vocabulary");
+        if (v == null) {
+            return null;
+        }
+        Path file = Path.of(v.asText());
+        if (!Files.isRegularFile(file)) {
+            throw new IOException("the checkpoint's text vocabulary " + file + " is missing");
+        }
+        return Vocabulary.load(file);
+    }
+}
