@@ -7,7 +7,6 @@ import dev.d2v.evaluate.results.EvalResult;
 import dev.d2v.evaluate.results.ResultsFile;
 import dev.d2v.infra.config.D2vConfig;
 import dev.d2v.pipelines.eval.CheckpointEvaluation;
-import dev.d2v.pipelines.train.Devices;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -41,11 +40,8 @@ public final class EvaluateCommand implements java.util.concurrent.Callable<Inte
     @Option(names = "--json", description = "Print one JSON object per result on stdout")
     boolean json;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu (default: ${DEFAULT-VALUE})")
-    String device;
-
-    @Option(names = "--threads", paramLabel = "N", description = "PyTorch intra-op threads (default: one per core)")
-    Integer threads;
+    @Mixin
+    dev.d2v.pipelines.train.DeviceOptions devices;
 
     @Mixin
     ConfigOptions cfg;
@@ -56,12 +52,12 @@ public final class EvaluateCommand implements java.util.concurrent.Callable<Inte
     @Override
     public Integer call() throws Exception {
         D2vConfig c = cfg.load();
-        Devices.configureThreads(threads);
+        ai.djl.Device dev = devices.open();
         Path folder = checkpoint.toAbsolutePath().normalize();
         Path dir = out != null ? out.toAbsolutePath() : folder.getParent().getParent().resolve("eval");
         Files.createDirectories(dir);
         CheckpointEvaluation e = new CheckpointEvaluation(cache.context(c), new FeatureCache(dir.resolve("features")),
-                new CheckpointEvaluation.Options(tasks, trainLimit, testLimit, 256, 7, Devices.parse(device),
+                new CheckpointEvaluation.Options(tasks, trainLimit, testLimit, 256, 7, dev,
                         FrozenFeatureProbes.Config.defaults()),
                 msg -> System.err.println(msg));
         List<EvalResult> results = e.evaluate(folder);

@@ -8,7 +8,6 @@ import dev.d2v.infra.config.D2vConfig;
 import dev.d2v.infra.progress.Progress;
 import dev.d2v.infra.wire.Minibatch;
 import dev.d2v.ingest.data.DataContext;
-import dev.d2v.pipelines.train.Devices;
 import dev.d2v.pipelines.train.ModelFit;
 import dev.d2v.preprocess.local.LocalBatches;
 import dev.d2v.preprocess.local.LocalSource;
@@ -67,11 +66,8 @@ public final class PretrainCommand implements java.util.concurrent.Callable<Inte
     @Option(names = "--batch-size", paramLabel = "B", description = "Minibatch size (default: batch.<modality> of the config)")
     Integer batchSize;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu (CUDA; build with -Pgpu) (default: ${DEFAULT-VALUE})")
-    String device;
-
-    @Option(names = "--threads", paramLabel = "N", description = "PyTorch intra-op threads (default: one per core)")
-    Integer threads;
+    @Mixin
+    dev.d2v.pipelines.train.DeviceOptions devices;
 
     @Option(names = "--seed", defaultValue = "1", description = "Initialisation, masks, data order (default: ${DEFAULT-VALUE})")
     long seed;
@@ -95,8 +91,7 @@ public final class PretrainCommand implements java.util.concurrent.Callable<Inte
     public Integer call() throws Exception {
         Modality m = Modality.parse(modality);
         D2vConfig c = cfg.load();
-        Devices.configureThreads(threads);
-        Device dev = Devices.parse(device);
+        Device dev = devices.open();
         DataContext ctx = cache.context(c);
         String dataName = data != null ? data : defaultData(m);
         Path run = (out != null ? out : Path.of(".d2v", "runs", "pretrain-" + m.id())).toAbsolutePath();

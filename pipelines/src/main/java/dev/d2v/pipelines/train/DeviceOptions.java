@@ -1,0 +1,20 @@
+package dev.d2v.pipelines.train;
+
+import ai.djl.Device;
+import picocli.CommandLine.Option;
+
+/** --device and --threads, shared by every command that runs the model (a picocli mixin). */
+public final class DeviceOptions {
+
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu (CUDA; build with -Pgpu) (default: ${DEFAULT-VALUE})")
+    String device;
+
+    @Option(names = "--threads", paramLabel = "N", description = "PyTorch intra-op threads (default: one per core)")
+    Integer threads;
+
+    /** Sets the engine's threads (before it loads) and returns the device. */
+    public Device open() {
+        Devices.configureThreads(threads);
+        return Devices.parse(device);
+    }
+}
