@@ -5,12 +5,14 @@ import dev.d2v.evaluate.results.EvalResult;
 import dev.d2v.infra.wire.CheckpointEvent;
 import java.io.IOException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -109,6 +111,27 @@ public final class CheckpointFollower {
             out.add(evaluate(e, resumed));
         }
         return out;
+    }
+
+    /**
+     * The follow loop: resumes interrupted evaluations, then polls, handles and commits until {@code keepGoing}
+     * turns false or the thread is interrupted. Offsets are committed only after a poll's events were handled.
+     */
+    public void run(CheckpointEventSource source, BooleanSupplier keepGoing, Duration pollTimeout)
+            throws IOException, InterruptedException {
+        resume();
+        while (keepGoing.getAsBoolean()) {
+            if (Thread.interrupted()) {
+                throw new InterruptedException("checkpoint follower interrupted");
+            }
+            CheckpointEventSource.Poll poll = source.poll(pollTimeout);
+            if (!poll.events().isEmpty()) {
+                handle(poll.events());
+            }
+            if (!poll.events().isEmpty() || !poll.malformed().isEmpty()) {
+                source.commit();
+            }
+        }
     }
 
     /**

@@ -73,6 +73,18 @@ public final class LinearProbe {
                     Math.max(1, Runtime.getRuntime().availableProcessors()));
         }
 
+        /**
+         * For the minutes-long local demo and per-checkpoint follow-up on a small machine: the three strengths that
+         * won or came close on every task tried (raw Fashion-MNIST: 1e-2 best, 1e-3 and 1e-1 within 2 points) and
+         * fewer iterations: about half the default's time for the same accuracy (Fashion-MNIST raw pixels, 5k
+         * train: 82.3% in 27 s against 82.3% in 51 s).
+         */
+        public static Config quick() {
+            Config d = defaults();
+            return new Config(List.of(1e-3, 1e-2, 1e-1), d.validationFraction(), 5_000, 150, 80, d.gradTolerance(),
+                    1e-6, d.history(), d.seed(), d.threads());
+        }
+
         public Config withSeed(long newSeed) {
             return new Config(l2Grid, validationFraction, maxValidation, maxIterations, gridIterations, gradTolerance, relTolerance,
                     history, newSeed, threads);

@@ -67,6 +67,19 @@ public record EvalResult(String checkpoint, long step, Modality modality, String
         return new EvalResult(checkpoint, step, modality, task, protocol, accuracy, baseline, extras);
     }
 
+    /**
+     * Attaches the baseline figures (the same protocols evaluated on the random-init encoder, measured once per
+     * task) to a checkpoint's results, matched by {@link #seriesKey()}; results without a matching baseline keep
+     * theirs.
+     */
+    public static List<EvalResult> withBaselines(List<EvalResult> results, List<EvalResult> baselines) {
+        Map<String, Double> bySeries = new TreeMap<>();
+        baselines.forEach(b -> bySeries.put(b.seriesKey(), b.accuracy()));
+        return results.stream()
+                .map(r -> bySeries.containsKey(r.seriesKey()) ? r.withBaseline(bySeries.get(r.seriesKey())) : r)
+                .toList();
+    }
+
     /** (modality, task, protocol): what a plot line follows across checkpoints. */
     public String seriesKey() {
         return modality.id() + "/" + task + "/" + protocol.id();

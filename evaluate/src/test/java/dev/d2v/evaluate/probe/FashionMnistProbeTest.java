@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
  * Raw-pixel logistic regression on Fashion-MNIST: the sanity figure and the raw-feature baseline of the README.
  * Reads the official IDX files of the Debian package dataset-fashion-mnist (skipped when not installed; another
  * folder with the four files via -Dd2v.fashionMnistDir=...). Trains on the first N train images
- * (-Dd2v.fashionMnistTrain=N, default 10000; 0 = all 60000) and tests on the whole official test set.
+ * (-Dd2v.fashionMnistTrain=N, default 5000, ~40 s here; 0 = all 60000) and tests on the whole official test set.
  */
 class FashionMnistProbeTest {
 
@@ -25,7 +25,7 @@ class FashionMnistProbeTest {
         Path dir = Path.of(System.getProperty("d2v.fashionMnistDir", FashionMnist.DEFAULT_DIR.toString()));
         assumeTrue(Files.isRegularFile(dir.resolve("train-images-idx3-ubyte.gz")),
                 "Fashion-MNIST not installed (apt-get install " + FashionMnist.PACKAGE + ")");
-        int limit = Integer.getInteger("d2v.fashionMnistTrain", 10_000);
+        int limit = Integer.getInteger("d2v.fashionMnistTrain", 5_000);
         float[][] trainX = pixels(read(dir, "train-images-idx3-ubyte.gz"), limit);
         int[] trainY = labels(read(dir, "train-labels-idx1-ubyte.gz"), limit);
         float[][] testX = pixels(read(dir, "t10k-images-idx3-ubyte.gz"), 0);
@@ -38,7 +38,7 @@ class FashionMnistProbeTest {
                         + "\"validation\":\"%s\"}%n",
                 acc, trainX.length, testX.length, model.l2(), model.iterations(), model.converged(), model.fitSeconds(),
                 model.validationAccuracy());
-        // the official benchmark lists ~84% for logistic regression on all 60k; 10k train rows give ~82%
+        // measured here: 82.3% from 5k train rows, 83.5% from 10k, 84.35% from all 60k (official benchmark: ~84%)
         assertThat(acc).isGreaterThan(trainX.length >= 60_000 ? 0.83 : 0.80);
     }
 

@@ -19,6 +19,9 @@ class LinearProbeTest {
         assertThat(model.accuracy(test.x(), test.y())).isEqualTo(1.0);
         assertThat(model.trainAccuracy()).isEqualTo(1.0);
         assertThat(model.validationAccuracy()).hasSize(5);
+        LinearModel quick = LinearProbe.fit(train.x(), train.y(), 5, LinearProbe.Config.quick());
+        assertThat(quick.accuracy(test.x(), test.y())).isEqualTo(1.0);
+        assertThat(quick.validationAccuracy()).containsOnlyKeys(1e-3, 1e-2, 1e-1);
     }
 
     @Test

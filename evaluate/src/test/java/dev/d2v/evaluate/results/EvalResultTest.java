@@ -54,6 +54,16 @@ class EvalResultTest {
     }
 
     @Test
+    void baselinesAttachBySeries() {
+        EvalResult randomInitKnn = new EvalResult("random-init", 0, Modality.IMAGE, "fashion-mnist", Protocol.KNN,
+                0.61, Double.NaN, Map.of());
+        List<EvalResult> with = EvalResult.withBaselines(List.of(LINEAR, KNN_NO_BASELINE), List.of(randomInitKnn));
+        assertThat(with.get(0)).isEqualTo(LINEAR); // no linear baseline given: keeps its own
+        assertThat(with.get(1).baselineAccuracy()).isEqualTo(0.61);
+        assertThat(with.get(1).accuracy()).isEqualTo(KNN_NO_BASELINE.accuracy());
+    }
+
+    @Test
     void eventConversionUsesInfrasCodec() {
         Instant at = Instant.parse("2026-11-28T20:00:00Z");
         EvalEvent e = LINEAR.toEvent(at);
