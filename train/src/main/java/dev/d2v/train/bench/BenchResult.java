@@ -25,7 +25,7 @@ public record BenchResult(String name, double value, String unit, Map<String, Ob
         out.put("name", name);
         out.put("value", round4(value));
         out.put("unit", unit);
-        out.putAll(params);
+        params.forEach((k, v) -> out.put(k, v instanceof Double d ? round4(d) : v));
         try {
             return JSON.writeValueAsString(out);
         } catch (JsonProcessingException e) {

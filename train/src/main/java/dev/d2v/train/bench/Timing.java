@@ -14,23 +14,36 @@ final class Timing {
         void run() throws Exception;
     }
 
+    /** Rounds always timed, whatever the time budget. */
+    static final int MIN_ROUNDS = 3;
+
     /**
-     * Runs each action warmup times, then rounds times in turn (a round runs every action once), and returns each
-     * action's per-call times in seconds, in order: [action][round].
+     * Runs each action warmup times, then up to rounds times in turn (a round runs every action once), and returns each
+     * action's per-call times in seconds, in order: [action][round]. Stops after the round that passes budgetSeconds
+     * of timed work, once {@link #MIN_ROUNDS} are done (a loaded machine can make a step 10x slower).
      */
-    static double[][] interleaved(List<Action> actions, int warmup, int rounds) throws Exception {
+    static double[][] interleaved(List<Action> actions, int warmup, int rounds, double budgetSeconds) throws Exception {
         for (int w = 0; w < warmup; w++) {
             for (Action a : actions) {
                 a.run();
             }
         }
         double[][] times = new double[actions.size()][rounds];
-        for (int r = 0; r < rounds; r++) {
+        long start = System.nanoTime();
+        int done = 0;
+        while (done < rounds) {
             for (int i = 0; i < actions.size(); i++) {
                 long t0 = System.nanoTime();
                 actions.get(i).run();
-                times[i][r] = (System.nanoTime() - t0) / 1e9;
+                times[i][done] = (System.nanoTime() - t0) / 1e9;
             }
+            done++;
+            if (done >= MIN_ROUNDS && (System.nanoTime() - start) / 1e9 > budgetSeconds) {
+                break;
+            }
+        }
+        for (int i = 0; i < times.length; i++) {
+            times[i] = Arrays.copyOf(times[i], done);
         }
         return times;
     }

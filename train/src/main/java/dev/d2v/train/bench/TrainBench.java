@@ -1,6 +1,7 @@
 package dev.d2v.train.bench;
 
 import ai.djl.Device;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -53,27 +54,34 @@ public final class TrainBench {
      * @param perModality also throughput for audio and text where the config has them
      * @param matmulSize  side of the square matmul for matmul_gflops (the engine's best case)
      * @param seed        model init, masks and batches
+     * @param budgetSeconds timed seconds per measurement after which it stops early (at least 3 rounds): keeps the
+     *                    run short when other processes load the machine
      */
     public record Options(String preset, Data2VecConfig config, int batchSize, int warmup, int rounds,
-                          boolean perModality, int matmulSize, long seed) {
+                          boolean perModality, int matmulSize, long seed, double budgetSeconds) {
 
         public Options {
             if (config.image() == null) {
                 throw new IllegalArgumentException("the train benchmark needs an image section in the config");
             }
-            if (batchSize < 1 || warmup < 0 || rounds < 1 || matmulSize < 1) {
-                throw new IllegalArgumentException("bench needs batch >= 1, warmup >= 0, rounds >= 1, matmul size >= 1");
+            if (batchSize < 1 || warmup < 0 || rounds < 1 || matmulSize < 1 || !(budgetSeconds > 0)) {
+                throw new IllegalArgumentException("bench needs batch >= 1, warmup >= 0, rounds >= 1, matmul size >= 1, budget > 0");
             }
         }
 
-        /** The default run: about 3-5 minutes on 2 cores with the cpu preset. */
+        /** The default run: about 4-5 minutes on 2 cores with the cpu preset (7 measurements of at most ~30 s). */
         public static Options standard(String preset, int batchSize) {
-            return new Options(preset, Data2VecConfig.preset(preset), batchSize, 3, 12, true, 1024, 1);
+            return new Options(preset, Data2VecConfig.preset(preset), batchSize, 2, 15, true, 1024, 1, 30);
+        }
+
+        /** The same run with other counts. */
+        public Options withCounts(int warmupSteps, int timedRounds) {
+            return new Options(preset, config, batchSize, warmupSteps, timedRounds, perModality, matmulSize, seed, budgetSeconds);
         }
 
         /** A smoke run (about 30 s): one warm-up step, three timed ones, image only. */
         public static Options quick(String preset, int batchSize) {
-            return new Options(preset, Data2VecConfig.preset(preset), batchSize, 1, 3, false, 512, 1);
+            return new Options(preset, Data2VecConfig.preset(preset), batchSize, 1, 3, false, 512, 1, 5);
         }
     }
 
@@ -104,6 +112,7 @@ public final class TrainBench {
     }
 
     private void all() throws Exception {
+        Engine.getInstance();                                  // loads libtorch before the first JniUtils call
         Data2VecConfig image = single(o.config(), Modality.IMAGE);
         fastestThreads(image);
         throughput(image, Modality.IMAGE);
@@ -142,7 +151,7 @@ public final class TrainBench {
                     step(t, b);
                 });
             }
-            double[][] times = Timing.interleaved(actions, o.warmup(), o.rounds());
+            double[][] times = Timing.interleaved(actions, o.warmup(), o.rounds(), 1.5 * o.budgetSeconds());
             Map<String, Object> p = params(c, Modality.IMAGE);
             p.remove("threads");
             p.put("default_threads", defaultThreads);
@@ -156,6 +165,7 @@ public final class TrainBench {
                     best = counts.get(i);
                 }
             }
+            p.put("rounds", times[0].length);
             p.put("how", "JniUtils.setNumThreads(n) between interleaved steps in one JVM");
             threads = best;
             JniUtils.setNumThreads(best);
@@ -168,11 +178,12 @@ public final class TrainBench {
         progress.accept("throughput " + m.id());
         try (Trainer t = new Trainer(c, Device.cpu(), o.seed())) {
             Minibatch b = batch(c, m);
-            double[][] times = Timing.interleaved(List.of(() -> step(t, b)), o.warmup(), o.rounds());
+            double[][] times = Timing.interleaved(List.of(() -> step(t, b)), o.warmup(), o.rounds(), o.budgetSeconds());
             double sec = Timing.median(times[0]);
             double flops = StepFlops.perStep(c, m, o.batchSize(), false, false);
             Map<String, Object> p = params(c, m);
             p.put("step_s", sec);
+            p.put("rounds", times[0].length);
             emit("train_samples_per_s", o.batchSize() / sec, "samples/s", p);
             if (m == Modality.IMAGE) {
                 double gflops = flops / sec / 1e9;
@@ -200,6 +211,7 @@ public final class TrainBench {
         p.put("mask_ratio", ratio);
         p.put("step_s_mask_tokens", r[0]);
         p.put("step_s_inverse", r[1]);
+        p.put("rounds", (int) r[2]);
         p.put("gflop_per_step_mask_tokens", StepFlops.perStep(c, Modality.IMAGE, o.batchSize(), true, false) / 1e9);
         p.put("gflop_per_step_inverse", StepFlops.perStep(c, Modality.IMAGE, o.batchSize(), false, false) / 1e9);
         emit("inverse_mask_speedup", r[0] / r[1], "x", p);
@@ -222,6 +234,7 @@ public final class TrainBench {
         p.put("decoder_layers", d.layers());
         p.put("step_s_transformer", r[0]);
         p.put("step_s_conv", r[1]);
+        p.put("rounds", (int) r[2]);
         emit("conv_decoder_speedup", r[0] / r[1], "x", p);
     }
 
@@ -233,6 +246,7 @@ public final class TrainBench {
         Map<String, Object> p = params(c, Modality.IMAGE);
         p.put("step_s_teacher_per_clone", r[0]);
         p.put("step_s_teacher_once", r[1]);
+        p.put("rounds", (int) r[2]);
         emit("multimask_teacher_reuse_cost_ratio", r[0] / r[1], "x", p);
     }
 
@@ -247,7 +261,7 @@ public final class TrainBench {
                 try (NDArray c = a.matMul(b)) {
                     c.getFloat(0, 0);                                       // wait for the result
                 }
-            }), 2, Math.max(5, o.rounds()));
+            }), 2, Math.max(5, o.rounds()), o.budgetSeconds());
             Map<String, Object> p = new LinkedHashMap<>();
             p.put("size", n);
             p.put("threads", threads);
@@ -258,13 +272,14 @@ public final class TrainBench {
 
     // ---- helpers ----
 
-    /** Median step seconds of variant a on config ca and b on cb, interleaved: {a, b}. */
+    /** Median step seconds of variant a on config ca and b on cb, interleaved: {a, b, rounds timed}. */
     private double[] compare(Data2VecConfig ca, Data2VecConfig cb, BenchVariant va, BenchVariant vb) throws Exception {
         try (Trainer a = new Trainer(ca, Device.cpu(), o.seed(), va);
              Trainer b = new Trainer(cb, Device.cpu(), o.seed(), vb)) {
             Minibatch batch = batch(ca, Modality.IMAGE);
-            double[][] times = Timing.interleaved(List.of(() -> step(a, batch), () -> step(b, batch)), o.warmup(), o.rounds());
-            return new double[] {Timing.median(times[0]), Timing.median(times[1])};
+            double[][] times = Timing.interleaved(List.of(() -> step(a, batch), () -> step(b, batch)), o.warmup(), o.rounds(),
+                    o.budgetSeconds());
+            return new double[] {Timing.median(times[0]), Timing.median(times[1]), times[0].length};
         }
     }
 
@@ -292,7 +307,7 @@ public final class TrainBench {
         p.put("depth", c.model().depth());
         p.put("threads", threads);
         p.put("cores", peak.cores());
-        p.put("rounds", o.rounds());
+        p.put("load_avg_1m", loadAverage());
         return p;
     }
 
@@ -304,6 +319,15 @@ public final class TrainBench {
     static Data2VecConfig single(Data2VecConfig c, Modality m) {
         return new Data2VecConfig(c.model(), m == Modality.IMAGE ? c.image() : null, m == Modality.AUDIO ? c.audio() : null,
                 m == Modality.TEXT ? c.text() : null, c.ema(), c.optim(), c.collapseGuard());
+    }
+
+    /** The 1-minute load average (other processes share the cores: read the figures with it), or NaN. */
+    static double loadAverage() {
+        try {
+            return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+")[0]);
+        } catch (IOException | RuntimeException e) {
+            return Double.NaN;
+        }
     }
 
     /** VmHWM (peak resident set) of this process in MB, or NaN where /proc is missing. */
