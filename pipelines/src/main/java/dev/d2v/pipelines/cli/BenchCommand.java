@@ -38,7 +38,7 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--quick", description = "Smoke run: batch 8, 1 warm-up and 3 timed steps per variant, image only")
         boolean quick;
 
-        @Option(names = "--rounds", description = "Timed steps per variant, at most (default: 15, or fewer after ~30 s per measurement; --quick: 3)")
+        @Option(names = "--rounds", description = "Timed steps per variant, at most (default: 15, or fewer after ~25 s per measurement; --quick: 3)")
         Integer rounds;
 
         @Option(names = "--warmup", description = "Untimed steps per variant first (default: 2; --quick: 1)")
