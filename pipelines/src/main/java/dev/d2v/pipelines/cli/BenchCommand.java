@@ -44,13 +44,18 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--warmup", description = "Untimed steps per variant first (default: 2; --quick: 1)")
         Integer warmup;
 
+        @Option(names = "--ratio-threads", defaultValue = "1",
+                description = "Intra-op threads of the side-by-side ratios; 0 = the fastest found (default: ${DEFAULT-VALUE}: "
+                        + "robust when other processes share the cores)")
+        int ratioThreads;
+
         @Override
         public void run() {
             TrainBench.Options base = quick
                     ? TrainBench.Options.quick(preset, spec.commandLine().getParseResult().hasMatchedOption("--batch") ? batch : 8)
                     : TrainBench.Options.standard(preset, batch);
-            TrainBench.Options o = base.withCounts(warmup != null ? warmup : base.warmup(),
-                    rounds != null ? rounds : base.rounds());
+            TrainBench.Options o = base.with(warmup != null ? warmup : base.warmup(),
+                    rounds != null ? rounds : base.rounds(), ratioThreads);
             PrintWriter out = spec.commandLine().getOut();
             try {
                 TrainBench.run(o, r -> {

@@ -56,32 +56,37 @@ public final class TrainBench {
      * @param seed        model init, masks and batches
      * @param budgetSeconds timed seconds per measurement after which it stops early (at least 3 rounds): keeps the
      *                    run short when other processes load the machine
+     * @param ratioThreads intra-op threads of the side-by-side ratios (0: the fastest found). Default 1: on cores
+     *                    shared with other processes a team of 2 OpenMP threads stalls at its barriers (measured 10-20x
+     *                    slower per step under load 10 on 2 cores), and a ratio of two stalled steps says nothing
      */
     public record Options(String preset, Data2VecConfig config, int batchSize, int warmup, int rounds,
-                          boolean perModality, int matmulSize, long seed, double budgetSeconds) {
+                          boolean perModality, int matmulSize, long seed, double budgetSeconds, int ratioThreads) {
 
         public Options {
             if (config.image() == null) {
                 throw new IllegalArgumentException("the train benchmark needs an image section in the config");
             }
-            if (batchSize < 1 || warmup < 0 || rounds < 1 || matmulSize < 1 || !(budgetSeconds > 0)) {
-                throw new IllegalArgumentException("bench needs batch >= 1, warmup >= 0, rounds >= 1, matmul size >= 1, budget > 0");
+            if (batchSize < 1 || warmup < 0 || rounds < 1 || matmulSize < 1 || !(budgetSeconds > 0) || ratioThreads < 0) {
+                throw new IllegalArgumentException("bench needs batch >= 1, warmup >= 0, rounds >= 1, matmul size >= 1, "
+                        + "budget > 0, ratio threads >= 0");
             }
         }
 
         /** The default run: about 4-5 minutes on 2 cores with the cpu preset (9 measurements of at most ~25 s timed). */
         public static Options standard(String preset, int batchSize) {
-            return new Options(preset, Data2VecConfig.preset(preset), batchSize, 2, 15, true, 1024, 1, 25);
+            return new Options(preset, Data2VecConfig.preset(preset), batchSize, 2, 15, true, 1024, 1, 25, 1);
         }
 
-        /** The same run with other counts. */
-        public Options withCounts(int warmupSteps, int timedRounds) {
-            return new Options(preset, config, batchSize, warmupSteps, timedRounds, perModality, matmulSize, seed, budgetSeconds);
+        /** The same run with other counts and ratio threads. */
+        public Options with(int warmupSteps, int timedRounds, int threadsOfRatios) {
+            return new Options(preset, config, batchSize, warmupSteps, timedRounds, perModality, matmulSize, seed,
+                    budgetSeconds, threadsOfRatios);
         }
 
         /** A smoke run (about 30 s): one warm-up step, three timed ones, image only. */
         public static Options quick(String preset, int batchSize) {
-            return new Options(preset, Data2VecConfig.preset(preset), batchSize, 1, 3, false, 512, 1, 5);
+            return new Options(preset, Data2VecConfig.preset(preset), batchSize, 1, 3, false, 512, 1, 5, 1);
         }
     }
 
@@ -123,12 +128,15 @@ public final class TrainBench {
                 }
             }
         }
+        matmul();
+        int fastest = threads;
+        useThreads(o.ratioThreads() == 0 ? fastest : o.ratioThreads());
         for (double ratio : MASK_RATIOS) {
             inverseMask(image, ratio);
         }
         convDecoder(image);
         teacherReuse(image);
-        matmul();
+        useThreads(fastest);
         emit("peak_rss_mb", peakRssMb(), "MB", Map.of("source", "VmHWM of /proc/self/status, the whole JVM"));
     }
 
@@ -167,8 +175,7 @@ public final class TrainBench {
             }
             p.put("rounds", times[0].length);
             p.put("how", "JniUtils.setNumThreads(n) between interleaved steps in one JVM");
-            threads = best;
-            JniUtils.setNumThreads(best);
+            useThreads(best);
             emit("fastest_threads", best, "threads", p);
         }
     }
@@ -267,6 +274,8 @@ public final class TrainBench {
             Map<String, Object> p = new LinkedHashMap<>();
             p.put("size", n);
             p.put("threads", threads);
+            p.put("load_avg_1m", loadAverage());
+            p.put("omp_wait_policy", ompWaitPolicy());
             p.put("peak_gflops", peak.gflops());
             emit("matmul_gflops", 2.0 * n * n * n / Timing.median(times[0]) / 1e9, "GFLOP/s", p);
         }
@@ -283,6 +292,11 @@ public final class TrainBench {
                     o.budgetSeconds());
             return new double[] {Timing.median(times[0]), Timing.median(times[1]), times[0].length};
         }
+    }
+
+    private void useThreads(int n) {
+        threads = n;
+        JniUtils.setNumThreads(n);
     }
 
     private static void step(Trainer t, Minibatch b) {
@@ -310,6 +324,7 @@ public final class TrainBench {
         p.put("threads", threads);
         p.put("cores", peak.cores());
         p.put("load_avg_1m", loadAverage());
+        p.put("omp_wait_policy", ompWaitPolicy());
         return p;
     }
 
@@ -321,6 +336,12 @@ public final class TrainBench {
     static Data2VecConfig single(Data2VecConfig c, Modality m) {
         return new Data2VecConfig(c.model(), m == Modality.IMAGE ? c.image() : null, m == Modality.AUDIO ? c.audio() : null,
                 m == Modality.TEXT ? c.text() : null, c.ema(), c.optim(), c.collapseGuard());
+    }
+
+    /** OMP_WAIT_POLICY of this process (libtorch's libgomp reads it at start): how idle OpenMP threads wait. */
+    static String ompWaitPolicy() {
+        String v = System.getenv("OMP_WAIT_POLICY");
+        return v == null || v.isBlank() ? "unset" : v;
     }
 
     /** The 1-minute load average (other processes share the cores: read the figures with it), or NaN. */

@@ -26,7 +26,7 @@ class TrainBenchTest {
     @Test
     void quickRunOnTheTinyConfigPrintsEveryStableNameFinitePositive() throws Exception {
         Data2VecConfig tiny = TinyConfigs.tiny();
-        TrainBench.Options o = new TrainBench.Options("tiny", tiny, 4, 1, 2, true, 128, 1, 60);
+        TrainBench.Options o = new TrainBench.Options("tiny", tiny, 4, 1, 2, true, 128, 1, 60, 1);
         List<String> lines = new ArrayList<>();
         TrainBench.run(o, r -> lines.add(r.json()), s -> { });
         List<JsonNode> parsed = new ArrayList<>();
