@@ -41,17 +41,41 @@ public final class Trainer implements AutoCloseable {
     private final Params student;
     private final Params teacher;
     private final AdamW optimizer;
+    private final BenchVariant variant;
     private final Map<Modality, Long> samples = new EnumMap<>(Modality.class);
     private long step;
     private long skipped;
 
     public Trainer(Data2VecConfig config, Device device, long seed) {
+        this(config, device, seed, BenchVariant.STANDARD);
+    }
+
+    /**
+     * Step variants that exist only for the speed comparisons of {@code dev.d2v.train.bench}; training uses
+     * {@link #STANDARD}.
+     *
+     * @param maskTokenStudent data2vec 1.0 style: the student encodes all T tokens, the masked ones replaced by a learned
+     *                         "{m}.mask_emb" (declared in this variant only), instead of the visible tokens alone
+     * @param teacherPerClone  the teacher runs on all B * M clone rows instead of once per sample
+     */
+    public record BenchVariant(boolean maskTokenStudent, boolean teacherPerClone) {
+        public static final BenchVariant STANDARD = new BenchVariant(false, false);
+    }
+
+    /** A trainer whose step is a {@link BenchVariant} (benchmarks only). */
+    public Trainer(Data2VecConfig config, Device device, long seed, BenchVariant variant) {
+        this.variant = variant;
         this.config = config;
         this.model = new Data2VecModel(config);
         this.seed = seed;
         this.root = NDManager.newBaseManager(device);
         this.student = model.declare(root, seed);
         this.teacher = student.copy(Data2VecModel::inTeacher, root);
+        if (variant.maskTokenStudent()) {
+            for (Modality m : config.modalities()) {
+                model.declareMaskEmbedding(student, m, seed);                       // student only, after the copy
+            }
+        }
         this.student.requireGradients(true);
         this.teacher.requireGradients(false);
         this.optimizer = new AdamW(config.optim(), root);
@@ -154,7 +178,8 @@ public final class Trainer implements AutoCloseable {
             BatchTensors in = BatchTensors.of(b, c, scope);
             int tokens = model.tokens(m, in.input().getShape());
             int gridRows = model.gridRows(m, in.input().getShape());
-            NDArray targets = model.targets(teacher, m, in.input(), in.validTokens());        // (B, T, D), no graph
+            NDArray targets = variant.teacherPerClone() ? perCloneTargets(m, in, c.multiMask())
+                    : model.targets(teacher, m, in.input(), in.validTokens());                  // (B, T, D), no graph
             MaskBatch mask = Masking.forBatch(c.masking(), gridRows, tokens, seed, t, in.sampleKeys(),
                     in.validTokens(), c.multiMask());
             double loss;
@@ -162,7 +187,9 @@ public final class Trainer implements AutoCloseable {
             NDArray prediction;
             try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
                 NDArray embedded = model.embed(student, m, in.input());
-                Data2VecModel.StudentOut out = model.student(student, m, embedded, mask, gridRows, true);
+                Data2VecModel.StudentOut out = variant.maskTokenStudent()
+                        ? model.studentMaskTokens(student, m, embedded, mask, gridRows, true)
+                        : model.student(student, m, embedded, mask, gridRows, true);
                 prediction = out.prediction();
                 NDArray total = loss(c.loss(), out, targets, mask, c.multiMask(), scope);
                 if (out.cls() != null && c.loss().clsLossWeight() > 0) {
@@ -197,6 +224,23 @@ public final class Trainer implements AutoCloseable {
             return new StepResult(t, m, loss, cls, lr, tau, gradNorm, targetStd, predictionStd, in.batchSize(), applied,
                     System.nanoTime() - start);
         }
+    }
+
+    /**
+     * Bench variant teacherPerClone: the teacher on the B * M clone rows (B * M, T, D), then one row per sample
+     * (B, T, D) so that the rest of the step is unchanged (the clones' targets are equal: clean input, eval mode).
+     */
+    private NDArray perCloneTargets(Modality m, BatchTensors in, int clones) {
+        int[] valid = in.validTokens();
+        int[] repeated = null;
+        if (valid != null) {
+            repeated = new int[valid.length * clones];
+            for (int i = 0; i < repeated.length; i++) {
+                repeated[i] = valid[i / clones];
+            }
+        }
+        NDArray all = model.targets(teacher, m, Tokens.repeatInterleave(in.input(), clones), repeated);
+        return all.get(new ai.djl.ndarray.index.NDIndex("::" + clones));
     }
 
     /** Masked regression of the predictions against the targets repeated over the clones. */
