@@ -1,0 +1,103 @@
+package dev.d2v.train.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.djl.Device;
+import dev.d2v.infra.Modality;
+import dev.d2v.infra.wire.Minibatch;
+import dev.d2v.train.checkpoint.RetentionPolicy;
+import dev.d2v.train.step.SyntheticBatches;
+import dev.d2v.train.step.TinyConfigs;
+import dev.d2v.train.step.Trainer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The loop on batches from memory: rollback after non-finite losses, metrics file and Prometheus endpoint. */
+class ContinuousLoopTest {
+
+    @TempDir
+    Path tmp;
+
+    private static Minibatch nanAudio(int b) {
+        float[] v = new float[b * 24 * 16];
+        Arrays.fill(v, Float.NaN);
+        int[] valid = new int[b];
+        Arrays.fill(valid, 24);
+        return Minibatch.builder(Modality.AUDIO, b, 24, 16).sampleIds(SyntheticBatches.ids("nan", b, 0))
+                .validLengths(valid).fp16(v);
+    }
+
+    @Test
+    void nonFiniteLossesAreSkippedAndSeveralInARowRollBackToTheLastCheckpoint() throws Exception {
+        // steps 0-5 good (checkpoints at 3 and 6), then three NaN batches, then good ones again
+        List<Minibatch> batches = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            batches.add(SyntheticBatches.audio(4, 24, 16, i));
+        }
+        for (int i = 0; i < 3; i++) {
+            batches.add(nanAudio(4));
+        }
+        for (int i = 6; i < 9; i++) {
+            batches.add(SyntheticBatches.audio(4, 24, 16, i));
+        }
+        StreamSettings s = StreamSettings.defaults(List.of(Modality.AUDIO))
+                .withCheckpoints(3, null, new RetentionPolicy(5, 0)).withRollbackAfter(3).withStop(9, null);
+        List<TrainedStep> steps = new ArrayList<>();
+        List<String> log = new ArrayList<>();
+        try (Trainer t = new Trainer(TinyConfigs.tiny().restrictTo(List.of(Modality.AUDIO)), Device.cpu(), 1);
+             MemoryBatchSource source = new MemoryBatchSource(Map.of(Modality.AUDIO, batches))) {
+            ContinuousLoop.Outcome o = ContinuousLoop.run(t, source, Map.of(), s, tmp, null,
+                    ContinuousLoop.Hooks.quiet().withListeners(List.of(steps::add)), () -> false);
+            assertThat(o.rollbacks()).isEqualTo(1);
+            assertThat(t.step()).isEqualTo(9);
+            assertThat(t.skipped()).isZero();   // the counters came back with the checkpoint of step 6
+        }
+        assertThat(steps).extracting(x -> x.result().step()).containsExactly(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 6L, 7L, 8L);
+        assertThat(steps.subList(6, 9)).allMatch(x -> !x.result().applied() && Double.isNaN(x.result().loss()));
+        // after the rollback the data moved on: batches 6..8 of the good ones, not the NaN ones again
+        assertThat(steps.subList(9, 12)).allMatch(x -> x.result().applied() && Double.isFinite(x.result().loss()));
+        assertThat(steps.get(9).source().batch().sampleIds().get(0)).isEqualTo("aud-6-0");
+    }
+
+    @Test
+    void metricsGoToTheJsonlFileAndThePrometheusEndpoint() throws Exception {
+        List<Minibatch> batches = List.of(StreamFixtures.image(0, 4), StreamFixtures.image(1, 4));
+        Path file = tmp.resolve("metrics.jsonl");
+        StreamSettings s = StreamSettings.defaults(List.of(Modality.IMAGE)).withStop(3, null);
+        try (Trainer t = new Trainer(StreamFixtures.imageOnly(), Device.cpu(), 1);
+             MemoryBatchSource source = new MemoryBatchSource(Map.of(Modality.IMAGE, batches));
+             StreamMetrics metrics = new StreamMetrics(file, -1)) {
+            ContinuousLoop.run(t, source, Map.of(), s, tmp.resolve("ckpt"), null,
+                    ContinuousLoop.Hooks.quiet().withListeners(List.of(metrics)), () -> false);
+            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + metrics.port() + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.body()).contains("d2v_train_loss{modality=\"image\"}")
+                    .contains("d2v_train_steps_total{modality=\"image\"} 3.0")
+                    .contains("d2v_train_samples_total{modality=\"image\"} 12.0")
+                    .contains("d2v_train_data_wait_fraction")
+                    .contains("d2v_train_freshness_seconds{modality=\"image\"}")
+                    .contains("d2v_train_step 3.0");
+        }
+        var lines = StreamFixtures.readJsonl(file);
+        assertThat(lines).hasSize(3);
+        assertThat(lines.get(2).get("step").asLong()).isEqualTo(2);
+        assertThat(lines.get(2).get("loss").asDouble()).isFinite();
+        assertThat(lines.get(2).get("freshness_ms").asLong()).isBetween(0L, 600_000L);
+        assertThat(lines.get(2).get("data_wait_fraction").asDouble()).isBetween(0.0, 1.0);
+        assertThat(lines.get(2).get("topic").asText()).isEqualTo("memory.image");
+        assertThat(lines.get(2).get("offset").asLong()).isEqualTo(2);
+        assertThat(lines.get(2).has("tau")).isTrue();
+    }
+}
