@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
 @Command(name = "d2v", mixinStandardHelpOptions = true, version = "d2v 0.1.0",
         description = "Streaming data2vec 2.0 pretraining: Kafka -> Flink -> DJL trainer -> evaluation.",
         subcommands = {KafkaCommand.class, DataCommand.class, IngestCommand.class, PreprocessCommand.class, PretrainCommand.class,
-                BenchCommand.class, CommandLine.HelpCommand.class})
+                dev.d2v.pipelines.cli.TrainCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
