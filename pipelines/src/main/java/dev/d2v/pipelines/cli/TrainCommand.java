@@ -144,8 +144,10 @@ public final class TrainCommand implements java.util.concurrent.Callable<Integer
         ObjectNode runInfo = runInfo(c, modalities, w, transforms, vocabulary);
 
         Consumer<String> log = msg -> System.out.println("\n" + msg);
-        System.out.printf("train %s from %s (weights %s), preset %s, %s, bootstrap %s%n", modalities, topics.prefix()
-                + ".batch.*", w, this.preset, dev, c.kafka().bootstrap());
+        StringBuilder turns = new StringBuilder();
+        w.forEach((m, n) -> turns.append(turns.length() == 0 ? "" : ", ").append(m.id()).append(" x").append(n));
+        System.out.printf("train %s from %s.batch.*, preset %s, %s, bootstrap %s%n", turns, topics.prefix(), this.preset,
+                dev, c.kafka().bootstrap());
         AtomicBoolean stop = new AtomicBoolean();
         CountDownLatch done = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
