@@ -31,6 +31,9 @@ public final class BenchTrainStreamCommand implements java.util.concurrent.Calla
     @Option(names = "--warmup", defaultValue = "5", paramLabel = "N", description = "Steps left out of the rates (default: ${DEFAULT-VALUE})")
     int warmup;
 
+    @Option(names = "--rounds", defaultValue = "2", paramLabel = "N", description = "Memory and Kafka runs alternate N times, best of each (default: ${DEFAULT-VALUE})")
+    int rounds;
+
     @Option(names = "--threads", paramLabel = "N", description = "PyTorch intra-op threads (default: one per core)")
     Integer threads;
 
@@ -43,7 +46,7 @@ public final class BenchTrainStreamCommand implements java.util.concurrent.Calla
         Data2VecConfig model = ModelFit.fit(Data2VecConfig.preset(preset), List.of(Modality.IMAGE), Transforms.defaults(), null);
         Path work = Files.createTempDirectory("d2v-bench-train-stream-");
         try {
-            TrainStreamBench.run(new TrainStreamBench.Settings(model, preset, batches, batchSize, warmup, bootstrap, work, 7),
+            TrainStreamBench.run(new TrainStreamBench.Settings(model, preset, batches, batchSize, warmup, rounds, bootstrap, work, 7),
                     r -> {
                         System.out.println(r.toJson());
                         System.out.flush();

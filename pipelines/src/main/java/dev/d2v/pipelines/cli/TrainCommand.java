@@ -188,7 +188,6 @@ public final class TrainCommand implements java.util.concurrent.Callable<Integer
                 o = ContinuousLoop.run(trainer, source, offsets, settings, checkpoints, runInfo, hooks, stop::get);
             } finally {
                 sinks.flush();
-                done.countDown();
             }
             System.out.printf("%s after %d steps (step %d): %d dead letters, %d rollbacks, %d checkpoints, "
                             + "data wait %.1f%%, %.1f samples/s%n", o.reason(), o.stepsThisRun(), trainer.step(),

@@ -13,12 +13,14 @@ import dev.d2v.train.step.StepResult;
 import dev.d2v.train.step.Trainer;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
-import java.util.Collections;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
@@ -101,6 +103,7 @@ public final class ContinuousLoop {
         RoundRobin turns = new RoundRobin(s.weights());
         Map<String, Long> consumed = new TreeMap<>(offsets);
         Rate rate = new Rate(20);
+        Set<Modality> dry = EnumSet.noneOf(Modality.class);
         long startNs = System.nanoTime();
         long first = t.step();
         long lastCheckpointStep = t.step();
@@ -119,7 +122,7 @@ public final class ContinuousLoop {
                 break;
             }
             long w0 = System.nanoTime();
-            Fetched f = take(source, turns.turnOrder(t.step()), s);
+            Fetched f = take(source, turns.turnOrder(t.step()), s, dry);
             long waited = System.nanoTime() - w0;
             waitNs += waited;
             if (f == null) {
@@ -175,13 +178,30 @@ public final class ContinuousLoop {
                 rate.overall(startNs));
     }
 
-    /** The first record of the modalities in turn order; each modality's turn waits at most maxWait. */
-    static Fetched take(BatchSource source, List<Modality> order, StreamSettings s) throws InterruptedException {
+    /**
+     * The first record of the modalities in turn order. A modality's turn waits at most maxWait; one that came up
+     * empty on its last turn ("dry") is only looked at without waiting until it has data again, so an idle topic
+     * costs its wait once, not every cycle. When every modality is dry, the turn's modality is waited on.
+     */
+    static Fetched take(BatchSource source, List<Modality> order, StreamSettings s, Set<Modality> dry)
+            throws InterruptedException {
+        boolean waited = false;
         for (Modality m : order) {
-            Fetched f = source.poll(m, s.maxWait());
+            boolean wasDry = dry.contains(m);
+            Fetched f = source.poll(m, wasDry ? Duration.ZERO : s.maxWait());
+            waited |= !wasDry;
             if (f != null) {
+                dry.remove(m);
                 return f;
             }
+            dry.add(m);
+        }
+        if (!waited) {
+            Fetched f = source.poll(order.get(0), s.maxWait());
+            if (f != null) {
+                dry.remove(order.get(0));
+            }
+            return f;
         }
         return null;
     }
@@ -264,9 +284,5 @@ public final class ContinuousLoop {
         double overall(long startNs) {
             return window.isEmpty() ? 0 : total * 1e9 / Math.max(1, window.getLast()[0] - startNs);
         }
-    }
-
-    static Map<String, Long> unmodifiable(Map<String, Long> m) {
-        return Collections.unmodifiableMap(new TreeMap<>(m));
     }
 }

@@ -69,6 +69,37 @@ class ContinuousLoopTest {
         assertThat(steps.get(9).source().batch().sampleIds().get(0)).isEqualTo("aud-6-0");
     }
 
+    /** An idle modality costs its wait once, not every cycle, and a step never waits forever. */
+    @Test
+    void anEmptyModalityIsWaitedOnOnceThenOnlyPeekedAt() throws Exception {
+        List<String> polls = new ArrayList<>();
+        Minibatch img = StreamFixtures.image(0, 2);
+        BatchSource source = new BatchSource() {
+            @Override
+            public Fetched poll(Modality m, Duration wait) {
+                polls.add(m.id() + ":" + wait.toMillis());
+                return m == Modality.IMAGE ? new Fetched(m, "x", 0, polls.size(), img, null) : null;
+            }
+
+            @Override
+            public long lag(Modality m, Map<String, Long> trained) {
+                return 0;
+            }
+
+            @Override
+            public void close() {}
+        };
+        StreamSettings s = StreamSettings.defaults(List.of(Modality.IMAGE, Modality.TEXT));
+        RoundRobin rr = new RoundRobin(s.weights());
+        java.util.Set<Modality> dry = java.util.EnumSet.noneOf(Modality.class);
+        for (long step = 0; step < 4; step++) {
+            assertThat(ContinuousLoop.take(source, rr.turnOrder(step), s, dry).modality()).isEqualTo(Modality.IMAGE);
+        }
+        // step 0 image; step 1 text's turn: waited 200 ms, empty, then image; steps 2 and 3: text only peeked at
+        assertThat(polls).containsExactly("image:200", "text:200", "image:200", "image:200", "text:0", "image:200");
+        assertThat(dry).containsExactly(Modality.TEXT);
+    }
+
     @Test
     void metricsGoToTheJsonlFileAndThePrometheusEndpoint() throws Exception {
         List<Minibatch> batches = List.of(StreamFixtures.image(0, 4), StreamFixtures.image(1, 4));

@@ -90,7 +90,7 @@ class ContinuousTrainerKafkaTest {
 
         // the run that is never stopped
         Map<Long, Double> straight = new TreeMap<>();
-        List<String> log = new ArrayList<>();
+        List<String> log = java.util.Collections.synchronizedList(new ArrayList<>());
         ContinuousLoop.Outcome o = run(bootstrap, topics, tmp.resolve("straight"), BATCHES,
                 List.of(s -> straight.put(s.result().step(), s.result().loss())), log, null);
         assertThat(o.stepsThisRun()).isEqualTo(BATCHES);
@@ -145,7 +145,7 @@ class ContinuousTrainerKafkaTest {
             StreamFixtures.send(p, topics.batch(Modality.IMAGE), StreamFixtures.encoded(StreamFixtures.images(0, 12, B)));
         }
         Path root = tmp.resolve("ckpt");
-        List<String> log = new ArrayList<>();
+        List<String> log = java.util.Collections.synchronizedList(new ArrayList<>());
         List<CheckpointEvent> events = new ArrayList<>();
         try (KafkaSinks sinks = new KafkaSinks(props(bootstrap), topics, log::add)) {
             run(bootstrap, topics, root, 12, List.of(), log, sinks);   // checkpoints at 5, 10 and 12 (shutdown)
@@ -164,7 +164,7 @@ class ContinuousTrainerKafkaTest {
             f.seek(f.length() - 3);
             f.write(f.read() ^ 0x5a);
         }
-        List<String> resumeLog = new ArrayList<>();
+        List<String> resumeLog = java.util.Collections.synchronizedList(new ArrayList<>());
         try (Trainer t = new Trainer(StreamFixtures.imageOnly(), Device.cpu(), SEED)) {
             Map<String, Long> offsets = ContinuousLoop.resume(t, root, resumeLog::add);
             assertThat(t.step()).isEqualTo(10);
@@ -195,7 +195,7 @@ class ContinuousTrainerKafkaTest {
         try (KafkaProducer<byte[], byte[]> p = KafkaTestClients.producer(bootstrap, 1 << 20)) {
             StreamFixtures.send(p, topics.batch(Modality.IMAGE), values);
         }
-        List<String> log = new ArrayList<>();
+        List<String> log = java.util.Collections.synchronizedList(new ArrayList<>());
         ContinuousLoop.Outcome o;
         try (KafkaSinks sinks = new KafkaSinks(props(bootstrap), topics, log::add)) {
             o = run(bootstrap, topics, tmp.resolve("dl"), 2, List.of(), log, sinks);
