@@ -100,6 +100,7 @@ public final class ContinuousLoop {
     public static Outcome run(Trainer t, BatchSource source, Map<String, Long> offsets, StreamSettings s,
                               Path checkpoints, JsonNode run, Hooks hooks, BooleanSupplier stop)
             throws IOException, InterruptedException {
+        gradModeOffOnThisThread();
         RoundRobin turns = new RoundRobin(s.weights());
         Map<String, Long> consumed = new TreeMap<>(offsets);
         Rate rate = new Rate(20);
@@ -249,6 +250,17 @@ public final class ContinuousLoop {
         log.accept("non-finite losses in a row at step " + from + ": rolled back to step " + t.step()
                 + "; the data position moves on");
         return true;
+    }
+
+    /**
+     * PyTorch's grad mode is per thread, and DJL switches it off only on the thread that loaded the engine; the
+     * optimizer's in-place updates of leaf parameters fail under it ("a leaf Variable that requires grad is being used
+     * in an in-place operation"). The loop may run on any thread (a service's worker, a test's executor).
+     */
+    static void gradModeOffOnThisThread() {
+        if ("PyTorch".equals(ai.djl.engine.Engine.getInstance().getEngineName())) {
+            ai.djl.pytorch.jni.JniUtils.setGradMode(false);
+        }
     }
 
     private static Device device(Trainer t) {

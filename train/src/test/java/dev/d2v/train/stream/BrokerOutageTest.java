@@ -29,6 +29,15 @@ class BrokerOutageTest {
     @TempDir
     Path tmp;
 
+    /**
+     * The engine loads here, on the test thread, not on the executor below: PyTorch's grad mode is per thread and DJL
+     * turns it off only where the engine loads, so later test classes that step a trainer on this thread need it.
+     */
+    @org.junit.jupiter.api.BeforeAll
+    static void loadTheEngineOnTheTestThread() {
+        ai.djl.engine.Engine.getInstance();
+    }
+
     @Test
     void theTrainerPausesDuringAnOutageAndResumesByItself() throws Exception {
         try (LocalKafka kafka = LocalKafka.start(LocalKafka.Settings.of(tmp.resolve("kafka"), 0))) {
