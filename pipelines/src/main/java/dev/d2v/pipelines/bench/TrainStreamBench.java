@@ -62,7 +62,7 @@ public final class TrainStreamBench {
     }
 
     /** Samples per second and data-wait share over the steps after the warm-up. */
-    record Measured(double samplesPerSecond, double dataWaitFraction, double wallSeconds) {}
+    record Measured(double samplesPerSecond, double dataWaitFraction, double wallSeconds, double stepMs) {}
 
     private TrainStreamBench() {}
 
@@ -85,6 +85,8 @@ public final class TrainStreamBench {
                 Measured m = measure(s, new MemoryBatchSource(inMemory), s.workDir().resolve("memory-" + round));
                 Measured k = measure(s, KafkaBatchSource.open(props, topics, List.of(Modality.IMAGE), Map.of(), 4,
                         MinibatchCodec.inline(), x -> {}), s.workDir().resolve("kafka-" + round));
+                System.err.printf("round %d: memory %.2f samples/s (%.0f ms/step), kafka %.2f samples/s (%.0f ms/step)%n",
+                        round, m.samplesPerSecond(), m.stepMs(), k.samplesPerSecond(), k.stepMs());
                 memory = memory == null || m.samplesPerSecond() > memory.samplesPerSecond() ? m : memory;
                 kafka = kafka == null || k.samplesPerSecond() > kafka.samplesPerSecond() ? k : kafka;
             }
@@ -102,14 +104,17 @@ public final class TrainStreamBench {
         p.put("image_shape", shape(batches.get(0)));
         emit.accept(new BenchResult("stream_overhead_ratio", memory.samplesPerSecond() / kafka.samplesPerSecond(), "x", p));
         emit.accept(new BenchResult("data_wait_fraction", kafka.dataWaitFraction(), "fraction", p));
-        emit.accept(new BenchResult("train_samples_per_s", memory.samplesPerSecond(), "samples/s", with(p, "feed", "memory")));
-        emit.accept(new BenchResult("train_samples_per_s", kafka.samplesPerSecond(), "samples/s", with(p, "feed", "kafka")));
+        emit.accept(new BenchResult("train_samples_per_s", memory.samplesPerSecond(), "samples/s",
+                with(with(p, "feed", "memory"), "step_ms", memory.stepMs())));
+        emit.accept(new BenchResult("train_samples_per_s", kafka.samplesPerSecond(), "samples/s",
+                with(with(p, "feed", "kafka"), "step_ms", kafka.stepMs())));
     }
 
     private static Measured measure(Settings s, BatchSource source, Path checkpoints) throws Exception {
         List<Long> endNs = new ArrayList<>();
         List<Double> waitMs = new ArrayList<>();
         List<Integer> samples = new ArrayList<>();
+        List<Double> stepMs = new ArrayList<>();
         StreamSettings settings = StreamSettings.defaults(List.of(Modality.IMAGE))
                 .withCheckpoints(0, null, new RetentionPolicy(1, 0))
                 .withStop(s.batches(), Duration.ofSeconds(60));
@@ -117,6 +122,7 @@ public final class TrainStreamBench {
             endNs.add(System.nanoTime());
             waitMs.add(t.dataWaitMs());
             samples.add(t.result().samples());
+            stepMs.add(t.result().nanos() / 1e6);
         };
         try (Trainer t = new Trainer(s.model(), Device.cpu(), s.seed()); source) {
             ContinuousLoop.run(t, source, Map.of(), settings, checkpoints, null,
@@ -126,7 +132,8 @@ public final class TrainStreamBench {
         double wall = (endNs.get(endNs.size() - 1) - endNs.get(w)) / 1e9;
         double waited = waitMs.subList(w + 1, waitMs.size()).stream().mapToDouble(Double::doubleValue).sum() / 1e3;
         long n = samples.subList(w + 1, samples.size()).stream().mapToLong(Integer::longValue).sum();
-        return new Measured(n / wall, waited / wall, wall);
+        double compute = stepMs.subList(w + 1, stepMs.size()).stream().mapToDouble(Double::doubleValue).average().orElse(0);
+        return new Measured(n / wall, waited / wall, wall, compute);
     }
 
     /** Seeded random images shaped like the model's image encoder input, (B, C, H, W) uint8. */

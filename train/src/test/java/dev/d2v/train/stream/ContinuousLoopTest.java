@@ -69,6 +69,33 @@ class ContinuousLoopTest {
         assertThat(steps.get(9).source().batch().sampleIds().get(0)).isEqualTo("aud-6-0");
     }
 
+    /** A stop request (the shutdown hook's) ends the loop with a checkpoint; the time trigger checkpoints too. */
+    @Test
+    void stopCheckpointsAndSoDoesTheTimeTrigger() throws Exception {
+        List<Minibatch> batches = List.of(StreamFixtures.image(0, 2), StreamFixtures.image(1, 2));
+        StreamSettings byNothing = StreamSettings.defaults(List.of(Modality.IMAGE))
+                .withCheckpoints(0, null, new RetentionPolicy(10, 0));
+        try (Trainer t = new Trainer(StreamFixtures.imageOnly(), Device.cpu(), 1);
+             MemoryBatchSource source = new MemoryBatchSource(Map.of(Modality.IMAGE, batches))) {
+            ContinuousLoop.Outcome o = ContinuousLoop.run(t, source, Map.of(), byNothing, tmp.resolve("stop"), null,
+                    ContinuousLoop.Hooks.quiet(), () -> t.step() >= 3);
+            assertThat(o.reason()).isEqualTo("stopped");
+            assertThat(o.checkpoints()).isEqualTo(1);
+            assertThat(o.lastCheckpoint().step()).isEqualTo(3);
+            assertThat(o.lastCheckpoint().offsets()).containsEntry("memory.image:0", 3L);
+        }
+        StreamSettings byTime = byNothing.withCheckpoints(0, Duration.ofMillis(1), new RetentionPolicy(10, 0))
+                .withStop(3, null);
+        try (Trainer t = new Trainer(StreamFixtures.imageOnly(), Device.cpu(), 1);
+             MemoryBatchSource source = new MemoryBatchSource(Map.of(Modality.IMAGE, batches))) {
+            ContinuousLoop.Outcome o = ContinuousLoop.run(t, source, Map.of(), byTime, tmp.resolve("time"), null,
+                    ContinuousLoop.Hooks.quiet(), () -> false);
+            // steps 1 and 2 by time (a step takes more than 1 ms), step 3 at the end
+            assertThat(o.checkpoints()).isEqualTo(3);
+            assertThat(dev.d2v.train.checkpoint.CheckpointStore.list(tmp.resolve("time"))).hasSize(3);
+        }
+    }
+
     /** An idle modality costs its wait once, not every cycle, and a step never waits forever. */
     @Test
     void anEmptyModalityIsWaitedOnOnceThenOnlyPeekedAt() throws Exception {
