@@ -16,8 +16,8 @@ import picocli.CommandLine.Command;
 /** The `./d2v` command line. Each subcommand is its own class; this one only wires them and maps errors. */
 @Command(name = "d2v", mixinStandardHelpOptions = true, version = "d2v 0.1.0",
         description = "Streaming data2vec 2.0 pretraining: Kafka -> Flink -> DJL trainer -> evaluation.",
-        subcommands = {KafkaCommand.class, DataCommand.class, IngestCommand.class, PreprocessCommand.class, PretrainCommand.class, EvaluateCommand.class,
-                BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {KafkaCommand.class, DataCommand.class, IngestCommand.class, PreprocessCommand.class, PretrainCommand.class,
+                dev.d2v.pipelines.cli.TrainCommand.class, EvaluateCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

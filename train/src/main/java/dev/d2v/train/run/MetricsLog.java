@@ -47,8 +47,13 @@ public final class MetricsLog implements AutoCloseable {
     }
 
     public void write(StepResult r) {
+        write(line(r));
+    }
+
+    /** Appends one line as it is ({@link #line} plus a caller's fields, e.g. the continuous trainer's). */
+    public void write(ObjectNode line) {
         try {
-            out.write(JSON.writeValueAsString(line(r)));
+            out.write(JSON.writeValueAsString(line));
             out.newLine();
             out.flush();
         } catch (IOException e) {

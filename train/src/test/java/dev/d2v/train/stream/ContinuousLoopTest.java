@@ -1,0 +1,161 @@
+package dev.d2v.train.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.djl.Device;
+import dev.d2v.infra.Modality;
+import dev.d2v.infra.wire.Minibatch;
+import dev.d2v.train.checkpoint.RetentionPolicy;
+import dev.d2v.train.step.SyntheticBatches;
+import dev.d2v.train.step.TinyConfigs;
+import dev.d2v.train.step.Trainer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The loop on batches from memory: rollback after non-finite losses, metrics file and Prometheus endpoint. */
+class ContinuousLoopTest {
+
+    @TempDir
+    Path tmp;
+
+    private static Minibatch nanAudio(int b) {
+        float[] v = new float[b * 24 * 16];
+        Arrays.fill(v, Float.NaN);
+        int[] valid = new int[b];
+        Arrays.fill(valid, 24);
+        return Minibatch.builder(Modality.AUDIO, b, 24, 16).sampleIds(SyntheticBatches.ids("nan", b, 0))
+                .validLengths(valid).fp16(v);
+    }
+
+    @Test
+    void nonFiniteLossesAreSkippedAndSeveralInARowRollBackToTheLastCheckpoint() throws Exception {
+        // steps 0-5 good (checkpoints at 3 and 6), then three NaN batches, then good ones again
+        List<Minibatch> batches = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            batches.add(SyntheticBatches.audio(4, 24, 16, i));
+        }
+        for (int i = 0; i < 3; i++) {
+            batches.add(nanAudio(4));
+        }
+        for (int i = 6; i < 9; i++) {
+            batches.add(SyntheticBatches.audio(4, 24, 16, i));
+        }
+        StreamSettings s = StreamSettings.defaults(List.of(Modality.AUDIO))
+                .withCheckpoints(3, null, new RetentionPolicy(5, 0)).withRollbackAfter(3).withStop(9, null);
+        List<TrainedStep> steps = new ArrayList<>();
+        List<String> log = new ArrayList<>();
+        try (Trainer t = new Trainer(TinyConfigs.tiny().restrictTo(List.of(Modality.AUDIO)), Device.cpu(), 1);
+             MemoryBatchSource source = new MemoryBatchSource(Map.of(Modality.AUDIO, batches))) {
+            ContinuousLoop.Outcome o = ContinuousLoop.run(t, source, Map.of(), s, tmp, null,
+                    ContinuousLoop.Hooks.quiet().withListeners(List.of(steps::add)), () -> false);
+            assertThat(o.rollbacks()).isEqualTo(1);
+            assertThat(t.step()).isEqualTo(9);
+            assertThat(t.skipped()).isZero();   // the counters came back with the checkpoint of step 6
+        }
+        assertThat(steps).extracting(x -> x.result().step()).containsExactly(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 6L, 7L, 8L);
+        assertThat(steps.subList(6, 9)).allMatch(x -> !x.result().applied() && Double.isNaN(x.result().loss()));
+        // after the rollback the data moved on: batches 6..8 of the good ones, not the NaN ones again
+        assertThat(steps.subList(9, 12)).allMatch(x -> x.result().applied() && Double.isFinite(x.result().loss()));
+        assertThat(steps.get(9).source().batch().sampleIds().get(0)).isEqualTo("aud-6-0");
+    }
+
+    /** A stop request (the shutdown hook's) ends the loop with a checkpoint; the time trigger checkpoints too. */
+    @Test
+    void stopCheckpointsAndSoDoesTheTimeTrigger() throws Exception {
+        List<Minibatch> batches = List.of(StreamFixtures.image(0, 2), StreamFixtures.image(1, 2));
+        StreamSettings byNothing = StreamSettings.defaults(List.of(Modality.IMAGE))
+                .withCheckpoints(0, null, new RetentionPolicy(10, 0));
+        try (Trainer t = new Trainer(StreamFixtures.imageOnly(), Device.cpu(), 1);
+             MemoryBatchSource source = new MemoryBatchSource(Map.of(Modality.IMAGE, batches))) {
+            ContinuousLoop.Outcome o = ContinuousLoop.run(t, source, Map.of(), byNothing, tmp.resolve("stop"), null,
+                    ContinuousLoop.Hooks.quiet(), () -> t.step() >= 3);
+            assertThat(o.reason()).isEqualTo("stopped");
+            assertThat(o.checkpoints()).isEqualTo(1);
+            assertThat(o.lastCheckpoint().step()).isEqualTo(3);
+            assertThat(o.lastCheckpoint().offsets()).containsEntry("memory.image:0", 3L);
+        }
+        StreamSettings byTime = byNothing.withCheckpoints(0, Duration.ofMillis(1), new RetentionPolicy(10, 0))
+                .withStop(3, null);
+        try (Trainer t = new Trainer(StreamFixtures.imageOnly(), Device.cpu(), 1);
+             MemoryBatchSource source = new MemoryBatchSource(Map.of(Modality.IMAGE, batches))) {
+            ContinuousLoop.Outcome o = ContinuousLoop.run(t, source, Map.of(), byTime, tmp.resolve("time"), null,
+                    ContinuousLoop.Hooks.quiet(), () -> false);
+            // steps 1 and 2 by time (a step takes more than 1 ms), step 3 at the end
+            assertThat(o.checkpoints()).isEqualTo(3);
+            assertThat(dev.d2v.train.checkpoint.CheckpointStore.list(tmp.resolve("time"))).hasSize(3);
+        }
+    }
+
+    /** An idle modality costs its wait once, not every cycle, and a step never waits forever. */
+    @Test
+    void anEmptyModalityIsWaitedOnOnceThenOnlyPeekedAt() throws Exception {
+        List<String> polls = new ArrayList<>();
+        Minibatch img = StreamFixtures.image(0, 2);
+        BatchSource source = new BatchSource() {
+            @Override
+            public Fetched poll(Modality m, Duration wait) {
+                polls.add(m.id() + ":" + wait.toMillis());
+                return m == Modality.IMAGE ? new Fetched(m, "x", 0, polls.size(), img, null) : null;
+            }
+
+            @Override
+            public long lag(Modality m, Map<String, Long> trained) {
+                return 0;
+            }
+
+            @Override
+            public void close() {}
+        };
+        StreamSettings s = StreamSettings.defaults(List.of(Modality.IMAGE, Modality.TEXT));
+        RoundRobin rr = new RoundRobin(s.weights());
+        java.util.Set<Modality> dry = java.util.EnumSet.noneOf(Modality.class);
+        for (long step = 0; step < 4; step++) {
+            assertThat(ContinuousLoop.take(source, rr.turnOrder(step), s, dry).modality()).isEqualTo(Modality.IMAGE);
+        }
+        // step 0 image; step 1 text's turn: waited 200 ms, empty, then image; steps 2 and 3: text only peeked at
+        assertThat(polls).containsExactly("image:200", "text:200", "image:200", "image:200", "text:0", "image:200");
+        assertThat(dry).containsExactly(Modality.TEXT);
+    }
+
+    @Test
+    void metricsGoToTheJsonlFileAndThePrometheusEndpoint() throws Exception {
+        List<Minibatch> batches = List.of(StreamFixtures.image(0, 4), StreamFixtures.image(1, 4));
+        Path file = tmp.resolve("metrics.jsonl");
+        StreamSettings s = StreamSettings.defaults(List.of(Modality.IMAGE)).withStop(3, null);
+        try (Trainer t = new Trainer(StreamFixtures.imageOnly(), Device.cpu(), 1);
+             MemoryBatchSource source = new MemoryBatchSource(Map.of(Modality.IMAGE, batches));
+             StreamMetrics metrics = new StreamMetrics(file, -1)) {
+            ContinuousLoop.run(t, source, Map.of(), s, tmp.resolve("ckpt"), null,
+                    ContinuousLoop.Hooks.quiet().withListeners(List.of(metrics)), () -> false);
+            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + metrics.port() + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.body()).contains("d2v_train_loss{modality=\"image\"}")
+                    .contains("d2v_train_steps_total{modality=\"image\"} 3.0")
+                    .contains("d2v_train_samples_total{modality=\"image\"} 12.0")
+                    .contains("d2v_train_data_wait_fraction")
+                    .contains("d2v_train_freshness_seconds{modality=\"image\"}")
+                    .contains("d2v_train_step 3.0");
+        }
+        var lines = StreamFixtures.readJsonl(file);
+        assertThat(lines).hasSize(3);
+        assertThat(lines.get(2).get("step").asLong()).isEqualTo(2);
+        assertThat(lines.get(2).get("loss").asDouble()).isFinite();
+        assertThat(lines.get(2).get("freshness_ms").asLong()).isBetween(0L, 600_000L);
+        assertThat(lines.get(2).get("data_wait_fraction").asDouble()).isBetween(0.0, 1.0);
+        assertThat(lines.get(2).get("topic").asText()).isEqualTo("memory.image");
+        assertThat(lines.get(2).get("offset").asLong()).isEqualTo(2);
+        assertThat(lines.get(2).has("tau")).isTrue();
+    }
+}

@@ -1,0 +1,217 @@
+package dev.d2v.train.stream;
+
+import static dev.d2v.train.stream.StreamFixtures.CODEC;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ai.djl.Device;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.d2v.infra.Modality;
+import dev.d2v.infra.Topics;
+import dev.d2v.infra.kafka.KafkaTestClients;
+import dev.d2v.infra.kafka.SharedLocalKafka;
+import dev.d2v.infra.wire.CheckpointEvent;
+import dev.d2v.infra.wire.DeadLetter;
+import dev.d2v.infra.wire.Minibatch;
+import dev.d2v.infra.wire.WireFormatException;
+import dev.d2v.train.checkpoint.CheckpointStore;
+import dev.d2v.train.checkpoint.RetentionPolicy;
+import dev.d2v.train.step.Trainer;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The continuous trainer against the project's local Kafka broker, with the tiny image-only model. */
+class ContinuousTrainerKafkaTest {
+
+    private static final int BATCHES = 24;
+    private static final int B = 4;
+    private static final long SEED = 3;
+
+    @TempDir
+    Path tmp;
+
+    /** Thrown by a listener to end a run the way kill -9 would: no shutdown checkpoint. */
+    static final class SimulatedCrash extends RuntimeException {
+        SimulatedCrash(long step) {
+            super("simulated kill -9 after step " + step);
+        }
+    }
+
+    private static StreamSettings settings(long target) {
+        return StreamSettings.defaults(List.of(Modality.IMAGE))
+                .withCheckpoints(5, null, new RetentionPolicy(3, 0))
+                .withStop(target, Duration.ofSeconds(45));
+    }
+
+    private static Properties props(String bootstrap) {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrap);
+        return p;
+    }
+
+    /** One run of the loop over the image topic: resume from root, train to target, listeners as given. */
+    private static ContinuousLoop.Outcome run(String bootstrap, Topics topics, Path root, long target,
+                                              List<Consumer<TrainedStep>> listeners, List<String> log,
+                                              KafkaSinks sinks) throws Exception {
+        try (Trainer t = new Trainer(StreamFixtures.imageOnly(), Device.cpu(), SEED)) {
+            Map<String, Long> offsets = ContinuousLoop.resume(t, root, log::add);
+            try (KafkaBatchSource source = KafkaBatchSource.open(props(bootstrap), topics, List.of(Modality.IMAGE),
+                    offsets, 4, CODEC, log::add)) {
+                ContinuousLoop.Hooks hooks = new ContinuousLoop.Hooks(listeners,
+                        sinks == null ? d -> {} : sinks::deadLetter, sinks == null ? e -> {} : sinks::checkpoint, log::add);
+                return ContinuousLoop.run(t, source, offsets, settings(target), root, null, hooks, () -> false);
+            }
+        }
+    }
+
+    @Test
+    void killedAtARandomStepAndRestartedTrainsEverySampleOnceWithTheLossesOfAnUnbrokenRun() throws Exception {
+        String bootstrap = SharedLocalKafka.bootstrap();
+        Topics topics = StreamFixtures.freshTopics(bootstrap);
+        List<Minibatch> batches = StreamFixtures.images(0, BATCHES, B);
+        try (KafkaProducer<byte[], byte[]> p = KafkaTestClients.producer(bootstrap, 1 << 20)) {
+            StreamFixtures.send(p, topics.batch(Modality.IMAGE), StreamFixtures.encoded(batches));
+        }
+
+        // the run that is never stopped
+        Map<Long, Double> straight = new TreeMap<>();
+        List<String> log = java.util.Collections.synchronizedList(new ArrayList<>());
+        ContinuousLoop.Outcome o = run(bootstrap, topics, tmp.resolve("straight"), BATCHES,
+                List.of(s -> straight.put(s.result().step(), s.result().loss())), log, null);
+        assertThat(o.stepsThisRun()).isEqualTo(BATCHES);
+        assertThat(o.lastCheckpoint().offsets()).containsEntry(topics.batch(Modality.IMAGE) + ":0", (long) BATCHES);
+
+        // killed after a random step: only the periodic checkpoints (every 5 steps) survive
+        int kill = 6 + new Random().nextInt(BATCHES - 8);
+        Path root = tmp.resolve("killed");
+        Path samples = root.resolve("trained-samples.jsonl");
+        try (SampleLog sampleLog = new SampleLog(samples)) {
+            assertThatThrownBy(() -> run(bootstrap, topics, root, BATCHES, List.of(sampleLog, s -> {
+                if (s.result().step() == kill) {
+                    throw new SimulatedCrash(kill);
+                }
+            }), log, null)).isInstanceOf(SimulatedCrash.class);
+        }
+        int firstRunLines = StreamFixtures.readJsonl(samples).size();
+        assertThat(firstRunLines).isEqualTo(kill + 1);
+        long checkpointStep = CheckpointStore.newestValid(root).checkpoint().orElseThrow().manifest().step();
+        assertThat(checkpointStep).isEqualTo(kill / 5 * 5);
+
+        // restarted: resumes at the checkpoint, seeks to its offsets, trains to the end
+        try (SampleLog sampleLog = new SampleLog(samples)) {
+            o = run(bootstrap, topics, root, BATCHES, List.of(sampleLog), log, null);
+        }
+        assertThat(o.stepsThisRun()).isEqualTo(BATCHES - checkpointStep);
+        List<JsonNode> lines = StreamFixtures.readJsonl(samples);
+        List<JsonNode> kept = new ArrayList<>();
+        for (int i = 0; i < lines.size(); i++) {
+            // the first run's steps after its last checkpoint were retrained by the second run
+            if (i >= firstRunLines || lines.get(i).get("step").asLong() < checkpointStep) {
+                kept.add(lines.get(i));
+            }
+        }
+        Map<String, Integer> trained = new HashMap<>();
+        Map<Long, Double> losses = new TreeMap<>();
+        for (JsonNode l : kept) {
+            l.get("ids").forEach(id -> trained.merge(id.asText(), 1, Integer::sum));
+            assertThat(losses.put(l.get("step").asLong(), l.get("loss").asDouble())).isNull();
+        }
+        List<String> all = batches.stream().flatMap(b -> b.sampleIds().stream()).toList();
+        assertThat(trained).hasSize(BATCHES * B).containsOnlyKeys(all);
+        assertThat(trained.values()).containsOnly(1);
+        assertThat(losses).isEqualTo(straight);
+    }
+
+    @Test
+    void aCorruptNewestCheckpointIsReportedAndThePreviousOneUsed() throws Exception {
+        String bootstrap = SharedLocalKafka.bootstrap();
+        Topics topics = StreamFixtures.freshTopics(bootstrap);
+        try (KafkaProducer<byte[], byte[]> p = KafkaTestClients.producer(bootstrap, 1 << 20)) {
+            StreamFixtures.send(p, topics.batch(Modality.IMAGE), StreamFixtures.encoded(StreamFixtures.images(0, 12, B)));
+        }
+        Path root = tmp.resolve("ckpt");
+        List<String> log = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<CheckpointEvent> events = new ArrayList<>();
+        try (KafkaSinks sinks = new KafkaSinks(props(bootstrap), topics, log::add)) {
+            run(bootstrap, topics, root, 12, List.of(), log, sinks);   // checkpoints at 5, 10 and 12 (shutdown)
+            sinks.flush();
+        }
+        for (ConsumerRecord<byte[], byte[]> r : KafkaTestClients.readAll(bootstrap, topics.checkpoints(), 3, true,
+                Duration.ofSeconds(30))) {
+            events.add(CheckpointEvent.fromJson(r.value()));
+        }
+        assertThat(events).extracting(CheckpointEvent::step).containsExactly(5L, 10L, 12L);
+        assertThat(events.get(2).offsets()).containsEntry(topics.batch(Modality.IMAGE) + ":0", 12L);
+        assertThat(events.get(2).samplesSeen(Modality.IMAGE)).isEqualTo(12L * B);
+
+        Path student = root.resolve(CheckpointStore.folderName(12)).resolve("student.safetensors");
+        try (RandomAccessFile f = new RandomAccessFile(student.toFile(), "rw")) {
+            f.seek(f.length() - 3);
+            f.write(f.read() ^ 0x5a);
+        }
+        List<String> resumeLog = java.util.Collections.synchronizedList(new ArrayList<>());
+        try (Trainer t = new Trainer(StreamFixtures.imageOnly(), Device.cpu(), SEED)) {
+            Map<String, Long> offsets = ContinuousLoop.resume(t, root, resumeLog::add);
+            assertThat(t.step()).isEqualTo(10);
+            assertThat(offsets).containsEntry(topics.batch(Modality.IMAGE) + ":0", 10L);
+        }
+        assertThat(String.join("\n", resumeLog)).contains("step-000000012 is not usable").contains("SHA-256 mismatch")
+                .contains("resumed from").contains("step 10");
+        // the corrupt folder was moved aside, so the resumed run writes step 12 again
+        ContinuousLoop.Outcome o = run(bootstrap, topics, root, 12, List.of(), log, null);
+        assertThat(o.stepsThisRun()).isEqualTo(2);
+        assertThat(CheckpointStore.newestValid(root).checkpoint().orElseThrow().manifest().step()).isEqualTo(12);
+        try (var files = Files.list(root)) {
+            assertThat(files.map(f -> f.getFileName().toString())).anyMatch(n -> n.startsWith("rejected-step-000000012-"));
+        }
+    }
+
+    @Test
+    void anUndecodableMinibatchGoesToTheDeadLetterTopicAndIsSkipped() throws Exception {
+        String bootstrap = SharedLocalKafka.bootstrap();
+        Topics topics = StreamFixtures.freshTopics(bootstrap);
+        byte[] crc = CODEC.encode(StreamFixtures.image(1, B));
+        crc[crc.length / 2] ^= 0x11;
+        byte[] unknownVersion = CODEC.encode(StreamFixtures.image(2, B));
+        unknownVersion[4] = 0x7f;   // the u16 version after the 4-byte magic "D2VB"
+        unknownVersion[5] = 0x7f;
+        List<byte[]> values = List.of(CODEC.encode(StreamFixtures.image(0, B)), crc, unknownVersion,
+                "not a minibatch".getBytes(), CODEC.encode(StreamFixtures.image(3, B)));
+        try (KafkaProducer<byte[], byte[]> p = KafkaTestClients.producer(bootstrap, 1 << 20)) {
+            StreamFixtures.send(p, topics.batch(Modality.IMAGE), values);
+        }
+        List<String> log = java.util.Collections.synchronizedList(new ArrayList<>());
+        ContinuousLoop.Outcome o;
+        try (KafkaSinks sinks = new KafkaSinks(props(bootstrap), topics, log::add)) {
+            o = run(bootstrap, topics, tmp.resolve("dl"), 2, List.of(), log, sinks);
+            sinks.flush();
+        }
+        assertThat(o.stepsThisRun()).isEqualTo(2);
+        assertThat(o.deadLetters()).isEqualTo(3);
+        assertThat(o.lastCheckpoint().offsets()).containsEntry(topics.batch(Modality.IMAGE) + ":0", 5L);
+        List<DeadLetter> dead = KafkaTestClients.readAll(bootstrap, topics.deadLetter(), 3, true, Duration.ofSeconds(30))
+                .stream().map(DeadLetter::fromConsumerRecord).toList();
+        assertThat(dead).extracting(DeadLetter::offset).containsExactly(1L, 2L, 3L);
+        assertThat(dead).extracting(DeadLetter::stage).containsOnly("train");
+        assertThat(dead).extracting(DeadLetter::topic).containsOnly(topics.batch(Modality.IMAGE));
+        assertThat(dead).extracting(DeadLetter::errorClass).containsOnly(WireFormatException.class.getName());
+        assertThat(dead.get(0).errorMessage()).containsIgnoringCase("crc");
+        assertThat(dead.get(1).errorMessage()).containsIgnoringCase("version");
+        assertThat(dead.get(0).value()).isEqualTo(crc);
+    }
+}
