@@ -343,6 +343,8 @@ class DeploymentFilesTest {
             return out;
         } catch (InvocationTargetException e) {
             throw new AssertionError(where + ": " + e.getCause().getMessage(), e.getCause());
+        } catch (IllegalArgumentException e) {
+            throw new AssertionError(where + ": " + e.getMessage(), e);
         }
     }
 
