@@ -332,6 +332,27 @@ class DeploymentFilesTest {
         assertTrue(lines >= 3, "expected a documented `flink run -c` line per job under deploy/, found " + lines);
     }
 
+    /** The jar flink.Dockerfile copies is the job-jar profile's artifact; once built, it holds the entry class and no Flink runtime. */
+    @Test
+    void flinkImageCopiesTheJobJarWithTheEntryClass() throws IOException {
+        Matcher copy = Pattern.compile("(?m)^COPY\\s.*?(preprocess/target/\\S+\\.jar)\\s").matcher(text(root().resolve("deploy/flink.Dockerfile")));
+        assertTrue(copy.find(), "deploy/flink.Dockerfile copies no preprocess/target/*.jar");
+        Matcher version = Pattern.compile("<artifactId>d2v-parent</artifactId>\\s*<version>([^<]+)</version>").matcher(text(root().resolve("pom.xml")));
+        assertTrue(version.find(), "no d2v-parent version in pom.xml");
+        // the job-jar profile's shadedClassifierName is "job" (preprocess/pom.xml)
+        assertEquals("preprocess/target/d2v-preprocess-" + version.group(1) + "-job.jar", copy.group(1), "the job jar's file name");
+        Path jar = root().resolve(copy.group(1));
+        Assumptions.assumeTrue(Files.isRegularFile(jar), "the job jar is not built (mvn -B -pl preprocess -am -Pjob-jar package "
+                + "-DskipTests): its entries are unchecked");
+        try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(jar.toFile())) {
+            assertTrue(zip.getEntry(JOB_MAIN.replace('.', '/') + ".class") != null, jar + " lacks " + JOB_MAIN);
+            assertTrue(zip.getEntry("org/apache/flink/connector/kafka/source/KafkaSource.class") != null,
+                    jar + " lacks the Kafka connector (the cluster does not provide it)");
+            assertTrue(zip.getEntry("org/apache/flink/streaming/api/environment/StreamExecutionEnvironment.class") == null,
+                    jar + " bundles Flink itself (the cluster provides it: scope provided)");
+        }
+    }
+
     private static Map<String, String> parseJobArgs(List<String> args, String where) throws Exception {
         Method parse = PreprocessJobMain.class.getDeclaredMethod("parse", String[].class);
         parse.setAccessible(true);
