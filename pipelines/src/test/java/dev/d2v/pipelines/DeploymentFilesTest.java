@@ -408,7 +408,7 @@ class DeploymentFilesTest {
     /** The trainer's `d2v train`: checked once the train command is part of the tree, reported as skipped before. */
     @Test
     void trainerArgsAreTheTrainCommandsWhenItExists() {
-        Doc trainer = k8s("Deployment").stream().filter(d -> d.name().equals("d2v-trainer")).findFirst().orElseThrow();
+        Doc trainer = deployment("d2v-trainer");
         JsonNode spec = trainer.node().path("spec");
         assertEquals(1, spec.path("replicas").asInt(), "one trainer per run");
         assertEquals("Recreate", spec.at("/strategy/type").asText(), "never two trainers on one run folder");
@@ -423,6 +423,56 @@ class DeploymentFilesTest {
         Assumptions.assumeTrue(hasCommand("train"), "`d2v train` is not in Main's command tree yet: the trainer's "
                 + "arguments " + args + " are unchecked");
         assertParses(args, trainer.toString());
+    }
+
+    /** Checkpoint events and run metadata carry the trainer's paths: the evaluator must see the same volumes there. */
+    @Test
+    void evaluatorMountsTheTrainersPathsFromTheSameVolumes() {
+        Doc trainer = deployment("d2v-trainer");
+        Doc evaluator = deployment("d2v-evaluator");
+        JsonNode t = trainer.node().at("/spec/template/spec/containers/0");
+        JsonNode e = evaluator.node().at("/spec/template/spec/containers/0");
+        List<String> args = strings(t.path("args"));
+        for (String option : List.of("--out", "--vocab")) {
+            String path = argValue(args, option);
+            assertTrue(path != null, "the trainer passes no " + option);
+            JsonNode tm = mountOf(t, path);
+            JsonNode em = mountOf(e, path);
+            assertTrue(tm != null, trainer + ": " + option + " " + path + " is not on a volume");
+            assertTrue(em != null, evaluator + ": does not mount the trainer's " + option + " " + path);
+            assertEquals(tm.path("mountPath").asText(), em.path("mountPath").asText(), option + ": mount path");
+            assertEquals(volumeSource(trainer, tm), volumeSource(evaluator, em), option + ": the same volume in both");
+            assertTrue(em.path("readOnly").asBoolean(), evaluator + ": " + path + " should be read-only");
+        }
+    }
+
+    static Doc deployment(String name) {
+        return k8s("Deployment").stream().filter(d -> d.name().equals(name)).findFirst()
+                .orElseThrow(() -> new AssertionError("no Deployment " + name));
+    }
+
+    /** The container's mount holding path (the longest mount path that is a folder above it), or null. */
+    static JsonNode mountOf(JsonNode container, String path) {
+        JsonNode best = null;
+        for (JsonNode m : container.path("volumeMounts")) {
+            String mp = m.path("mountPath").asText();
+            if (path.startsWith(mp + "/") && (best == null || mp.length() > best.path("mountPath").asText().length())) {
+                best = m;
+            }
+        }
+        return best;
+    }
+
+    /** "pvc:NAME" or "configMap:NAME" (plus the subPath) of a mount's volume. */
+    static String volumeSource(Doc d, JsonNode mount) {
+        for (JsonNode v : d.node().at("/spec/template/spec/volumes")) {
+            if (v.path("name").asText().equals(mount.path("name").asText())) {
+                String sub = mount.path("subPath").asText();
+                return v.has("persistentVolumeClaim") ? "pvc:" + v.at("/persistentVolumeClaim/claimName").asText() + "/" + sub
+                        : "configMap:" + v.at("/configMap/name").asText() + "/" + sub;
+            }
+        }
+        throw new AssertionError(d + ": no volume " + mount.path("name").asText());
     }
 
     @Test
