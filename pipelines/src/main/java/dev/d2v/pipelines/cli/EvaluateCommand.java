@@ -103,6 +103,9 @@ public final class EvaluateCommand implements java.util.concurrent.Callable<Inte
         FineTune.Config c = FineTune.Config.defaults();
         try {
             if (finetuneEpochs != null) {
+                if (finetuneEpochs < 1) {
+                    throw new UserError("--finetune-epochs must be >= 1, got " + finetuneEpochs);
+                }
                 return c.withEpochs(finetuneEpochs);
             }
             if (finetuneSteps != null && finetuneSteps < 1) {
