@@ -7,6 +7,8 @@ import dev.d2v.evaluate.features.FeatureCache;
 import dev.d2v.evaluate.features.FeatureKey;
 import dev.d2v.evaluate.features.FeatureSet;
 import dev.d2v.evaluate.probe.FrozenFeatureProbes;
+import dev.d2v.evaluate.probe.LinearModel;
+import dev.d2v.evaluate.probe.LinearProbe;
 import dev.d2v.evaluate.results.EvalResult;
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.wire.EvalEvent.Protocol;
@@ -130,10 +132,14 @@ public final class CheckpointEvaluation {
         return FrozenFeatureProbes.run(id, step, m, p.name(), train, test, p.labelNames().size(), options.probes());
     }
 
-    /** The fine-tuning protocol on one task: a copy of e's encoder for m plus a head, trained on p.train(). */
+    /**
+     * The fine-tuning protocol on one task: a copy of e's encoder for m plus a head that starts from a linear probe on
+     * its initial inputs (LP-FT), trained on p.train().
+     */
     private EvalResult finetune(Encoder e, String id, long step, Modality m, ProbeTask p) {
         FineTune.Config c = options.finetune();
-        FineTune.Result r = FineTune.run(e, m, p.train(), p.test(), p.labelNames().size(), c);
+        FineTune.Result r = FineTune.run(e, m, p.train(), p.test(), p.labelNames().size(), c,
+                linearProbeHead(options.probes().linear()));
         Map<String, Double> extras = new LinkedHashMap<>();
         extras.put("train_rows", (double) r.trainSamples());
         extras.put("test_rows", (double) r.testSamples());
@@ -144,11 +150,40 @@ public final class CheckpointEvaluation {
         extras.put("encoder_lr_scale", c.encoderLrScale());
         extras.put("layer_decay", c.layerDecay());
         extras.put("seed", (double) c.seed());
+        extras.put("standardize", c.standardize() ? 1.0 : 0.0);
+        extras.put("head_from_probe", 1.0);
         extras.put("train_accuracy", r.trainAccuracy());
         extras.put("first_train_loss", r.trainLoss().isEmpty() ? Double.NaN : r.trainLoss().get(0));
         extras.put("final_train_loss", r.finalLoss(0.1));
         extras.put("fit_s", r.seconds());
         return new EvalResult(id, step, m, p.name(), Protocol.FINETUNE, r.testAccuracy(), Double.NaN, extras);
+    }
+
+    /**
+     * LP-FT's head: a {@link LinearProbe} on the head's initial inputs. The probe standardises its inputs, so its
+     * model is affine in the raw inputs; its weight and bias are read off by evaluating it at 0 and at each unit
+     * vector (D + 1 evaluations, exact up to rounding).
+     */
+    public static FineTune.HeadFit linearProbeHead(LinearProbe.Config config) {
+        return (x, y, classes) -> {
+            LinearModel model = LinearProbe.fit(x, y, classes, config);
+            int d = x[0].length;
+            double[] b = model.logits(new float[d]);
+            float[][] w = new float[classes][d];
+            for (int j = 0; j < d; j++) {
+                float[] unit = new float[d];
+                unit[j] = 1f;
+                double[] z = model.logits(unit);
+                for (int c = 0; c < classes; c++) {
+                    w[c][j] = (float) (z[c] - b[c]);
+                }
+            }
+            float[] bias = new float[classes];
+            for (int c = 0; c < classes; c++) {
+                bias[c] = (float) b[c];
+            }
+            return new FineTune.HeadWeights(w, bias);
+        };
     }
 
     private String limitsSuffix() {

@@ -85,6 +85,11 @@ public final class Samples {
         return labels.length;
     }
 
+    /** Class ids in sample order (batch order, then row). */
+    public int[] labels() {
+        return labels.clone();
+    }
+
     public Modality modality() {
         return modality;
     }

@@ -128,7 +128,7 @@ class FineTuneTest {
     @Test
     void layerWiseLearningRates() {
         FineTune.Config c = FineTune.Config.defaults().withLr(1e-3, 0.1);
-        FineTune.Config decayed = new FineTune.Config(1, 0, 8, 1e-3, 0.5, 0.5, 0, 0.999, 0.1, 0.01, 0, 0);
+        FineTune.Config decayed = new FineTune.Config(1, 0, 8, 1e-3, 0.5, 0.5, 0, 0.999, 0.1, 0.01, 0, 0, true);
         // L = 1 prenet + 2 trunk blocks = 3
         assertThat(FineTune.lrScale("head.fc.weight", Modality.IMAGE, 1, 3, c)).isEqualTo(1.0);
         assertThat(FineTune.lrScale("blocks.1.mlp.fc1.weight", Modality.IMAGE, 1, 3, c)).isEqualTo(0.1);
