@@ -101,6 +101,31 @@ class FineTuneTest {
         }
     }
 
+    /** A head fit gets the head's inputs of every training sample and its weights are what the head starts from. */
+    @Test
+    void headFitSeesEveryTrainingSampleAndSetsTheHead() {
+        List<Minibatch> train = split(2, 16, 5);
+        List<Minibatch> test = split(2, 16, 6);
+        int[] seen = new int[2];
+        FineTune.HeadFit alwaysOne = (x, y, classes) -> {
+            seen[0] = x.length;
+            seen[1] = x[0].length;
+            assertThat(y).containsExactly(java.util.stream.IntStream.concat(Arrays.stream(train.get(0).labels()),
+                    Arrays.stream(train.get(1).labels())).toArray());
+            double mean = Arrays.stream(x).flatMapToDouble(r -> java.util.stream.IntStream.range(0, r.length)
+                    .mapToDouble(j -> r[j])).average().orElseThrow();
+            assertThat(mean).as("LayerNorm output").isCloseTo(0.0, org.assertj.core.api.Assertions.within(1e-4));
+            return new FineTune.HeadWeights(new float[classes][x[0].length], new float[] {0f, 100f});
+        };
+        long ones = test.stream().flatMapToInt(b -> Arrays.stream(b.labels())).filter(l -> l == 1).count();
+        try (Encoder encoder = Encoder.randomInit(TinyConfigs.tiny(), 3, Device.cpu())) {
+            FineTune.Result r = FineTune.run(encoder, Modality.IMAGE, train, test, 2,
+                    FineTune.Config.defaults().withSteps(1).withLr(1e-9, 0), alwaysOne);
+            assertThat(seen).containsExactly(32, 32);
+            assertThat(r.testAccuracy()).isEqualTo(ones / 32.0);
+        }
+    }
+
     @Test
     void samplesAreRebatchedWithTheirLabelsAndShuffledBySeedAndEpoch() {
         List<Minibatch> batches = List.of(leftRight(3, 1), leftRight(2, 2));
