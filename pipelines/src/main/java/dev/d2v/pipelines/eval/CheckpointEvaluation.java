@@ -136,10 +136,13 @@ public final class CheckpointEvaluation {
      * The fine-tuning protocol on one task: a copy of e's encoder for m plus a head that starts from a linear probe on
      * its initial inputs (LP-FT), trained on p.train().
      */
-    private EvalResult finetune(Encoder e, String id, long step, Modality m, ProbeTask p) {
+    private EvalResult finetune(Encoder e, String id, long step, Modality m, ProbeTask p) throws IOException {
         FineTune.Config c = options.finetune();
+        // the frozen probes' cached train features are the fine-tune's starting features: no second pass
+        FeatureSet pooled = cache.get(new FeatureKey(id, m, p.name() + limitsSuffix(), "train"),
+                () -> features(e, m, p.train()));
         FineTune.Result r = FineTune.run(e, m, p.train(), p.test(), p.labelNames().size(), c,
-                linearProbeHead(options.probes().linear()));
+                linearProbeHead(options.probes().linear()), pooled.features());
         Map<String, Double> extras = new LinkedHashMap<>();
         extras.put("train_rows", (double) r.trainSamples());
         extras.put("test_rows", (double) r.testSamples());

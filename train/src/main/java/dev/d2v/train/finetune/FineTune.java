@@ -221,13 +221,17 @@ public final class FineTune {
     /** Fine-tunes a copy of encoder's modality m (the encoder is not changed); the head starts at random. */
     public static Result run(Encoder encoder, Modality m, List<Minibatch> train, List<Minibatch> test, int numClasses,
                              Config config) {
-        return run(encoder.config(), encoder.parameters(), m, train, test, numClasses, config, null);
+        return run(encoder.config(), encoder.parameters(), m, train, test, numClasses, config, null, null);
     }
 
-    /** The same with the head's Linear fitted by headFit before the first update (LP-FT); null = random head. */
+    /**
+     * The same with the head's Linear fitted by headFit before the first update (LP-FT; null = random head), and
+     * the encoder's pooled features of the training samples when the caller has them already (the frozen probes'
+     * cached features, {@link Encoder#features}: [N][D] in batch order; null = computed here).
+     */
     public static Result run(Encoder encoder, Modality m, List<Minibatch> train, List<Minibatch> test, int numClasses,
-                             Config config, HeadFit headFit) {
-        return run(encoder.config(), encoder.parameters(), m, train, test, numClasses, config, headFit);
+                             Config config, HeadFit headFit, float[][] pooledTrain) {
+        return run(encoder.config(), encoder.parameters(), m, train, test, numClasses, config, headFit, pooledTrain);
     }
 
     /**
@@ -239,9 +243,12 @@ public final class FineTune {
      * @param test       labelled batches, scored as they are
      * @param numClasses classes; every label must be in [0, numClasses)
      * @param headFit    fits the head's Linear on the initial head inputs (LP-FT); null = the random init
+     * @param pooledTrain the source encoder's mean-pooled features of the training samples in batch order, [N][D],
+     *                   or null to compute them here (needed for the standardiser and the head fit)
      */
     public static Result run(Data2VecConfig modelConfig, Map<String, NDArray> source, Modality m, List<Minibatch> train,
-                             List<Minibatch> test, int numClasses, Config config, HeadFit headFit) {
+                             List<Minibatch> test, int numClasses, Config config, HeadFit headFit,
+                             float[][] pooledTrain) {
         long t0 = System.nanoTime();
         ModalityConfig mc = modelConfig.modality(m);
         if (mc == null) {
@@ -260,7 +267,12 @@ public final class FineTune {
             Params p = copyEncoder(source, model, m, root);
             declareHead(p, new Init(config.seed()), modelConfig.model().dim(), numClasses);
             if (config.standardize() || headFit != null) {
-                float[][] pooled = pooled(model, p, m, mc, train, root);                            // (N, D)
+                float[][] pooled = pooledTrain != null ? pooledTrain : pooled(model, p, m, mc, train, root);
+                int d = modelConfig.model().dim();
+                if (pooled.length != n || pooled[0].length != d) {
+                    throw new IllegalArgumentException("pooled training features are " + pooled.length + " x "
+                            + pooled[0].length + ", the task has " + n + " training samples of width " + d);
+                }
                 if (config.standardize()) {
                     putStandardizer(p, pooled);
                 }

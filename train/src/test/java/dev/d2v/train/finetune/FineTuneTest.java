@@ -120,9 +120,18 @@ class FineTuneTest {
         long ones = test.stream().flatMapToInt(b -> Arrays.stream(b.labels())).filter(l -> l == 1).count();
         try (Encoder encoder = Encoder.randomInit(TinyConfigs.tiny(), 3, Device.cpu())) {
             FineTune.Result r = FineTune.run(encoder, Modality.IMAGE, train, test, 2,
-                    FineTune.Config.defaults().withSteps(1).withLr(1e-9, 0), alwaysOne);
+                    FineTune.Config.defaults().withSteps(1).withLr(1e-9, 0), alwaysOne, null);
             assertThat(seen).containsExactly(32, 32);
             assertThat(r.testAccuracy()).isEqualTo(ones / 32.0);
+
+            // the frozen probes' features of the same encoder stand in for the fine-tune's own pass: same result
+            float[][] pooled = encoder.features(Modality.IMAGE, train);
+            FineTune.Config c = FineTune.Config.defaults().withSteps(2);
+            FineTune.Result own = FineTune.run(encoder, Modality.IMAGE, train, test, 2, c, null, null);
+            FineTune.Result given = FineTune.run(encoder, Modality.IMAGE, train, test, 2, c, null, pooled);
+            assertThat(given.trainLoss()).isEqualTo(own.trainLoss());
+            assertThatThrownBy(() -> FineTune.run(encoder, Modality.IMAGE, train, test, 2, c, null,
+                    Arrays.copyOf(pooled, 5))).hasMessageContaining("the task has 32 training samples");
         }
     }
 
