@@ -30,8 +30,9 @@ import java.util.Map;
 
 /**
  * The fine-tuning protocol of the evaluation stage (issue 6): a copy of one modality's encoder plus a head
- * (mean-pool over the real tokens, LayerNorm, Linear to the classes), trained end to end with cross-entropy for a
- * fixed budget, then scored on the test split.
+ * (mean-pool over the real tokens, a fixed standardisation by default, LayerNorm, Linear to the classes), trained end
+ * to end with cross-entropy for a fixed budget, then scored on the test split. The head's Linear starts at random or
+ * from a {@link HeadFit} (a linear probe: LP-FT). evaluate/EVALUATE.md "Fine-tuning" has the reasons and figures.
  *
  * <p>AdamW over one parameter store (encoder copy + {@code head.*}) with a learning rate per parameter: the head's
  * {@link Config#lr}, the encoder's times {@link Config#encoderLrScale} and, optionally, a layer-wise decay
