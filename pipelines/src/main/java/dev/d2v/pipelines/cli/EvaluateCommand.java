@@ -8,6 +8,7 @@ import dev.d2v.evaluate.results.ResultsFile;
 import dev.d2v.evaluate.results.EvalEventPublisher;
 import dev.d2v.infra.config.D2vConfig;
 import dev.d2v.pipelines.eval.CheckpointEvaluation;
+import dev.d2v.train.finetune.FineTune;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -16,11 +17,14 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** `d2v evaluate --checkpoint DIR`: linear probe and k-NN of one checkpoint against a random-init baseline. */
+/**
+ * `d2v evaluate --checkpoint DIR`: linear probe, k-NN and fine-tuning of one checkpoint against a random-init
+ * baseline.
+ */
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
         description = {"Evaluates a checkpoint: frozen-encoder features (mean-pooled), a linear probe and k-NN per probe",
-                "task, and the same for a randomly initialised encoder of the same shape; writes results JSON and the",
-                "HTML report under --out."})
+                "task, fine-tuning of the encoder with a classification head (a fixed small budget), and the same for",
+                "a randomly initialised encoder of the same shape; writes results JSON and the HTML report under --out."})
 public final class EvaluateCommand implements java.util.concurrent.Callable<Integer> {
 
     static final class What {
@@ -61,6 +65,18 @@ public final class EvaluateCommand implements java.util.concurrent.Callable<Inte
     @Option(names = "--json", description = "Print one JSON object per result on stdout")
     boolean json;
 
+    @Option(names = "--no-finetune", description = "Skip the fine-tuning protocol (linear probe and k-NN only)")
+    boolean noFinetune;
+
+    @Option(names = "--finetune-epochs", paramLabel = "E",
+            description = "Fine-tuning budget in passes over each task's training split (default: a fixed number of updates, --finetune-steps)")
+    Integer finetuneEpochs;
+
+    @Option(names = "--finetune-steps", paramLabel = "N",
+            description = "Fine-tuning budget in updates of " + FineTune.Config.DEFAULT_BATCH_SIZE + " samples (default: "
+                    + FineTune.Config.DEFAULT_STEPS + ")")
+    Long finetuneSteps;
+
     @Mixin
     dev.d2v.pipelines.train.DeviceOptions devices;
 
@@ -80,7 +96,7 @@ public final class EvaluateCommand implements java.util.concurrent.Callable<Inte
         Files.createDirectories(dir);
         CheckpointEvaluation e = new CheckpointEvaluation(cache.context(c), new FeatureCache(dir.resolve("features")),
                 new CheckpointEvaluation.Options(tasks, trainLimit, testLimit, 256, 7, dev,
-                        FrozenFeatureProbes.Config.defaults()),
+                        FrozenFeatureProbes.Config.defaults(), finetuneConfig()),
                 msg -> System.err.println(msg));
         boolean publishing = publish != null ? publish : what.follow;
         try (EvalEventPublisher publisher = !publishing ? null
@@ -144,5 +160,33 @@ public final class EvaluateCommand implements java.util.concurrent.Callable<Inte
             follower.run(source, running::get, java.time.Duration.ofSeconds(1));
         }
         return 0;
+    }
+
+    /** The fine-tuning settings from the options; null with --no-finetune. */
+    FineTune.Config finetuneConfig() {
+        if (noFinetune) {
+            if (finetuneEpochs != null || finetuneSteps != null) {
+                throw new UserError("--no-finetune and a fine-tuning budget (--finetune-epochs/--finetune-steps) exclude each other");
+            }
+            return null;
+        }
+        if (finetuneEpochs != null && finetuneSteps != null) {
+            throw new UserError("give the fine-tuning budget as --finetune-epochs or --finetune-steps, not both");
+        }
+        FineTune.Config c = FineTune.Config.defaults();
+        try {
+            if (finetuneEpochs != null) {
+                if (finetuneEpochs < 1) {
+                    throw new UserError("--finetune-epochs must be >= 1, got " + finetuneEpochs);
+                }
+                return c.withEpochs(finetuneEpochs);
+            }
+            if (finetuneSteps != null && finetuneSteps < 1) {
+                throw new UserError("--finetune-steps must be >= 1, got " + finetuneSteps);
+            }
+            return finetuneSteps != null ? c.withSteps(finetuneSteps) : c;
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
     }
 }

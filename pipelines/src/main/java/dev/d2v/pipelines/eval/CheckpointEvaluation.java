@@ -7,8 +7,11 @@ import dev.d2v.evaluate.features.FeatureCache;
 import dev.d2v.evaluate.features.FeatureKey;
 import dev.d2v.evaluate.features.FeatureSet;
 import dev.d2v.evaluate.probe.FrozenFeatureProbes;
+import dev.d2v.evaluate.probe.LinearModel;
+import dev.d2v.evaluate.probe.LinearProbe;
 import dev.d2v.evaluate.results.EvalResult;
 import dev.d2v.infra.Modality;
+import dev.d2v.infra.wire.EvalEvent.Protocol;
 import dev.d2v.infra.wire.Minibatch;
 import dev.d2v.ingest.data.DataContext;
 import dev.d2v.preprocess.local.LocalSource;
@@ -17,20 +20,25 @@ import dev.d2v.preprocess.local.Transforms;
 import dev.d2v.preprocess.transform.text.Vocabulary;
 import dev.d2v.train.checkpoint.CheckpointManifest;
 import dev.d2v.train.checkpoint.CheckpointStore;
+import dev.d2v.train.finetune.FineTune;
 import dev.d2v.train.run.Encoder;
 import dev.d2v.train.run.TrainerCheckpoints;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
  * Evaluates one checkpoint: per probe task of a trained modality, frozen-encoder features (cached per checkpoint,
- * task and split), a linear probe and k-NN, and the same on a randomly initialised encoder of the same shape (the
- * baseline, cached under the id "random-init-<seed>"). The encoder and the probe inputs' transforms come from the
- * checkpoint alone.
+ * task and split), a linear probe and k-NN, fine-tuning of a copy of the encoder with a classification head
+ * ({@link FineTune}), and the same on a randomly initialised encoder of the same shape (the baseline, features cached
+ * under the id "random-init-<seed>", fine-tune results kept in memory for the next checkpoint of the same shape).
+ * The encoder and the probe inputs' transforms come from the checkpoint alone.
  */
 public final class CheckpointEvaluation {
 
@@ -38,14 +46,24 @@ public final class CheckpointEvaluation {
      * @param tasks     probe tasks per run (dataset names or folders); empty = the defaults of each trained modality
      * @param trainLimit at most this many training records per task (0 = all)
      * @param testLimit  at most this many test records per task (0 = all)
+     * @param finetune   the fine-tuning protocol's settings; null = no fine-tuning (frozen-feature protocols only)
      */
     public record Options(List<String> tasks, int trainLimit, int testLimit, int batchSize, long baselineSeed,
-                          Device device, FrozenFeatureProbes.Config probes) {}
+                          Device device, FrozenFeatureProbes.Config probes, FineTune.Config finetune) {
+
+        /** Without fine-tuning settings: the default fine-tuning budget. */
+        public Options(List<String> tasks, int trainLimit, int testLimit, int batchSize, long baselineSeed,
+                       Device device, FrozenFeatureProbes.Config probes) {
+            this(tasks, trainLimit, testLimit, batchSize, baselineSeed, device, probes, FineTune.Config.defaults());
+        }
+    }
 
     private final DataContext data;
     private final FeatureCache cache;
     private final Options options;
     private final Consumer<String> log;
+    /** Fine-tune results of random-init encoders, by randomId / modality / task: the same for every checkpoint. */
+    private final Map<String, EvalResult> baselineFinetunes = new HashMap<>();
 
     public CheckpointEvaluation(DataContext data, FeatureCache cache, Options options, Consumer<String> log) {
         this.data = data;
@@ -88,6 +106,19 @@ public final class CheckpointEvaluation {
                     for (int i = 0; i < trained.size(); i++) {
                         out.add(trained.get(i).withBaseline(baseline.get(i).accuracy()));
                     }
+                    if (options.finetune() != null) {
+                        EvalResult tuned = finetune(encoder, id, manifest.step(), m, p);
+                        String key = randomId + "/" + m.id() + "/" + p.name() + limitsSuffix();
+                        EvalResult base = baselineFinetunes.get(key);
+                        if (base == null) {
+                            base = finetune(random, randomId, manifest.step(), m, p);
+                            baselineFinetunes.put(key, base);
+                        }
+                        log.accept(String.format("%s: %s %s fine-tuned %.1f%% (random init %.1f%%), %.0f steps, %.1f s",
+                                folder.getFileName(), m.id(), p.name(), 100 * tuned.accuracy(), 100 * base.accuracy(),
+                                tuned.extras().get("steps"), tuned.extras().get("fit_s")));
+                        out.add(tuned.withBaseline(base.accuracy()));
+                    }
                 }
             }
         }
@@ -99,6 +130,63 @@ public final class CheckpointEvaluation {
         FeatureSet train = cache.get(new FeatureKey(id, m, task, "train"), () -> features(e, m, p.train()));
         FeatureSet test = cache.get(new FeatureKey(id, m, task, "test"), () -> features(e, m, p.test()));
         return FrozenFeatureProbes.run(id, step, m, p.name(), train, test, p.labelNames().size(), options.probes());
+    }
+
+    /**
+     * The fine-tuning protocol on one task: a copy of e's encoder for m plus a head that starts from a linear probe on
+     * its initial inputs (LP-FT), trained on p.train().
+     */
+    private EvalResult finetune(Encoder e, String id, long step, Modality m, ProbeTask p) throws IOException {
+        FineTune.Config c = options.finetune();
+        // the frozen probes' cached train features are the fine-tune's starting features: no second pass
+        FeatureSet pooled = cache.get(new FeatureKey(id, m, p.name() + limitsSuffix(), "train"),
+                () -> features(e, m, p.train()));
+        FineTune.Result r = FineTune.run(e, m, p.train(), p.test(), p.labelNames().size(), c,
+                linearProbeHead(options.probes().linear()), pooled.features());
+        Map<String, Double> extras = new LinkedHashMap<>();
+        extras.put("train_rows", (double) r.trainSamples());
+        extras.put("test_rows", (double) r.testSamples());
+        extras.put("steps", (double) r.steps());
+        extras.put("epochs", r.epochs());
+        extras.put("batch_size", (double) c.batchSize());
+        extras.put("lr", c.lr());
+        extras.put("encoder_lr_scale", c.encoderLrScale());
+        extras.put("layer_decay", c.layerDecay());
+        extras.put("seed", (double) c.seed());
+        extras.put("standardize", c.standardize() ? 1.0 : 0.0);
+        extras.put("head_from_probe", 1.0);
+        extras.put("train_accuracy", r.trainAccuracy());
+        extras.put("first_train_loss", r.trainLoss().isEmpty() ? Double.NaN : r.trainLoss().get(0));
+        extras.put("final_train_loss", r.finalLoss(0.1));
+        extras.put("fit_s", r.seconds());
+        return new EvalResult(id, step, m, p.name(), Protocol.FINETUNE, r.testAccuracy(), Double.NaN, extras);
+    }
+
+    /**
+     * LP-FT's head: a {@link LinearProbe} on the head's initial inputs. The probe standardises its inputs, so its
+     * model is affine in the raw inputs; its weight and bias are read off by evaluating it at 0 and at each unit
+     * vector (D + 1 evaluations, exact up to rounding).
+     */
+    public static FineTune.HeadFit linearProbeHead(LinearProbe.Config config) {
+        return (x, y, classes) -> {
+            LinearModel model = LinearProbe.fit(x, y, classes, config);
+            int d = x[0].length;
+            double[] b = model.logits(new float[d]);
+            float[][] w = new float[classes][d];
+            for (int j = 0; j < d; j++) {
+                float[] unit = new float[d];
+                unit[j] = 1f;
+                double[] z = model.logits(unit);
+                for (int c = 0; c < classes; c++) {
+                    w[c][j] = (float) (z[c] - b[c]);
+                }
+            }
+            float[] bias = new float[classes];
+            for (int c = 0; c < classes; c++) {
+                bias[c] = (float) b[c];
+            }
+            return new FineTune.HeadWeights(w, bias);
+        };
     }
 
     private String limitsSuffix() {

@@ -272,12 +272,19 @@ public final class Data2VecModel {
      * (CLS excluded): (B, D).
      */
     public NDArray features(Params p, Modality m, NDArray input, int[] validTokens) {
+        return features(p, m, input, validTokens, false);
+    }
+
+    /**
+     * {@link #features} with dropout when training (fine-tuning runs the encoder in training mode): (B, D).
+     */
+    public NDArray features(Params p, Modality m, NDArray input, int[] validTokens, boolean training) {
         NDArray tokens = embed(p, m, input);
         long b = tokens.getShape().get(0);
         long t = tokens.getShape().get(1);
         NDArray keyValid = validTokens == null ? null : validMask(tokens.getManager(), validTokens, t);
         NDArray positions = m == Modality.AUDIO ? tokens.getManager().arange(0f, (float) t).reshape(1, t) : null;
-        NDArray x = encode(p, m, tokens, positions, keyValid, false, false).x();
+        NDArray x = encode(p, m, tokens, positions, keyValid, training, false).x();
         if (keyValid == null) {
             return x.mean(new int[] {1});
         }

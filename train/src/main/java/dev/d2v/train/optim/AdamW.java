@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
+import java.util.function.ToDoubleFunction;
 
 /**
  * AdamW (decoupled weight decay, Loshchilov and Hutter) with the project's parameter groups (no decay on biases,
@@ -49,6 +50,14 @@ public final class AdamW implements AutoCloseable {
      * norm skips the update (the gradients are still cleared).
      */
     public Update step(Params params, Predicate<String> used, double lr) {
+        return step(params, used, name -> lr);
+    }
+
+    /**
+     * {@link #step(Params, Predicate, double)} with a learning rate per parameter (fine-tuning: a lower rate for the
+     * encoder than for the head, layer-wise decay). Clipping stays global over all the selected gradients.
+     */
+    public Update step(Params params, Predicate<String> used, ToDoubleFunction<String> lrOf) {
         List<String> names = new ArrayList<>();
         List<NDArray> grads = new ArrayList<>();
         for (Map.Entry<String, NDArray> e : params.view().entrySet()) {
@@ -64,7 +73,7 @@ public final class AdamW implements AutoCloseable {
             for (int i = 0; i < names.size(); i++) {
                 String name = names.get(i);
                 NDArray p = params.get(name);
-                update(name, p, grads.get(i), lr, clip, WeightDecayRule.decayFor(name, p.getShape(), config.weightDecay()));
+                update(name, p, grads.get(i), lrOf.applyAsDouble(name), clip, WeightDecayRule.decayFor(name, p.getShape(), config.weightDecay()));
             }
         }
         for (String name : names) {

@@ -252,7 +252,7 @@ public final class Trainer implements AutoCloseable {
     }
 
     /** The engine generator's seed at step t: a mix of (seed, t), so a resumed run draws the same noise. */
-    static int engineSeed(long seed, long t) {
+    public static int engineSeed(long seed, long t) {
         long z = seed * 0x9e3779b97f4a7c15L + t;
         z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
         z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;

@@ -1,0 +1,119 @@
+package dev.d2v.pipelines.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.d2v.pipelines.Main;
+import dev.d2v.train.checkpoint.CheckpointStore;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** `d2v evaluate --checkpoint` on a pretrained checkpoint and a PNG probe folder: the three protocols and their options. */
+class EvaluateCommandTest {
+
+    @TempDir
+    static Path dir;
+
+    static Path images;
+    static Path checkpoint;
+
+    @BeforeAll
+    static void checkpointAndProbeFolder() throws IOException {
+        images = dir.resolve("halves");
+        SplittableRandom r = new SplittableRandom(5);
+        for (int i = 0; i < 48; i++) {
+            String label = i % 2 == 0 ? "left" : "right";
+            BufferedImage img = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
+            int x0 = (label.equals("left") ? 0 : 14) + r.nextInt(4);
+            int y0 = r.nextInt(16);
+            for (int y = 0; y < 28; y++) {
+                for (int x = 0; x < 28; x++) {
+                    boolean on = x >= x0 && x < x0 + 10 && y >= y0 && y < y0 + 10;
+                    img.getRaster().setSample(x, y, 0, on ? 220 + r.nextInt(30) : r.nextInt(30));
+                }
+            }
+            Path f = images.resolve(i < 32 ? "train" : "test").resolve(label).resolve(i + ".png");
+            Files.createDirectories(f.getParent());
+            ImageIO.write(img, "png", f.toFile());
+        }
+        Path run = dir.resolve("run");
+        assertThat(Main.run("pretrain", "--modality", "image", "--data", images.toString(), "--steps", "2",
+                "--batch-size", "8", "--threads", "1", "--out", run.toString())).isZero();
+        checkpoint = CheckpointStore.list(run.resolve("checkpoints")).get(0).folder();
+    }
+
+    record Run(int code, List<JsonNode> lines) {}
+
+    private static Run evaluate(String out, String... extra) throws IOException {
+        List<String> args = new ArrayList<>(List.of("evaluate", "--checkpoint", checkpoint.toString(), "--task",
+                images.toString(), "--json", "--threads", "1", "--out", dir.resolve(out).toString()));
+        args.addAll(List.of(extra));
+        PrintStream stdout = System.out;
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        int code;
+        System.setOut(new PrintStream(buffer, true, StandardCharsets.UTF_8));
+        try {
+            code = Main.run(args.toArray(String[]::new));
+        } finally {
+            System.setOut(stdout);
+        }
+        List<JsonNode> lines = new ArrayList<>();
+        ObjectMapper json = new ObjectMapper();
+        for (String l : buffer.toString(StandardCharsets.UTF_8).split("\n")) {
+            if (l.startsWith("{")) {
+                lines.add(json.readTree(l));
+            }
+        }
+        return new Run(code, lines);
+    }
+
+    @Test
+    void finetuneIsTheThirdProtocolWithARandomInitBaseline() throws IOException {
+        Run r = evaluate("eval", "--finetune-steps", "3");
+        assertThat(r.code()).isZero();
+        assertThat(r.lines()).extracting(n -> n.get("protocol").asText()).containsExactly("linear", "knn", "finetune");
+        JsonNode ft = r.lines().get(2);
+        assertThat(ft.get("modality").asText()).isEqualTo("image");
+        assertThat(ft.get("task").asText()).isEqualTo("halves");
+        assertThat(ft.get("accuracy").asDouble()).isBetween(0.0, 1.0);
+        assertThat(ft.get("baseline_accuracy").isNumber()).as("random-init fine-tune measured").isTrue();
+
+        JsonNode saved = new ObjectMapper().readTree(Files.readString(dir.resolve("eval").resolve("results")
+                .resolve(Files.list(dir.resolve("eval").resolve("results")).findFirst().orElseThrow().getFileName())));
+        JsonNode extras = null;
+        for (JsonNode n : saved.get("results")) {
+            if (n.get("protocol").asText().equals("finetune")) {
+                extras = n.get("extras");
+            }
+        }
+        assertThat(extras).isNotNull();
+        assertThat(extras.get("steps").asDouble()).isEqualTo(3.0);
+        assertThat(extras.get("train_rows").asDouble()).isEqualTo(32.0);
+        assertThat(extras.get("test_rows").asDouble()).isEqualTo(16.0);
+        assertThat(extras.get("final_train_loss").asDouble()).isPositive();
+    }
+
+    @Test
+    void noFinetuneLeavesTheFrozenProtocolsAndBudgetsAreChecked() throws IOException {
+        Run off = evaluate("eval-off", "--no-finetune");
+        assertThat(off.code()).isZero();
+        assertThat(off.lines()).extracting(n -> n.get("protocol").asText()).containsExactly("linear", "knn");
+
+        assertThat(evaluate("eval-bad", "--finetune-epochs", "1", "--finetune-steps", "3").code()).isEqualTo(2);
+        assertThat(evaluate("eval-bad", "--no-finetune", "--finetune-epochs", "1").code()).isEqualTo(2);
+        assertThat(evaluate("eval-bad", "--finetune-epochs", "0").code()).isEqualTo(2);
+    }
+}
