@@ -174,6 +174,9 @@ public final class Trainer implements AutoCloseable {
         double lr = Schedules.learningRate(config.optim(), t);
         double tau = Schedules.tau(config.ema(), config.optim().warmupSteps(), t);
         Engine.getInstance().setRandomSeed(engineSeed(seed, t));
+        // PyTorch's grad mode is per thread and on by default: DJL turns it off only on the thread that loaded the
+        // engine. Off here, so the teacher builds no graph and the in-place updates are legal on any thread.
+        ai.djl.pytorch.jni.JniUtils.setGradMode(false);
         try (NDManager scope = root.newSubManager(); NDScope ignored = new NDScope()) {
             BatchTensors in = BatchTensors.of(b, c, scope);
             int tokens = model.tokens(m, in.input().getShape());
