@@ -103,7 +103,7 @@ class PretrainCommandTest {
                 results.add(json.readTree(line));
             }
         }
-        assertThat(results).extracting(n -> n.get("protocol").asText()).containsExactlyInAnyOrder("linear", "knn");
+        assertThat(results).extracting(n -> n.get("protocol").asText()).containsExactlyInAnyOrder("linear", "knn", "finetune");
         for (JsonNode r : results) {
             assertThat(r.get("step").asLong()).isEqualTo(5);
             assertThat(r.get("task").asText()).isEqualTo("shapes");
