@@ -49,7 +49,7 @@ public final class EvaluateCommand implements java.util.concurrent.Callable<Inte
             description = "Publish results to d2v.eval (default: on with --follow, off with --checkpoint)")
     Boolean publish;
 
-    @Option(names = "--task", paramLabel = "NAME|DIR", description = "Probe task(s) (default: the shipped tasks of each trained modality)")
+    @Option(names = {"--task", "--probe-dir"}, paramLabel = "NAME|DIR", description = "Probe task(s) (default: the shipped tasks of each trained modality)")
     List<String> tasks = List.of();
 
     @Option(names = "--train-limit", defaultValue = "0", paramLabel = "N", description = "At most N training records per task (0 = all)")
