@@ -4,7 +4,6 @@ import dev.d2v.infra.Modality;
 import dev.d2v.infra.Topics;
 import dev.d2v.infra.config.D2vConfig;
 import dev.d2v.infra.kafka.LocalKafka;
-import dev.d2v.infra.kafka.TopicAdmin;
 import dev.d2v.preprocess.batch.Sample;
 import dev.d2v.preprocess.job.PreprocessJob;
 import dev.d2v.preprocess.job.PreprocessJobConfig;
@@ -24,14 +23,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import java.util.UUID;
 import java.util.function.Consumer;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * {@code ./d2v bench preprocess}: the cost of each modality's preprocessing, per core.
@@ -214,17 +210,11 @@ public final class PreprocessBench {
     /** The records into a fresh raw topic, then the bounded job over them; this JVM's CPU and the wall time of the job. */
     static FlinkRun flinkRun(String bootstrap, TransformSpec spec, List<RawRecord> raw) throws Exception {
         Modality m = spec.modality();
-        String prefix = "bench" + UUID.randomUUID().toString().substring(0, 8);
-        D2vConfig.TopicSettings topicSettings = new D2vConfig.TopicSettings(prefix, 1, 0, 0, (short) 0);
-        D2vConfig cfg = D2vConfig.defaults().withBootstrap(bootstrap);
-        try (TopicAdmin admin = new TopicAdmin(cfg.kafka())) {
-            admin.ensureTopics(topicSettings);
-        }
-        Topics topics = topicSettings.names();
-        Properties p = cfg.kafka().clientProps();
-        p.put("acks", "all");
-        p.put("max.request.size", Integer.toString(topicSettings.maxMessageBytes()));
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+        BenchTopics bench = BenchTopics.create(bootstrap);
+        String prefix = bench.prefix();
+        D2vConfig cfg = bench.config();
+        Topics topics = bench.topics();
+        try (KafkaProducer<byte[], byte[]> producer = bench.producer()) {
             for (RawRecord r : raw) {
                 producer.send(new ProducerRecord<>(topics.raw(m), null, r.key(), r.value(), r.kafkaHeaders()));
             }

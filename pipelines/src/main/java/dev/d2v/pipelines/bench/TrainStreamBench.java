@@ -3,9 +3,7 @@ package dev.d2v.pipelines.bench;
 import ai.djl.Device;
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.Topics;
-import dev.d2v.infra.config.D2vConfig;
 import dev.d2v.infra.kafka.LocalKafka;
-import dev.d2v.infra.kafka.TopicAdmin;
 import dev.d2v.infra.wire.Minibatch;
 import dev.d2v.infra.wire.MinibatchCodec;
 import dev.d2v.train.checkpoint.RetentionPolicy;
@@ -25,11 +23,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.SplittableRandom;
-import java.util.UUID;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * {@code bench train-stream}: the cost of feeding the trainer from Kafka. The same image minibatches train the same
@@ -160,18 +156,10 @@ public final class TrainStreamBench {
     }
 
     private static Topics produce(String bootstrap, List<Minibatch> batches) throws Exception {
-        String prefix = "bench" + UUID.randomUUID().toString().substring(0, 8);
-        D2vConfig.TopicSettings topicSettings = new D2vConfig.TopicSettings(prefix, 1, 0, 0, (short) 0);
-        D2vConfig cfg = D2vConfig.defaults().withBootstrap(bootstrap);
-        try (TopicAdmin admin = new TopicAdmin(cfg.kafka())) {
-            admin.ensureTopics(topicSettings);
-        }
-        Topics topics = topicSettings.names();
-        Properties p = cfg.kafka().clientProps();
-        p.put("acks", "all");
-        p.put("max.request.size", Integer.toString(topicSettings.maxMessageBytes()));
+        BenchTopics bench = BenchTopics.create(bootstrap);
+        Topics topics = bench.topics();
         MinibatchCodec codec = MinibatchCodec.inline();
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+        try (KafkaProducer<byte[], byte[]> producer = bench.producer()) {
             for (Minibatch b : batches) {
                 producer.send(new ProducerRecord<>(topics.batch(Modality.IMAGE), null, codec.encode(b)));
             }

@@ -8,7 +8,6 @@ import dev.d2v.infra.Topics;
 import dev.d2v.infra.config.D2vConfig;
 import dev.d2v.infra.progress.Progress;
 import dev.d2v.infra.wire.MinibatchCodec;
-import dev.d2v.pipelines.train.Devices;
 import dev.d2v.pipelines.train.ModelFit;
 import dev.d2v.preprocess.local.Transforms;
 import dev.d2v.preprocess.transform.text.Vocabulary;
@@ -70,11 +69,8 @@ public final class TrainCommand implements java.util.concurrent.Callable<Integer
     @Option(names = "--out", paramLabel = "DIR", description = "Run folder (default: .d2v/runs/train)")
     Path out;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu (default: ${DEFAULT-VALUE})")
-    String device;
-
-    @Option(names = "--threads", paramLabel = "N", description = "PyTorch intra-op threads (default: one per core)")
-    Integer threads;
+    @picocli.CommandLine.Mixin
+    dev.d2v.pipelines.train.DeviceOptions devices;
 
     @Option(names = "--seed", defaultValue = "1", description = "Initialisation and masks (default: ${DEFAULT-VALUE})")
     long seed;
@@ -117,8 +113,7 @@ public final class TrainCommand implements java.util.concurrent.Callable<Integer
         D2vConfig c = cfg.load();
         List<Modality> modalities = parseModalities(modality);
         Map<Modality, Integer> w = parseWeights(weights, modalities);
-        Devices.configureThreads(threads);
-        Device dev = Devices.parse(device);
+        Device dev = devices.open();
         Path run = (out != null ? out : Path.of(".d2v", "runs", "train")).toAbsolutePath();
         Files.createDirectories(run);
         Path checkpoints = run.resolve("checkpoints");
