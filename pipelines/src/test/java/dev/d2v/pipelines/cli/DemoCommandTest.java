@@ -69,6 +69,12 @@ class DemoCommandTest {
         assertThat(newest.manifest().step()).isEqualTo(4);  // 32 records in batches of 8, each trained once
         assertThat(demoDir.resolve("eval").resolve("report.html")).exists();
 
+        // a second run resumes: nothing is ingested or preprocessed again, the trainer resumes at step 4
+        assertThat(Main.run("demo", "--config", baseYaml.toString(), "--config-demo", demoYaml.toString(),
+                "--minutes", "0.1")).isZero();
+        assertThat(CheckpointStore.newestValid(demoDir.resolve("run").resolve("checkpoints")).checkpoint().orElseThrow()
+                .manifest().step()).isEqualTo(4);
+
         // the demo stopped its broker; its storage holds what every stage wrote
         D2vConfig c = D2vConfig.load(demoDir.resolve("d2v.yaml"));
         Topics t = c.topicNames();
