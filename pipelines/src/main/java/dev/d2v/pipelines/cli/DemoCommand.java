@@ -26,6 +26,8 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -67,12 +69,12 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
         Files.createDirectories(dir);
         List<Modality> modalities = demo.modalityList();
         long t0 = System.nanoTime();
-        Thread main = Thread.currentThread();
+        CountDownLatch done = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             stopping.set(true);
             System.err.println("\nd2v demo: stopping (the running stage finishes cleanly; run ./d2v demo again to resume)");
             try {
-                main.join(120_000); // the broker stays up until the trainer's checkpoint is announced
+                done.await(120, TimeUnit.SECONDS); // the broker stays up until the trainer's checkpoint is announced
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -82,7 +84,7 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
             stage(1, "local Kafka broker, storage " + dir.resolve("kafka"));
             int port = demo.port() == 0 ? LocalKafka.freePort() : demo.port();
             try (LocalKafka broker = LocalKafka.start(new LocalKafka.Settings(dir.resolve("kafka"), port,
-                    base.topics().maxMessageBytes(), null, false, null))) {
+                    base.topics().maxMessageBytes(), null, false, null)).keepUntilClosed()) {
                 D2vConfig c = demoKafkaConfig(base, demo, broker.bootstrap());
                 Path cfgFile = dir.resolve("d2v.yaml");
                 Files.writeString(cfgFile, c.toYaml());
@@ -93,10 +95,11 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
                 return run(demo, c, cfgFile, dir, modalities, t0);
             }
         } finally {
+            done.countDown();
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException shuttingDown) {
-                // Ctrl-C: the hook waits for this thread
+                // Ctrl-C: the hook waited for this
             }
         }
     }
