@@ -46,13 +46,13 @@ public record DemoConfig(
         dir = dir == null ? ".d2v/demo" : dir;
         modalities = modalities == null ? List.of("image", "audio", "text") : List.copyOf(modalities);
         datasets = datasets == null ? Map.of("image", "mnist", "audio", "spoken-digits", "text", "wordnet") : Map.copyOf(datasets);
-        records = records == null ? Map.of("image", 4096, "audio", 1024, "text", 3072) : Map.copyOf(records);
+        records = records == null ? Map.of("image", 12288, "audio", 3072, "text", 9216) : Map.copyOf(records);
         batch = batch == null ? Map.of("image", 64, "audio", 16, "text", 32) : Map.copyOf(batch);
         preset = preset == null ? "cpu" : preset;
         port = port == null ? 0 : port;
         trainMinutes = trainMinutes == null ? 6.0 : trainMinutes;
-        checkpointEvery = checkpointEvery == null ? 50 : checkpointEvery;
-        scheduleSteps = scheduleSteps == null ? 250L : scheduleSteps;
+        checkpointEvery = checkpointEvery == null ? 100 : checkpointEvery;
+        scheduleSteps = scheduleSteps == null ? 700L : scheduleSteps;
         threads = threads == null ? 0 : threads;
         idleStopSeconds = idleStopSeconds == null ? 20L : idleStopSeconds;
         probeTrainLimit = probeTrainLimit == null ? 1000 : probeTrainLimit;
