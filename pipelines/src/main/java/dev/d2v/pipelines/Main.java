@@ -17,7 +17,7 @@ import picocli.CommandLine.Command;
 @Command(name = "d2v", mixinStandardHelpOptions = true, version = "d2v 0.1.0",
         description = "Streaming data2vec 2.0 pretraining: Kafka -> Flink -> DJL trainer -> evaluation.",
         subcommands = {KafkaCommand.class, DataCommand.class, IngestCommand.class, PreprocessCommand.class, PretrainCommand.class,
-                dev.d2v.pipelines.cli.TrainCommand.class, EvaluateCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+                dev.d2v.pipelines.cli.TrainCommand.class, EvaluateCommand.class, dev.d2v.pipelines.cli.DemoCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
@@ -53,7 +53,8 @@ public final class Main implements Runnable {
         return userError ? 2 : 1;
     }
 
-    static String message(Throwable ex) {
+    /** The first message along the cause chain, else the exception's class name. */
+    public static String message(Throwable ex) {
         Throwable t = ex;
         while (t.getMessage() == null && t.getCause() != null) {
             t = t.getCause();

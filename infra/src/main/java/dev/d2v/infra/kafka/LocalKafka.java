@@ -186,6 +186,20 @@ public final class LocalKafka implements AutoCloseable {
         }
     }
 
+    /**
+     * Leaves stopping the broker to {@link #close()}: removes the shutdown hook that stops it when the JVM exits,
+     * for a launcher whose own shutdown (a trainer's last checkpoint event, say) still needs the broker. The child
+     * still exits when this JVM is gone ({@link ChildMain}). Returns this.
+     */
+    public synchronized LocalKafka keepUntilClosed() {
+        try {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        } catch (IllegalStateException shutdownInProgress) {
+            // too late to keep it: the hook is running
+        }
+        return this;
+    }
+
     /** Stops the broker for good and removes the shutdown hook. Idempotent. */
     @Override
     public synchronized void close() {
@@ -379,6 +393,11 @@ public final class LocalKafka implements AutoCloseable {
 
     private Process launch(String mainClass, List<String> args, String... jvmOptions) {
         List<String> cmd = new ArrayList<>();
+        if (Files.isExecutable(SETSID)) {
+            // a session of its own: Ctrl-C in a terminal reaches the whole foreground process group, and the
+            // launcher, not the signal, decides when the broker stops (its shutdown may still need the broker)
+            cmd.add(SETSID.toString());
+        }
         cmd.add(javaBinary());
         cmd.addAll(List.of(jvmOptions));
         cmd.add("-XX:+ExitOnOutOfMemoryError");
@@ -404,6 +423,8 @@ public final class LocalKafka implements AutoCloseable {
             throw new LocalKafkaException("cannot start a child JVM with " + cmd.get(0) + ": " + e.getMessage(), e);
         }
     }
+
+    private static final Path SETSID = Path.of("/usr/bin/setsid");
 
     private static String javaBinary() {
         return ProcessHandle.current().info().command()

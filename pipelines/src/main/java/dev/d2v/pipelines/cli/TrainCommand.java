@@ -63,6 +63,9 @@ public final class TrainCommand implements java.util.concurrent.Callable<Integer
             description = "Length of the LR / tau schedules (default: --steps, else the preset's; a resumed run keeps its own)")
     Long scheduleSteps;
 
+    @Option(names = "--minutes", paramLabel = "M", description = "Stop (with a checkpoint) after M minutes of training (default: never)")
+    Double trainMinutes;
+
     @Option(names = "--idle-stop-seconds", paramLabel = "S", description = "Stop after S seconds without any batch (default: never)")
     Long idleStop;
 
@@ -137,6 +140,10 @@ public final class TrainCommand implements java.util.concurrent.Callable<Integer
                 minutes > 0 ? Duration.ofMillis((long) (minutes * 60_000)) : null, new RetentionPolicy(keep, keepEvery),
                 rollbackAfter, steps != null ? steps : Long.MAX_VALUE, idleStop != null ? Duration.ofSeconds(idleStop) : null);
         ObjectNode runInfo = runInfo(c, modalities, w, transforms, vocabulary);
+        if (vocabulary != null) { // the evaluator encodes probe texts with the vocabulary the model was trained on
+            runInfo.put("vocabulary", (vocab != null ? vocab : c.data().cachePath().resolve("vocab").resolve("text.vocab"))
+                    .toAbsolutePath().toString());
+        }
 
         Consumer<String> log = msg -> System.out.println("\n" + msg);
         StringBuilder turns = new StringBuilder();
@@ -144,6 +151,7 @@ public final class TrainCommand implements java.util.concurrent.Callable<Integer
         System.out.printf("train %s from %s.batch.*, preset %s, %s, bootstrap %s%n", turns, topics.prefix(), this.preset,
                 dev, c.kafka().bootstrap());
         AtomicBoolean stop = new AtomicBoolean();
+        long deadline = System.nanoTime() + (long) ((trainMinutes == null ? 0 : trainMinutes) * 60e9);
         CountDownLatch done = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             stop.set(true);
@@ -180,7 +188,8 @@ public final class TrainCommand implements java.util.concurrent.Callable<Integer
                     sinks.checkpoint(e);
                     metrics.checkpoint();
                 }, log);
-                o = ContinuousLoop.run(trainer, source, offsets, settings, checkpoints, runInfo, hooks, stop::get);
+                o = ContinuousLoop.run(trainer, source, offsets, settings, checkpoints, runInfo, hooks,
+                        () -> stop.get() || trainMinutes != null && System.nanoTime() - deadline > 0);
             } finally {
                 sinks.flush();
             }

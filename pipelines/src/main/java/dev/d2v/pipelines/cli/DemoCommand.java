@@ -1,0 +1,295 @@
+package dev.d2v.pipelines.cli;
+
+import dev.d2v.evaluate.report.Report;
+import dev.d2v.evaluate.results.EvalResult;
+import dev.d2v.evaluate.results.ResultsFile;
+import dev.d2v.infra.Modality;
+import dev.d2v.infra.Topics;
+import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.infra.kafka.LocalKafka;
+import dev.d2v.infra.kafka.TopicAdmin;
+import dev.d2v.infra.progress.Progress;
+import dev.d2v.ingest.Ingestor;
+import dev.d2v.ingest.RawItem;
+import dev.d2v.ingest.Sources;
+import dev.d2v.ingest.data.DataContext;
+import dev.d2v.ingest.data.Datasets;
+import dev.d2v.pipelines.Main;
+import dev.d2v.pipelines.demo.DemoConfig;
+import dev.d2v.train.checkpoint.CheckpointStore;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * `d2v demo`: every stage end to end on this machine, with the defaults of config/demo.yaml. Starts its own broker
+ * (storage under the demo folder), fetches and ingests the sample data (train split; what the raw topics already hold
+ * is not sent again), runs the preprocessing jobs bounded, the continuous trainer for the time budget, evaluates the
+ * final checkpoint (linear probe + k-NN against random init, published to d2v.eval) and prints the report path and
+ * the summary table. Ctrl-C stops the running stage cleanly (the trainer checkpoints); a second run resumes.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = {"Runs everything end to end: local broker, sample data, ingest, preprocessing (Flink MiniCluster),",
+                "the continuous trainer on CPU for --minutes, evaluation of the final checkpoint against random init;",
+                "ends with the HTML report and a summary table. Ctrl-C stops cleanly; a second run resumes.",
+                "Defaults: config/demo.yaml."})
+public final class DemoCommand implements java.util.concurrent.Callable<Integer> {
+
+    @Mixin
+    ConfigOptions cfg;
+
+    @Option(names = "--config-demo", paramLabel = "FILE", description = "Demo settings (default: config/demo.yaml)")
+    Path demoConfig;
+
+    @Option(names = "--minutes", paramLabel = "M", description = "Training budget in minutes (default: trainMinutes in the demo settings)")
+    Double minutes;
+
+    /** Set by Ctrl-C: the stage running finishes cleanly, the ones after it are skipped. */
+    private final AtomicBoolean stopping = new AtomicBoolean();
+
+    @Override
+    public Integer call() throws Exception {
+        DemoConfig demo = loadDemo().withTrainMinutes(minutes);
+        D2vConfig base = cfg.load();
+        Path dir = Path.of(demo.dir()).toAbsolutePath();
+        Files.createDirectories(dir);
+        List<Modality> modalities = demo.modalityList();
+        long t0 = System.nanoTime();
+        CountDownLatch done = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            stopping.set(true);
+            System.err.println("\nd2v demo: stopping (the running stage finishes cleanly; run ./d2v demo again to resume)");
+            try {
+                done.await(120, TimeUnit.SECONDS); // the broker stays up until the trainer's checkpoint is announced
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "demo-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            stage(1, "local Kafka broker, storage " + dir.resolve("kafka"));
+            int port = demo.port() == 0 ? LocalKafka.freePort() : demo.port();
+            try (LocalKafka broker = LocalKafka.start(new LocalKafka.Settings(dir.resolve("kafka"), port,
+                    base.topics().maxMessageBytes(), null, false, null)).keepUntilClosed()) {
+                D2vConfig c = demoKafkaConfig(base, demo, broker.bootstrap());
+                Path cfgFile = dir.resolve("d2v.yaml");
+                Files.writeString(cfgFile, c.toYaml());
+                System.out.println("bootstrap: " + broker.bootstrap() + "; configuration " + cfgFile);
+                try (TopicAdmin admin = new TopicAdmin(c.kafka())) {
+                    admin.ensureTopics(c.topics());
+                }
+                return run(demo, c, cfgFile, dir, modalities, t0);
+            }
+        } finally {
+            done.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // Ctrl-C: the hook waited for this
+            }
+        }
+    }
+
+    private int run(DemoConfig demo, D2vConfig c, Path cfgFile, Path dir, List<Modality> modalities, long t0)
+            throws Exception {
+        stage(2, "sample data and ingestion (train split)");
+        DataContext ctx = new DataContext(c.data().cachePath(), c.data().seed(), 0, line -> System.err.println(line));
+        boolean ingested = false;
+        for (Modality m : modalities) {
+            ingested |= ingest(c, ctx, m, demo.datasets().get(m.id()), demo.recordsOf(m)) > 0;
+            if (stopping.get()) {
+                return 130;
+            }
+        }
+        List<String> probeTasks = probeTasks(demo, ctx, modalities);
+
+        stage(3, "preprocessing jobs (Flink MiniCluster, bounded)");
+        Path vocab = dir.resolve("text.vocab");
+        Map<Modality, Long> before = batchCounts(c, modalities);
+        if (!ingested && before.values().stream().allMatch(n -> n > 0)) {
+            System.out.println("batch topics already hold " + before + " records and nothing new was ingested: skipped");
+        } else {
+            String modality = modalities.size() == Modality.values().length ? "all" : null;
+            for (String m : modality != null ? List.of(modality) : modalities.stream().map(Modality::id).toList()) {
+                subcommand("preprocess", "--config", cfgFile.toString(), "--modality", m, "--bounded", "--vocab",
+                        vocab.toString());
+                if (stopping.get()) {
+                    return 130;
+                }
+            }
+        }
+        System.out.println("batch topics: " + batchCounts(c, modalities));
+
+        stage(4, String.format(Locale.ROOT, "continuous trainer on CPU, %.1f minutes at most", demo.trainMinutes()));
+        Path run = dir.resolve("run");
+        List<String> train = new ArrayList<>(List.of("train", "--config", cfgFile.toString(), "--modality",
+                String.join(",", modalities.stream().map(Modality::id).toList()), "--preset", demo.preset(), "--out",
+                run.toString(), "--minutes", String.valueOf(demo.trainMinutes()), "--checkpoint-every",
+                String.valueOf(demo.checkpointEvery()), "--schedule-steps", String.valueOf(demo.scheduleSteps()),
+                "--idle-stop-seconds", String.valueOf(demo.idleStopSeconds()), "--vocab", vocab.toString()));
+        if (demo.threads() > 0) {
+            train.addAll(List.of("--threads", String.valueOf(demo.threads())));
+        }
+        subcommand(train.toArray(String[]::new));
+        var newest = CheckpointStore.newestValid(run.resolve("checkpoints")).checkpoint();
+        if (newest.isEmpty()) {
+            throw new UserError("the trainer wrote no checkpoint (no batches? see the lines above)");
+        }
+        if (stopping.get()) {
+            return 130;
+        }
+
+        stage(5, "evaluation of " + newest.get().folder().getFileName() + ": linear probe + k-NN vs random init"
+                + (demo.finetune() ? " + fine-tuning" : ""));
+        Path eval = dir.resolve("eval");
+        List<String> evaluate = new ArrayList<>(List.of("evaluate", "--config", cfgFile.toString(), "--checkpoint",
+                newest.get().folder().toString(), "--out", eval.toString(), "--publish", "--train-limit",
+                String.valueOf(demo.probeTrainLimit()), "--test-limit", String.valueOf(demo.probeTestLimit())));
+        if (!demo.finetune()) {
+            evaluate.add("--no-finetune");
+        }
+        if (demo.threads() > 0) {
+            evaluate.addAll(List.of("--threads", String.valueOf(demo.threads())));
+        }
+        probeTasks.forEach(t -> evaluate.addAll(List.of("--task", t)));
+        subcommand(evaluate.toArray(String[]::new));
+
+        stage(6, String.format(Locale.ROOT, "summary after %.1f minutes", (System.nanoTime() - t0) / 60e9));
+        long step = newest.get().manifest().step();
+        List<String> problems = new ArrayList<>();
+        List<EvalResult> results = ResultsFile.readAll(eval.resolve("results"), problems).stream()
+                .filter(r -> r.step() == step).toList();
+        System.out.println(Report.terminalTable(results));
+        System.out.println("report: " + eval.resolve("report.html"));
+        System.out.println("run folder: " + run + " (checkpoints, metrics.jsonl); ./d2v demo again resumes from it");
+        return 0;
+    }
+
+    /** The base configuration pointed at the demo broker, with the demo's batch sizes. */
+    static D2vConfig demoKafkaConfig(D2vConfig base, DemoConfig demo, String bootstrap) {
+        Map<Modality, Integer> fallback = new EnumMap<>(Modality.class);
+        for (Modality m : Modality.values()) {
+            fallback.put(m, base.batch().of(m));
+        }
+        Map<Modality, Integer> b = demo.batchSizes(fallback);
+        D2vConfig.Kafka k = base.kafka();
+        return new D2vConfig(new D2vConfig.Kafka(bootstrap, k.dataDir(), k.port(), k.clientProperties()), base.topics(),
+                base.data(), new D2vConfig.Batch(b.get(Modality.IMAGE), b.get(Modality.AUDIO), b.get(Modality.TEXT)));
+    }
+
+    /**
+     * Sends the train split of a dataset (name or folder) to d2v.raw.&lt;m&gt; up to target records in the topic:
+     * records already there (an earlier run) are not sent again. Returns the records sent now.
+     */
+    private long ingest(D2vConfig c, DataContext ctx, Modality m, String dataset, int target) throws IOException {
+        String topic = c.topicNames().raw(m);
+        long have;
+        try (TopicAdmin admin = new TopicAdmin(c.kafka())) {
+            have = admin.list(List.of(topic)).get(0).recordCount();
+        }
+        if (have >= target) {
+            System.out.printf("%s: %s already holds %d records (target %d): not ingested again%n", m.id(), topic, have, target);
+            return 0;
+        }
+        Path root = sourceRoot(dataset, ctx);
+        String name = Datasets.names().contains(dataset) ? dataset : String.valueOf(root.getFileName());
+        System.out.printf("%s: %d train records of %s -> %s%n", m.id(), target - have, name, topic);
+        int maxRecord = c.topics().maxMessageBytes() - 64 * 1024; // headroom for key, headers, batch framing
+        try (Stream<RawItem> items = Sources.folder(root, name)
+                .filter(i -> i.split().map("train"::equals).orElse(false)).skip(have);
+             KafkaProducer<byte[], byte[]> producer = Ingestor.producer(c.kafka().clientProps(), c.topics().maxMessageBytes());
+             Progress progress = new Progress("ingest " + m.id(), target - have)) {
+            Ingestor ingestor = new Ingestor(producer, c.topicNames(), new Ingestor.Options(target - have, 0, maxRecord),
+                    skip -> System.err.println("skipped " + skip.source() + ": " + skip.reason()));
+            Ingestor.Summary s = ingestor.run(items, progress);
+            if (!s.ok()) {
+                throw new UserError(s.failedSends() + " " + m.id() + " records were not acknowledged by the broker");
+            }
+            return s.sent();
+        }
+    }
+
+    /** A dataset's labeled folder (fetched first if needed), or the folder itself. */
+    private static Path sourceRoot(String dataset, DataContext ctx) {
+        if (Datasets.names().contains(dataset)) {
+            var d = Datasets.byName(dataset);
+            DataCommand.fetch(d, ctx);
+            return d.root(ctx);
+        }
+        Path p = Path.of(dataset).toAbsolutePath().normalize();
+        if (!Files.isDirectory(p)) {
+            throw new UserError("demo datasets: '" + dataset + "' is neither a dataset (" + Datasets.names()
+                    + ") nor a folder");
+        }
+        return p;
+    }
+
+    /** The ingested datasets as probe tasks, plus fashion-mnist for images when its Debian package is installed. */
+    private static List<String> probeTasks(DemoConfig demo, DataContext ctx, List<Modality> modalities) {
+        List<String> tasks = new ArrayList<>();
+        for (Modality m : modalities) {
+            String d = demo.datasets().get(m.id());
+            tasks.add(Datasets.names().contains(d) ? d : Path.of(d).toAbsolutePath().normalize().toString());
+        }
+        if (modalities.contains(Modality.IMAGE) && !tasks.contains("fashion-mnist")
+                && Datasets.names().contains(demo.datasets().get("image"))) {
+            try {
+                DataCommand.fetch(Datasets.byName("fashion-mnist"), ctx);
+                tasks.add("fashion-mnist");
+            } catch (RuntimeException notInstalled) {
+                System.out.println("fashion-mnist not available (" + Main.message(notInstalled) + "): not probed");
+            }
+        }
+        return tasks;
+    }
+
+    /** Committed minibatch records per batch topic. */
+    private static Map<Modality, Long> batchCounts(D2vConfig c, List<Modality> modalities) {
+        Map<Modality, Long> out = new EnumMap<>(Modality.class);
+        Topics t = c.topicNames();
+        try (TopicAdmin admin = new TopicAdmin(c.kafka())) {
+            for (Modality m : modalities) {
+                out.put(m, admin.committedCount(t.batch(m), Duration.ofSeconds(60)));
+            }
+        }
+        return out;
+    }
+
+    /** Runs another d2v command in this JVM; a non-zero exit code stops the demo (its message is above). */
+    private void subcommand(String... args) {
+        System.out.println("$ ./d2v " + String.join(" ", args));
+        int code = Main.commandLine().execute(args);
+        if (code != 0 && !stopping.get()) {
+            throw new UserError("'./d2v " + args[0] + "' failed with exit code " + code + " (see above)");
+        }
+    }
+
+    private static void stage(int n, String what) {
+        System.out.printf("%n== d2v demo %d/6: %s ==%n", n, what);
+        System.out.flush();
+    }
+
+    private DemoConfig loadDemo() {
+        Path file = demoConfig;
+        if (file == null) {
+            String root = System.getProperty("d2v.repo.root");
+            Path candidate = root == null ? Path.of("config", "demo.yaml") : Path.of(root, "config", "demo.yaml");
+            file = Files.isRegularFile(candidate) ? candidate : null;
+        }
+        return file == null ? DemoConfig.defaults() : DemoConfig.load(file);
+    }
+}

@@ -1,0 +1,120 @@
+package dev.d2v.pipelines.demo;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.d2v.infra.Modality;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The `./d2v demo` settings: config/demo.yaml (every key documented there). Missing keys keep the defaults below.
+ */
+public record DemoConfig(
+        // broker storage, run and evaluation folders live here; a second run resumes from them
+        String dir,
+        // the demo broker's port; 0 = any free port (no clash with `./d2v kafka start` on 9092)
+        Integer port,
+        // trained and evaluated modalities
+        List<String> modalities,
+        // per modality: a dataset name (ingest/DATASETS.md) or a labeled folder
+        Map<String, String> datasets,
+        // train-split records ingested per modality; the trainer sees each minibatch once
+        Map<String, Integer> records,
+        // minibatch size per modality: small batches give more, faster steps on a CPU
+        Map<String, Integer> batch,
+        // training budget in minutes (the trainer also stops once the batch topics stay empty idleStopSeconds)
+        Double trainMinutes,
+        String preset,
+        Integer checkpointEvery,
+        // LR and EMA schedule length in steps: about the number of batches the records make
+        Long scheduleSteps,
+        // PyTorch intra-op threads; 0 = one per core
+        Integer threads,
+        Long idleStopSeconds,
+        // probe subsets per task (train / test records), for a bounded evaluation time
+        Integer probeTrainLimit,
+        Integer probeTestLimit,
+        // fine-tuning protocol: off by default, it does not fit the 15-minute budget on 2 cores
+        Boolean finetune) {
+
+    public DemoConfig {
+        dir = dir == null ? ".d2v/demo" : dir;
+        modalities = modalities == null ? List.of("image", "audio", "text") : List.copyOf(modalities);
+        datasets = datasets == null ? Map.of("image", "mnist", "audio", "spoken-digits", "text", "wordnet") : Map.copyOf(datasets);
+        records = records == null ? Map.of("image", 12288, "audio", 3072, "text", 9216) : Map.copyOf(records);
+        batch = batch == null ? Map.of("image", 64, "audio", 16, "text", 32) : Map.copyOf(batch);
+        preset = preset == null ? "cpu" : preset;
+        port = port == null ? 0 : port;
+        trainMinutes = trainMinutes == null ? 6.0 : trainMinutes;
+        checkpointEvery = checkpointEvery == null ? 100 : checkpointEvery;
+        scheduleSteps = scheduleSteps == null ? 700L : scheduleSteps;
+        threads = threads == null ? 0 : threads;
+        idleStopSeconds = idleStopSeconds == null ? 20L : idleStopSeconds;
+        probeTrainLimit = probeTrainLimit == null ? 1000 : probeTrainLimit;
+        probeTestLimit = probeTestLimit == null ? 500 : probeTestLimit;
+        finetune = finetune != null && finetune;
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port must be 0..65535, got " + port);
+        }
+        if (modalities.isEmpty()) {
+            throw new IllegalArgumentException("modalities names no modality");
+        }
+        for (String m : modalities) {
+            Modality.parse(m);
+            if (!datasets.containsKey(m)) {
+                throw new IllegalArgumentException("datasets has no entry for modality " + m);
+            }
+        }
+        if (trainMinutes <= 0) {
+            throw new IllegalArgumentException("trainMinutes must be > 0, got " + trainMinutes);
+        }
+    }
+
+    /** The defaults: what config/demo.yaml says. */
+    public static DemoConfig defaults() {
+        return new DemoConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+    }
+
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    /** Loads a demo YAML file; keys not given keep the defaults, unknown keys are an error naming the key. */
+    public static DemoConfig load(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException("demo configuration not found: " + file.toAbsolutePath()
+                    + " (pass --config-demo FILE; the shipped one is config/demo.yaml)");
+        }
+        try {
+            DemoConfig c = YAML.readValue(file.toFile(), DemoConfig.class);
+            return c == null ? defaults() : c;
+        } catch (IOException e) {
+            throw new IllegalArgumentException("invalid demo configuration " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    public DemoConfig withTrainMinutes(Double minutes) {
+        return minutes == null ? this : new DemoConfig(dir, port, modalities, datasets, records, batch, minutes, preset,
+                checkpointEvery, scheduleSteps, threads, idleStopSeconds, probeTrainLimit, probeTestLimit, finetune);
+    }
+
+    public List<Modality> modalityList() {
+        return modalities.stream().map(Modality::parse).toList();
+    }
+
+    /** Records to ingest for m (0 when not configured). */
+    public int recordsOf(Modality m) {
+        return records.getOrDefault(m.id(), 0);
+    }
+
+    /** Batch sizes per modality (the production default where not configured). */
+    public Map<Modality, Integer> batchSizes(Map<Modality, Integer> fallback) {
+        Map<Modality, Integer> out = new EnumMap<>(fallback);
+        batch.forEach((k, v) -> out.put(Modality.parse(k), v));
+        return out;
+    }
+}
