@@ -12,14 +12,10 @@ import dev.d2v.infra.wire.CheckpointEvent;
 import dev.d2v.pipelines.Main;
 import dev.d2v.pipelines.demo.DemoConfig;
 import dev.d2v.train.checkpoint.CheckpointStore;
-import java.awt.image.BufferedImage;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.SplittableRandom;
-import javax.imageio.ImageIO;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,7 +40,7 @@ class DemoCommandTest {
 
     @Test
     void recordsFlowThroughEveryStageToACheckpointAndItsEvaluation() throws Exception {
-        Path images = halves(dir.resolve("halves"));
+        Path images = ProbeImages.halves(dir.resolve("halves"));
         Path demoDir = dir.resolve("demo");
         Path demoYaml = dir.resolve("demo.yaml");
         Files.writeString(demoYaml, String.join("\n",
@@ -90,26 +86,5 @@ class DemoCommandTest {
                     Duration.ofSeconds(30));
             assertThat(evals).hasSizeGreaterThanOrEqualTo(2);   // linear probe and k-NN of the final checkpoint
         }
-    }
-
-    /** 48 28x28 PNGs, a bright square in the left or the right half: 32 train, 16 test. */
-    private static Path halves(Path root) throws IOException {
-        SplittableRandom r = new SplittableRandom(5);
-        for (int i = 0; i < 48; i++) {
-            String label = i % 2 == 0 ? "left" : "right";
-            BufferedImage img = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
-            int x0 = (label.equals("left") ? 0 : 14) + r.nextInt(4);
-            int y0 = r.nextInt(16);
-            for (int y = 0; y < 28; y++) {
-                for (int x = 0; x < 28; x++) {
-                    boolean on = x >= x0 && x < x0 + 10 && y >= y0 && y < y0 + 10;
-                    img.getRaster().setSample(x, y, 0, on ? 220 + r.nextInt(30) : r.nextInt(30));
-                }
-            }
-            Path f = root.resolve(i < 32 ? "train" : "test").resolve(label).resolve(i + ".png");
-            Files.createDirectories(f.getParent());
-            ImageIO.write(img, "png", f.toFile());
-        }
-        return root;
     }
 }

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.d2v.pipelines.Main;
 import dev.d2v.train.checkpoint.CheckpointStore;
-import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -15,8 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
-import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,23 +29,7 @@ class EvaluateCommandTest {
 
     @BeforeAll
     static void checkpointAndProbeFolder() throws IOException {
-        images = dir.resolve("halves");
-        SplittableRandom r = new SplittableRandom(5);
-        for (int i = 0; i < 48; i++) {
-            String label = i % 2 == 0 ? "left" : "right";
-            BufferedImage img = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
-            int x0 = (label.equals("left") ? 0 : 14) + r.nextInt(4);
-            int y0 = r.nextInt(16);
-            for (int y = 0; y < 28; y++) {
-                for (int x = 0; x < 28; x++) {
-                    boolean on = x >= x0 && x < x0 + 10 && y >= y0 && y < y0 + 10;
-                    img.getRaster().setSample(x, y, 0, on ? 220 + r.nextInt(30) : r.nextInt(30));
-                }
-            }
-            Path f = images.resolve(i < 32 ? "train" : "test").resolve(label).resolve(i + ".png");
-            Files.createDirectories(f.getParent());
-            ImageIO.write(img, "png", f.toFile());
-        }
+        images = ProbeImages.halves(dir.resolve("halves"));
         Path run = dir.resolve("run");
         assertThat(Main.run("pretrain", "--modality", "image", "--data", images.toString(), "--steps", "2",
                 "--batch-size", "8", "--threads", "1", "--out", run.toString())).isZero();
