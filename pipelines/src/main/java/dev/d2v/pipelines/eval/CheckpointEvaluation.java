@@ -44,8 +44,8 @@ public final class CheckpointEvaluation {
 
     /**
      * @param tasks     probe tasks per run (dataset names or folders); empty = the defaults of each trained modality
-     * @param trainLimit at most this many training records per task (0 = all)
-     * @param testLimit  at most this many test records per task (0 = all)
+     * @param trainLimit at most this many training records per task, a seeded sample across the labels (0 = all)
+     * @param testLimit  at most this many test records per task, sampled the same way (0 = all)
      * @param finetune   the fine-tuning protocol's settings; null = no fine-tuning (frozen-feature protocols only)
      */
     public record Options(List<String> tasks, int trainLimit, int testLimit, int batchSize, long baselineSeed,
@@ -191,7 +191,7 @@ public final class CheckpointEvaluation {
 
     private String limitsSuffix() {
         return options.trainLimit() == 0 && options.testLimit() == 0 ? ""
-                : "-n" + options.trainLimit() + "-" + options.testLimit();
+                : "-sample" + options.trainLimit() + "-" + options.testLimit();
     }
 
     private static FeatureSet features(Encoder e, Modality m, List<Minibatch> batches) {
@@ -214,10 +214,10 @@ public final class CheckpointEvaluation {
         LocalSource train = source.split("train");
         LocalSource test = source.split("test");
         if (options.trainLimit() > 0) {
-            train = train.limit(options.trainLimit());
+            train = train.sample(options.trainLimit(), 17);
         }
         if (options.testLimit() > 0) {
-            test = test.limit(options.testLimit());
+            test = test.sample(options.testLimit(), 18);
         }
         List<dev.d2v.ingest.RawItem> items = new ArrayList<>(train.items());
         items.addAll(test.items());

@@ -124,6 +124,30 @@ public record LocalSource(String name, Modality modality, List<RawItem> items, L
         return n == 0 || n >= items.size() ? this : new LocalSource(name, modality, items.subList(0, n), labels);
     }
 
+    /**
+     * {@code n} items (0 = all) drawn by a seeded shuffle and kept in source order: a probe subset that spans the
+     * labels even when the source is ordered by label (the first n items would not).
+     */
+    public LocalSource sample(int n, long seed) {
+        if (n < 0) {
+            throw new IllegalArgumentException("sample size must be >= 0, got " + n);
+        }
+        if (n == 0 || n >= items.size()) {
+            return this;
+        }
+        int[] order = java.util.stream.IntStream.range(0, items.size()).toArray();
+        java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+        for (int i = order.length - 1; i > 0; i--) {                  // Fisher-Yates
+            int j = r.nextInt(i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        int[] chosen = java.util.Arrays.copyOf(order, n);
+        java.util.Arrays.sort(chosen);
+        return new LocalSource(name, modality, java.util.Arrays.stream(chosen).mapToObj(items::get).toList(), labels);
+    }
+
     /** True when some item has the split "train". */
     public boolean hasSplit(String split) {
         return items.stream().anyMatch(i -> i.split().filter(split::equals).isPresent());
