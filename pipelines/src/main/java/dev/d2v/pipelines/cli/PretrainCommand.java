@@ -119,9 +119,11 @@ public final class PretrainCommand implements java.util.concurrent.Callable<Inte
                 train.size(), this.preset, b, dev, target, minutes != null ? " or " + minutes + " min" : "");
         try (Trainer trainer = new Trainer(model, dev, seed);
              MetricsLog metrics = new MetricsLog(run.resolve("metrics.jsonl"))) {
-            CheckpointManifest.DataPosition resumeAt = TrainerCheckpoints
-                    .resumeNewest(trainer, checkpoints, ai.djl.ndarray.NDManager.newBaseManager(dev), System.out::println)
-                    .orElse(CheckpointManifest.DataPosition.none());
+            CheckpointManifest.DataPosition resumeAt;
+            try (ai.djl.ndarray.NDManager scratch = ai.djl.ndarray.NDManager.newBaseManager(dev)) {
+                resumeAt = TrainerCheckpoints.resumeNewest(trainer, checkpoints, scratch, System.out::println)
+                        .orElse(CheckpointManifest.DataPosition.none());
+            }
             LocalBatches.BatchIterator it = batches.iterator(position(resumeAt), Long.MAX_VALUE);
             PretrainLoop.Source source = new PretrainLoop.Source() {
                 @Override
