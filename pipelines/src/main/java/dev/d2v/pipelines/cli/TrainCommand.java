@@ -154,7 +154,9 @@ public final class TrainCommand implements java.util.concurrent.Callable<Integer
             throw new UserError(e.getMessage());
         }
         Map<Modality, Long> configHashes = new EnumMap<>(Modality.class);
-        modalities.forEach(m -> configHashes.put(m, transforms.configHash(m, m == Modality.TEXT ? vocabulary : null)));
+        for (Modality m : modalities) {   // what the preprocess job stamps on batches made with these settings
+            configHashes.put(m, transforms.configHash(m, m == Modality.TEXT ? vocabulary : null));
+        }
         StreamSettings settings = new StreamSettings(w, Duration.ofMillis(maxWaitMs), prefetch, every,
                 minutes > 0 ? Duration.ofMillis((long) (minutes * 60_000)) : null, new RetentionPolicy(keep, keepEvery),
                 rollbackAfter, steps != null ? steps : Long.MAX_VALUE, idleStop != null ? Duration.ofSeconds(idleStop) : null);

@@ -57,8 +57,8 @@ class TrainCommandTest {
         Topics topics = c.topicNames();
         MinibatchCodec codec = MinibatchCodec.inline();
         SplittableRandom r = new SplittableRandom(1);
+        long hash = Transforms.defaults().configHash(Modality.IMAGE, null);   // what ./d2v preprocess stamps
         try (KafkaProducer<byte[], byte[]> p = KafkaTestClients.producer(bootstrap, 1 << 20)) {
-            long hash = Transforms.defaults().configHash(Modality.IMAGE, null);   // what ./d2v preprocess stamps
             for (int i = 0; i < 7; i++) {   // batch 3 comes from another preprocessing config: dead-lettered
                 byte[] px = new byte[4 * 28 * 28];
                 for (int j = 0; j < px.length; j++) {
