@@ -6,6 +6,11 @@ import dev.d2v.infra.Topics;
 import dev.d2v.infra.kafka.LocalKafka;
 import dev.d2v.infra.wire.Minibatch;
 import dev.d2v.infra.wire.MinibatchCodec;
+import dev.d2v.preprocess.sample.RawRecord;
+import dev.d2v.preprocess.job.PreprocessJob;
+import dev.d2v.preprocess.job.PreprocessJobConfig;
+import dev.d2v.preprocess.sample.TransformSpec;
+import dev.d2v.preprocess.transform.image.ImageTransformConfig;
 import dev.d2v.train.checkpoint.RetentionPolicy;
 import dev.d2v.train.config.Data2VecConfig;
 import dev.d2v.train.step.Trainer;
@@ -23,7 +28,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
@@ -34,6 +42,13 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * from Kafka (1.0 = no overhead), {@code data_wait_fraction} = the share of the Kafka run's wall time the loop waited for
  * a batch, and both rates. After a throw-away warm-up run the two feeds alternate {@code rounds} times and the best
  * run of each counts.
+ *
+ * <p>Then the same trainer with the preprocessing running beside it on this machine: raw images arrive on a raw topic
+ * at {@link Settings#rawRate} times the memory-fed training rate, the image preprocessing job (Flink MiniCluster, the
+ * exactly-once sink committing at every checkpoint) turns them into minibatches, and the trainer reads them as they
+ * are committed, checking their preprocessing config hash. Its {@code data_wait_fraction} (parameter
+ * {@code preprocessing: beside}) is the share of wall time the trainer waited for a batch while both compete for the
+ * cores; the first figure ({@code preprocessing: before}) has the topic filled beforehand.
  */
 public final class TrainStreamBench {
 
@@ -44,10 +59,20 @@ public final class TrainStreamBench {
      * @param warmup    steps left out of the rates (engine start, first allocations)
      * @param rounds    memory and Kafka runs alternate this many times; the best of each counts
      * @param bootstrap an existing broker, or null to start a local one under workDir
+     * @param rawRate   raw records per second offered to the preprocessing job beside the trainer, as a multiple of
+     *                  the memory-fed training rate (above 1: the trainer, not the source, sets the pace); 0 skips
+     *                  that run
+     * @param preprocessCheckpointMs the job's checkpoint interval: its sink commits (makes batches visible) that often
      */
     public record Settings(Data2VecConfig model, String preset, int batches, int batchSize, int warmup, int rounds,
-                           String bootstrap, Path workDir, long seed) {
+                           String bootstrap, Path workDir, long seed, double rawRate, long preprocessCheckpointMs) {
         public Settings {
+            if (!(rawRate >= 0) || Double.isInfinite(rawRate)) {
+                throw new IllegalArgumentException("--raw-rate must be >= 0 (0 = skip), got " + rawRate);
+            }
+            if (preprocessCheckpointMs < 100) {
+                throw new IllegalArgumentException("--preprocess-checkpoint-ms must be >= 100, got " + preprocessCheckpointMs);
+            }
             if (rounds < 1) {
                 throw new IllegalArgumentException("--rounds must be >= 1, got " + rounds);
             }
@@ -69,6 +94,7 @@ public final class TrainStreamBench {
                 ? LocalKafka.start(LocalKafka.Settings.of(s.workDir().resolve("kafka"), 0)) : null;
         Measured memory = null;
         Measured kafka = null;
+        Measured beside = null;
         try {
             String bootstrap = broker != null ? broker.bootstrap() : s.bootstrap();
             Topics topics = produce(bootstrap, batches);
@@ -80,11 +106,16 @@ public final class TrainStreamBench {
             for (int round = 0; round < s.rounds(); round++) {
                 Measured m = measure(s, new MemoryBatchSource(inMemory), s.workDir().resolve("memory-" + round));
                 Measured k = measure(s, KafkaBatchSource.open(props, topics, List.of(Modality.IMAGE), Map.of(), 4,
-                        MinibatchCodec.inline(), x -> {}), s.workDir().resolve("kafka-" + round));
+                        MinibatchCodec.inline(), Map.of(), x -> {}), s.workDir().resolve("kafka-" + round));
                 System.err.printf("round %d: memory %.2f samples/s (%.0f ms/step), kafka %.2f samples/s (%.0f ms/step)%n",
                         round, m.samplesPerSecond(), m.stepMs(), k.samplesPerSecond(), k.stepMs());
                 memory = memory == null || m.samplesPerSecond() > memory.samplesPerSecond() ? m : memory;
                 kafka = kafka == null || k.samplesPerSecond() > kafka.samplesPerSecond() ? k : kafka;
+            }
+            if (s.rawRate() > 0) {
+                beside = besidePreprocessing(s, bootstrap, s.rawRate() * memory.samplesPerSecond());
+                System.err.printf("preprocessing beside: %.2f samples/s (%.0f ms/step), data wait %.1f%%%n",
+                        beside.samplesPerSecond(), beside.stepMs(), 100 * beside.dataWaitFraction());
             }
         } finally {
             if (broker != null) {
@@ -99,11 +130,80 @@ public final class TrainStreamBench {
         p.put("rounds", s.rounds());
         p.put("image_shape", shape(batches.get(0)));
         emit.accept(new BenchResult("stream_overhead_ratio", memory.samplesPerSecond() / kafka.samplesPerSecond(), "x", p));
-        emit.accept(new BenchResult("data_wait_fraction", kafka.dataWaitFraction(), "fraction", p));
+        emit.accept(new BenchResult("data_wait_fraction", kafka.dataWaitFraction(), "fraction",
+                with(p, "preprocessing", "before")));
         emit.accept(new BenchResult("train_samples_per_s", memory.samplesPerSecond(), "samples/s",
                 with(with(p, "feed", "memory"), "step_ms", memory.stepMs())));
         emit.accept(new BenchResult("train_samples_per_s", kafka.samplesPerSecond(), "samples/s",
                 with(with(p, "feed", "kafka"), "step_ms", kafka.stepMs())));
+        if (beside != null) {
+            Map<String, Object> b = with(with(with(p, "preprocessing", "beside"), "raw_records_per_s",
+                    Math.round(s.rawRate() * memory.samplesPerSecond() * 10) / 10.0), "preprocess_checkpoint_ms",
+                    s.preprocessCheckpointMs());
+            b.put("rounds", 1);
+            emit.accept(new BenchResult("data_wait_fraction", beside.dataWaitFraction(), "fraction", b));
+            emit.accept(new BenchResult("train_samples_per_s", beside.samplesPerSecond(), "samples/s",
+                    with(with(b, "feed", "kafka"), "step_ms", beside.stepMs())));
+        }
+    }
+
+    /**
+     * The Kafka feed with the image preprocessing job running beside the trainer: a producer thread offers raw images
+     * at rawPerSecond, the unbounded job batches them (batch size and partial timeout of the run), the trainer reads
+     * the batch topic with the job's config hash required. The job is cancelled afterwards.
+     */
+    private static Measured besidePreprocessing(Settings s, String bootstrap, double rawPerSecond) throws Exception {
+        BenchTopics bench = BenchTopics.create(bootstrap);
+        TransformSpec spec = TransformSpec.image(ImageTransformConfig.defaults(), 0);
+        PreprocessJobConfig c = PreprocessJobConfig.from(bench.config(), spec).withTopicPrefix(bench.prefix())
+                .withIds(bench.prefix() + "-image", bench.prefix() + "-image").withBatch(s.batchSize(), 2000)
+                .withCheckpointIntervalMs(s.preprocessCheckpointMs());
+        StreamExecutionEnvironment env = PreprocessJob.environment(List.of(c));
+        PreprocessJob.buildKafka(env, c);
+        JobClient job = env.executeAsync("bench train-stream: image preprocessing beside the trainer");
+        // enough raw records for every step, and one more checkpoint's worth so that the last batches commit
+        int records = (int) Math.min(Integer.MAX_VALUE, (long) (s.batches() + 1) * s.batchSize()
+                + (long) Math.ceil(rawPerSecond * s.preprocessCheckpointMs() / 1000.0));
+        AtomicBoolean stop = new AtomicBoolean();
+        Thread producer = new Thread(() -> produceRaw(bench, records, rawPerSecond, s.seed(), stop), "bench-raw-producer");
+        producer.setDaemon(true);
+        producer.start();
+        Properties props = new Properties();
+        props.put("bootstrap.servers", bootstrap);
+        try {
+            return measure(s, KafkaBatchSource.open(props, bench.topics(), List.of(Modality.IMAGE), Map.of(), 4,
+                    MinibatchCodec.inline(), Map.of(Modality.IMAGE, spec.configHash()), x -> {}),
+                    s.workDir().resolve("beside"));
+        } finally {
+            stop.set(true);
+            producer.join(10_000);
+            try {
+                job.cancel().get(60, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (Exception e) {
+                System.err.println("cancelling the bench preprocessing job: " + e);
+            }
+        }
+    }
+
+    /** n raw images onto the raw topic, paced at perSecond (sleeping between sends), until done or stopped. */
+    private static void produceRaw(BenchTopics bench, int n, double perSecond, long seed, AtomicBoolean stop) {
+        List<RawRecord> raw = PreprocessBench.rawRecords(Modality.IMAGE, n, seed);
+        String topic = bench.topics().raw(Modality.IMAGE);
+        long start = System.nanoTime();
+        try (KafkaProducer<byte[], byte[]> producer = bench.producer()) {
+            for (int i = 0; i < raw.size() && !stop.get(); i++) {
+                long due = start + (long) (i * 1e9 / perSecond);
+                long sleep = due - System.nanoTime();
+                if (sleep > 0) {
+                    Thread.sleep(sleep / 1_000_000, (int) (sleep % 1_000_000));
+                }
+                RawRecord r = raw.get(i);
+                producer.send(new ProducerRecord<>(topic, null, r.key(), r.value(), r.kafkaHeaders()));
+            }
+            producer.flush();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static Measured measure(Settings s, BatchSource source, Path checkpoints) throws Exception {

@@ -15,7 +15,8 @@ import picocli.CommandLine.Option;
 /** `d2v bench train-stream`: see {@link TrainStreamBench}. */
 @Command(name = "train-stream", mixinStandardHelpOptions = true,
         description = {"The continuous trainer fed from memory vs from the batch topic (same image minibatches, real",
-                "local broker): stream_overhead_ratio, data_wait_fraction and both samples/s.",
+                "local broker): stream_overhead_ratio, data_wait_fraction and both samples/s; then the data-wait",
+                "fraction with the image preprocessing job (Flink MiniCluster) running beside the trainer.",
                 "Prints one JSON object per line: name, value, unit, modality, preset, batch_size, steps, ..."})
 public final class BenchTrainStreamCommand implements java.util.concurrent.Callable<Integer> {
 
@@ -37,6 +38,15 @@ public final class BenchTrainStreamCommand implements java.util.concurrent.Calla
     @Option(names = "--threads", paramLabel = "N", description = "PyTorch intra-op threads (default: one per core)")
     Integer threads;
 
+    @Option(names = "--raw-rate", defaultValue = "1.5", paramLabel = "X",
+            description = {"The run with the image preprocessing job beside the trainer: raw images offered at X times the",
+                    "memory-fed training rate; 0 skips it (default: ${DEFAULT-VALUE})"})
+    double rawRate;
+
+    @Option(names = "--preprocess-checkpoint-ms", defaultValue = "2000", paramLabel = "MS",
+            description = "That job's checkpoint interval: its sink makes batches visible this often (default: ${DEFAULT-VALUE})")
+    long preprocessCheckpointMs;
+
     @Option(names = "--bootstrap", paramLabel = "HOST:PORT", description = "Use this broker (default: start a local one in a temporary folder)")
     String bootstrap;
 
@@ -46,7 +56,8 @@ public final class BenchTrainStreamCommand implements java.util.concurrent.Calla
         Data2VecConfig model = ModelFit.fit(Data2VecConfig.preset(preset), List.of(Modality.IMAGE), Transforms.defaults(), null);
         Path work = Files.createTempDirectory("d2v-bench-train-stream-");
         try {
-            TrainStreamBench.run(new TrainStreamBench.Settings(model, preset, batches, batchSize, warmup, rounds, bootstrap, work, 7),
+            TrainStreamBench.run(new TrainStreamBench.Settings(model, preset, batches, batchSize, warmup, rounds, bootstrap, work, 7,
+                            rawRate, preprocessCheckpointMs),
                     r -> {
                         System.out.println(r.toJson());
                         System.out.flush();

@@ -14,6 +14,7 @@ import dev.d2v.preprocess.transform.text.Vocabulary;
 import dev.d2v.train.checkpoint.CheckpointStore;
 import dev.d2v.train.checkpoint.RetentionPolicy;
 import dev.d2v.train.config.Data2VecConfig;
+import dev.d2v.train.config.LrScaling;
 import dev.d2v.train.run.TrainerCheckpoints;
 import dev.d2v.train.step.Trainer;
 import dev.d2v.train.stream.ContinuousLoop;
@@ -105,6 +106,15 @@ public final class TrainCommand implements java.util.concurrent.Callable<Integer
     @Option(names = "--sample-log", description = "Write trained-samples.jsonl: the sample ids of every step")
     boolean sampleLog;
 
+    @Option(names = "--lr-scaling", defaultValue = "linear", paramLabel = "RULE",
+            description = {"Per-modality learning rate from the modality's batch size (config batch.<modality>): linear",
+                    "(lr x batch / reference), sqrt or none (default: ${DEFAULT-VALUE})"})
+    String lrScaling;
+
+    @Option(names = "--lr-reference-batch", defaultValue = "0", paramLabel = "N",
+            description = "The batch size that trains at the preset's learning rate; 0 = the largest enabled one (default: ${DEFAULT-VALUE})")
+    int lrReferenceBatch;
+
     @Option(names = "--vocab", paramLabel = "FILE", description = "Text vocabulary the preprocess job used (default: <cacheDir>/vocab/text.vocab)")
     Path vocab;
 
@@ -134,8 +144,19 @@ public final class TrainCommand implements java.util.concurrent.Callable<Integer
         }
         Data2VecConfig presetConfig = Data2VecConfig.preset(this.preset);
         long scheduleLength = scheduleSteps != null ? scheduleSteps : steps != null ? steps : presetConfig.optim().totalSteps();
-        Data2VecConfig model = keepSchedule(ModelFit.fit(presetConfig, modalities, transforms, vocabulary)
-                .forSteps(scheduleLength), checkpoints);
+        Map<Modality, Integer> batchSizes = new EnumMap<>(Modality.class);
+        modalities.forEach(m -> batchSizes.put(m, c.batch().of(m)));
+        Data2VecConfig model;
+        try {
+            model = keepSchedule(lrScaling().apply(ModelFit.fit(presetConfig, modalities, transforms, vocabulary)
+                    .forSteps(scheduleLength), batchSizes, lrReferenceBatch), checkpoints);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
+        Map<Modality, Long> configHashes = new EnumMap<>(Modality.class);
+        for (Modality m : modalities) {   // what the preprocess job stamps on batches made with these settings
+            configHashes.put(m, transforms.configHash(m, m == Modality.TEXT ? vocabulary : null));
+        }
         StreamSettings settings = new StreamSettings(w, Duration.ofMillis(maxWaitMs), prefetch, every,
                 minutes > 0 ? Duration.ofMillis((long) (minutes * 60_000)) : null, new RetentionPolicy(keep, keepEvery),
                 rollbackAfter, steps != null ? steps : Long.MAX_VALUE, idleStop != null ? Duration.ofSeconds(idleStop) : null);
@@ -148,8 +169,13 @@ public final class TrainCommand implements java.util.concurrent.Callable<Integer
         Consumer<String> log = msg -> System.out.println("\n" + msg);
         StringBuilder turns = new StringBuilder();
         w.forEach((m, n) -> turns.append(turns.length() == 0 ? "" : ", ").append(m.id()).append(" x").append(n));
-        System.out.printf("train %s from %s.batch.*, preset %s, %s, bootstrap %s%n", turns, topics.prefix(), this.preset,
-                dev, c.kafka().bootstrap());
+        StringBuilder scales = new StringBuilder();
+        for (Modality m : modalities) {
+            scales.append(scales.length() == 0 ? "" : ", ").append(String.format("%s %d (lr x %.3g)", m.id(),
+                    batchSizes.get(m), model.modality(m).lrScale()));
+        }
+        System.out.printf("train %s from %s.batch.*, preset %s, %s, bootstrap %s%nbatches: %s%n", turns, topics.prefix(),
+                this.preset, dev, c.kafka().bootstrap(), scales);
         AtomicBoolean stop = new AtomicBoolean();
         long deadline = System.nanoTime() + (long) ((trainMinutes == null ? 0 : trainMinutes) * 60e9);
         CountDownLatch done = new CountDownLatch(1);
@@ -172,7 +198,7 @@ public final class TrainCommand implements java.util.concurrent.Callable<Integer
             }
             ContinuousLoop.Outcome o;
             try (KafkaBatchSource source = KafkaBatchSource.open(c.kafka().clientProps(), topics, modalities, offsets,
-                    prefetch, MinibatchCodec.inline(), log);
+                    prefetch, MinibatchCodec.inline(), configHashes, log);
                  Progress progress = new Progress("train", steps != null ? steps : 0)) {
                 progress.set(trainer.step(), "");
                 List<Consumer<TrainedStep>> listeners = new ArrayList<>();
@@ -209,6 +235,14 @@ public final class TrainCommand implements java.util.concurrent.Callable<Integer
             }
         }
         return 0;
+    }
+
+    private LrScaling lrScaling() {
+        try {
+            return LrScaling.parse(lrScaling);
+        } catch (IllegalArgumentException e) {
+            throw new UserError("--lr-scaling: " + e.getMessage());
+        }
     }
 
     private static Consumer<TrainedStep> progressLine(Progress progress) {

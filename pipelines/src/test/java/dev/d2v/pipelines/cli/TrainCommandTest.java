@@ -10,9 +10,11 @@ import dev.d2v.infra.kafka.KafkaTestClients;
 import dev.d2v.infra.kafka.SharedLocalKafka;
 import dev.d2v.infra.kafka.TopicAdmin;
 import dev.d2v.infra.wire.CheckpointEvent;
+import dev.d2v.infra.wire.DeadLetter;
 import dev.d2v.infra.wire.Minibatch;
 import dev.d2v.infra.wire.MinibatchCodec;
 import dev.d2v.pipelines.Main;
+import dev.d2v.preprocess.local.Transforms;
 import dev.d2v.train.checkpoint.CheckpointStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,15 +57,16 @@ class TrainCommandTest {
         Topics topics = c.topicNames();
         MinibatchCodec codec = MinibatchCodec.inline();
         SplittableRandom r = new SplittableRandom(1);
+        long hash = Transforms.defaults().configHash(Modality.IMAGE, null);   // what ./d2v preprocess stamps
         try (KafkaProducer<byte[], byte[]> p = KafkaTestClients.producer(bootstrap, 1 << 20)) {
-            for (int i = 0; i < 6; i++) {
+            for (int i = 0; i < 7; i++) {   // batch 3 comes from another preprocessing config: dead-lettered
                 byte[] px = new byte[4 * 28 * 28];
                 for (int j = 0; j < px.length; j++) {
                     px[j] = (byte) r.nextInt(256);
                 }
                 List<String> ids = List.of("s" + i + "a", "s" + i + "b", "s" + i + "c", "s" + i + "d");
                 Minibatch b = Minibatch.builder(Modality.IMAGE, 4, 1, 28, 28).sampleIds(ids)
-                        .createdAtMs(System.currentTimeMillis()).uint8(px);
+                        .preprocessConfigHash(i == 3 ? hash ^ 1 : hash).createdAtMs(System.currentTimeMillis()).uint8(px);
                 p.send(new ProducerRecord<>(topics.batch(Modality.IMAGE), null, codec.encode(b))).get();
             }
         }
@@ -81,13 +84,17 @@ class TrainCommandTest {
         for (String line : Files.readAllLines(out.resolve("trained-samples.jsonl"))) {
             json.readTree(line).get("ids").forEach(id -> trained.add(id.asText()));
         }
-        assertThat(trained).hasSize(24).doesNotHaveDuplicates();
+        assertThat(trained).hasSize(24).doesNotHaveDuplicates().noneMatch(id -> id.startsWith("s3"));
         assertThat(Files.readAllLines(out.resolve("metrics.jsonl"))).hasSize(6);
         assertThat(out.resolve("encoder").resolve("encoder.safetensors")).exists();
         List<CheckpointEvent> events = KafkaTestClients.readAll(bootstrap, topics.checkpoints(), 3, true,
                 Duration.ofSeconds(30)).stream().map(x -> CheckpointEvent.fromJson(x.value())).toList();
         assertThat(events).extracting(CheckpointEvent::step).containsExactly(2L, 4L, 6L);
-        assertThat(events.get(2).offsets()).containsEntry(topics.batch(Modality.IMAGE) + ":0", 6L);
+        assertThat(events.get(2).offsets()).containsEntry(topics.batch(Modality.IMAGE) + ":0", 7L);
+        DeadLetter dead = DeadLetter.fromConsumerRecord(KafkaTestClients.readAll(bootstrap, topics.deadLetter(), 1, true,
+                Duration.ofSeconds(30)).get(0));
+        assertThat(dead.offset()).isEqualTo(3L);
+        assertThat(dead.errorMessage()).contains("preprocess config hash").contains(String.format("%016x", hash));
     }
 
     private static String[] concat(String[] a, String... b) {

@@ -4,7 +4,6 @@ import dev.d2v.infra.Modality;
 import dev.d2v.infra.wire.DType;
 import dev.d2v.infra.wire.Minibatch;
 import dev.d2v.preprocess.transform.Mode;
-import dev.d2v.preprocess.transform.StableHash;
 import dev.d2v.preprocess.transform.audio.AudioFeatures;
 import dev.d2v.preprocess.transform.audio.AudioTransform;
 import dev.d2v.preprocess.transform.image.ImageTransform;
@@ -85,10 +84,6 @@ final class SampleEncoder {
 
     /** The batch's preprocessing config hash; for text it covers the vocabulary too. */
     long configHash() {
-        return switch (modality) {
-            case IMAGE -> transforms.image().hash();
-            case AUDIO -> transforms.audio().hash();
-            case TEXT -> StableHash.mix(transforms.text().hash() * 31 + text.vocabulary().contentHash());
-        };
+        return transforms.configHash(modality, modality == Modality.TEXT ? text.vocabulary() : null);
     }
 }

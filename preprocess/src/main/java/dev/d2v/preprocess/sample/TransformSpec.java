@@ -106,8 +106,13 @@ public record TransformSpec(Modality modality, long epoch, Serializable config, 
         return switch (modality) {
             case IMAGE -> ((ImageTransformConfig) config).hash();
             case AUDIO -> ((AudioTransformConfig) config).hash();
-            case TEXT -> StableHash.mix(((TextTransformConfig) config).hash() * 31 + loadVocabulary().contentHash());
+            case TEXT -> textConfigHash((TextTransformConfig) config, loadVocabulary());
         };
+    }
+
+    /** The text config hash: the transform config's hash mixed with the vocabulary's content hash. */
+    public static long textConfigHash(TextTransformConfig config, Vocabulary vocabulary) {
+        return StableHash.mix(config.hash() * 31 + vocabulary.contentHash());
     }
 
     /** The batch layout for this transform with {@code batchSize} samples and a partial timeout. */

@@ -3,6 +3,7 @@ package dev.d2v.train.config;
 import static dev.d2v.train.config.ModelConfig.require;
 
 import com.fasterxml.jackson.annotation.JsonAlias;
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.d2v.infra.Modality;
 
@@ -13,6 +14,9 @@ import dev.d2v.infra.Modality;
  *                     main blocks after them
  * @param multiMask    clones M of each sample, each with its own mask (reference clone_batch); the teacher runs once
  * @param localEncoder the input side: image size and patch, audio mels and frames, text vocabulary and length
+ * @param lrScale      this modality's steps use the schedule's learning rate times this factor (absent: 1): the
+ *                     continuous trainer sets it from the modality's batch size ({@link LrScaling}, the seed's
+ *                     pitfall 11), so that a modality with smaller batches takes proportionally smaller steps
  */
 public record ModalityConfig(
         @JsonProperty("prenet_depth") int prenetDepth,
@@ -21,14 +25,24 @@ public record ModalityConfig(
         DecoderConfig decoder,
         TargetConfig targets,
         LossConfig loss,
-        @JsonProperty("local_encoder") LocalEncoderConfig localEncoder) {
+        @JsonProperty("local_encoder") LocalEncoderConfig localEncoder,
+        @JsonProperty("lr_scale") Double lrScale) {
 
+    @JsonCreator
     public ModalityConfig {
         require(prenetDepth >= 0, "prenet_depth must be >= 0, got " + prenetDepth);
         require(masking != null && decoder != null && targets != null && loss != null,
                 "a modality needs masking, decoder, targets and loss sections");
         require(multiMask >= 1, "multi_mask must be >= 1, got " + multiMask);
         require(localEncoder != null, "a modality needs a local_encoder section");
+        lrScale = lrScale == null ? 1.0 : lrScale;   // checkpoints written before the field existed
+        require(lrScale > 0 && !lrScale.isInfinite(), "lr_scale must be a finite number > 0, got " + lrScale);
+    }
+
+    /** A section at learning-rate scale 1. */
+    public ModalityConfig(int prenetDepth, MaskingConfig masking, int multiMask, DecoderConfig decoder,
+                          TargetConfig targets, LossConfig loss, LocalEncoderConfig localEncoder) {
+        this(prenetDepth, masking, multiMask, decoder, targets, loss, localEncoder, 1.0);
     }
 
     /** SPEC reference column for modality m on an encoder of the given width and depth. */
@@ -41,22 +55,27 @@ public record ModalityConfig(
 
     /** This section with another local encoder (the pretrain command fits it to the data: vocabulary size, frames). */
     public ModalityConfig withLocalEncoder(LocalEncoderConfig l) {
-        return new ModalityConfig(prenetDepth, masking, multiMask, decoder, targets, loss, l);
+        return new ModalityConfig(prenetDepth, masking, multiMask, decoder, targets, loss, l, lrScale);
     }
 
     /** This section with another decoder (conv or transformer, for the speed comparison). */
     public ModalityConfig withDecoder(DecoderConfig d) {
-        return new ModalityConfig(prenetDepth, masking, multiMask, d, targets, loss, localEncoder);
+        return new ModalityConfig(prenetDepth, masking, multiMask, d, targets, loss, localEncoder, lrScale);
     }
 
     /** This section with another mask setting. */
     public ModalityConfig withMasking(MaskingConfig mc) {
-        return new ModalityConfig(prenetDepth, mc, multiMask, decoder, targets, loss, localEncoder);
+        return new ModalityConfig(prenetDepth, mc, multiMask, decoder, targets, loss, localEncoder, lrScale);
     }
 
     /** This section with M clones per sample. */
     public ModalityConfig withMultiMask(int m) {
-        return new ModalityConfig(prenetDepth, masking, m, decoder, targets, loss, localEncoder);
+        return new ModalityConfig(prenetDepth, masking, m, decoder, targets, loss, localEncoder, lrScale);
+    }
+
+    /** This section with its steps' learning rate scaled by f. */
+    public ModalityConfig withLrScale(double f) {
+        return new ModalityConfig(prenetDepth, masking, multiMask, decoder, targets, loss, localEncoder, f);
     }
 
     /** Reference clone counts: 16 image, 8 audio and text. */

@@ -171,7 +171,7 @@ public final class Trainer implements AutoCloseable {
         }
         long start = System.nanoTime();
         long t = step;
-        double lr = Schedules.learningRate(config.optim(), t);
+        double lr = Schedules.learningRate(config.optim(), t) * c.lrScale();   // per-modality scale (batch size)
         double tau = Schedules.tau(config.ema(), config.optim().warmupSteps(), t);
         Engine.getInstance().setRandomSeed(engineSeed(seed, t));
         // PyTorch's grad mode is per thread and on by default: DJL turns it off only on the thread that loaded the

@@ -51,14 +51,18 @@ public final class KafkaBatchSource implements BatchSource {
      *
      * @param clientProps bootstrap servers and any security settings of the cluster
      * @param offsets     "topic:partition" -> next offset to read, from the checkpoint (empty: from the beginning)
+     * @param configHashes modality -> the preprocessing config hash the trainer expects (its transform settings and
+     *                    vocabulary); a batch carrying another one is refused to the dead-letter topic. A modality
+     *                    not in the map is not checked (benchmarks feeding synthetic batches).
      * @param log         one-line messages (waiting for a topic)
      */
     public static KafkaBatchSource open(Properties clientProps, Topics topics, Collection<Modality> modalities,
                                         Map<String, Long> offsets, int queueCapacity, MinibatchCodec codec,
-                                        Consumer<String> log) {
+                                        Map<Modality, Long> configHashes, Consumer<String> log) {
         KafkaBatchSource s = new KafkaBatchSource();
         for (Modality m : modalities) {
-            Prefetcher p = new Prefetcher(m, topics.batch(m), consumerProps(clientProps), offsets, queueCapacity, codec, log);
+            Prefetcher p = new Prefetcher(m, topics.batch(m), consumerProps(clientProps), offsets, queueCapacity, codec,
+                    configHashes.get(m), log);
             s.prefetchers.put(m, p);
             p.thread.start();
         }
@@ -126,6 +130,8 @@ public final class KafkaBatchSource implements BatchSource {
         final Properties props;
         final Map<String, Long> offsets;
         final MinibatchCodec codec;
+        /** The preprocessing config hash a batch must carry, or null for no check. */
+        final Long configHash;
         final Consumer<String> log;
         final BlockingQueue<Fetched> queue;
         final Thread thread;
@@ -138,12 +144,13 @@ public final class KafkaBatchSource implements BatchSource {
         volatile KafkaConsumer<byte[], byte[]> consumer;
 
         Prefetcher(Modality m, String topic, Properties props, Map<String, Long> offsets, int capacity,
-                   MinibatchCodec codec, Consumer<String> log) {
+                   MinibatchCodec codec, Long configHash, Consumer<String> log) {
             this.modality = m;
             this.topic = topic;
             this.props = props;
             this.offsets = Map.copyOf(offsets);
             this.codec = codec;
+            this.configHash = configHash;
             this.log = log;
             this.queue = new ArrayBlockingQueue<>(capacity);
             this.thread = new Thread(this, "d2v-prefetch-" + m.id());
@@ -229,8 +236,14 @@ public final class KafkaBatchSource implements BatchSource {
                 if (b.modality() != modality) {
                     throw new IllegalArgumentException("a " + b.modality().id() + " minibatch on " + r.topic());
                 }
+                if (configHash != null && b.preprocessConfigHash() != configHash) {
+                    throw new IllegalArgumentException(String.format("preprocess config hash %016x of this %s minibatch"
+                            + " is not the trainer's %016x: it was made with other transform settings or another"
+                            + " vocabulary; rerun the preprocessing job with the trainer's config (or train with the"
+                            + " job's)", b.preprocessConfigHash(), modality.id(), configHash));
+                }
                 return new Fetched(modality, r.topic(), r.partition(), r.offset(), b, null);
-            } catch (RuntimeException e) {   // WireFormatException (version, CRC, truncation), a null value, ...
+            } catch (RuntimeException e) {   // WireFormatException (version, CRC, truncation), a null value, a hash, ...
                 return new Fetched(modality, r.topic(), r.partition(), r.offset(), null,
                         DeadLetter.of(r, STAGE, e, System.currentTimeMillis()));
             }

@@ -54,6 +54,43 @@ class TrainerTest {
         }
     }
 
+    /**
+     * A modality's lr_scale multiplies its steps' learning rate: from the same state and batch, Adam's step (and the
+     * decoupled weight decay) is proportional to the rate, so the text parameters move by exactly the scale's share.
+     */
+    @Test
+    void aModalitysLrScaleScalesItsSteps() {
+        Data2VecConfig plain = small();
+        Data2VecConfig scaled = plain.with(Modality.TEXT, plain.text().withLrScale(0.25));
+        try (Trainer a = new Trainer(plain, Device.cpu(), 5); Trainer b = new Trainer(scaled, Device.cpu(), 5);
+             NDManager m = NDManager.newBaseManager()) {
+            for (Trainer t : List.of(a, b)) {
+                t.step(SyntheticBatches.text(4, 32, 100, 0));   // step 0: warm-up starts at lr 0
+            }
+            String name = "text.token_embed.weight";
+            NDArray before = a.student().view().entrySet().stream().filter(e -> e.getKey().startsWith(name))
+                    .findFirst().orElseThrow().getValue().duplicate();
+            before.attach(m);
+            StepResult ra = a.step(SyntheticBatches.text(4, 32, 100, 1));
+            StepResult rb = b.step(SyntheticBatches.text(4, 32, 100, 1));
+            assertThat(ra.lr()).isPositive();
+            assertThat(rb.lr()).isCloseTo(0.25 * ra.lr(), within(1e-15));
+            assertThat(rb.loss()).isEqualTo(ra.loss());
+            NDArray da = param(a, name).sub(before);
+            NDArray db = param(b, name).sub(before);
+            da.attach(m);
+            db.attach(m);
+            double na = da.norm().getFloat();
+            assertThat(na).isPositive();
+            assertThat(db.norm().getFloat() / na).isCloseTo(0.25, within(1e-3));
+        }
+    }
+
+    private static NDArray param(Trainer t, String prefix) {
+        return t.student().view().entrySet().stream().filter(e -> e.getKey().startsWith(prefix)).findFirst()
+                .orElseThrow().getValue();
+    }
+
     /** The transformer decoder (the alternative to the conv decoder) trains every modality too. */
     @Test
     void transformerDecoderAlternativeTrains() {

@@ -54,7 +54,7 @@ class BrokerOutageTest {
             CompletableFuture<ContinuousLoop.Outcome> run = CompletableFuture.supplyAsync(() -> {
                 try (Trainer t = new Trainer(StreamFixtures.imageOnly(), Device.cpu(), 1);
                      KafkaBatchSource source = KafkaBatchSource.open(kafka.clientProps(), topics, List.of(Modality.IMAGE),
-                             Map.of(), 4, CODEC, m -> {})) {
+                             Map.of(), 4, CODEC, Map.of(), m -> {})) {
                     return ContinuousLoop.run(t, source, Map.of(), s, tmp.resolve("ckpt"), null,
                             ContinuousLoop.Hooks.quiet().withListeners(List.of(x -> {
                                 ids.addAll(x.source().batch().sampleIds());

@@ -68,10 +68,17 @@ class ContinuousTrainerKafkaTest {
     private static ContinuousLoop.Outcome run(String bootstrap, Topics topics, Path root, long target,
                                               List<Consumer<TrainedStep>> listeners, List<String> log,
                                               KafkaSinks sinks) throws Exception {
+        return run(bootstrap, topics, root, target, listeners, log, sinks, Map.of());
+    }
+
+    /** The same, refusing image batches whose preprocessing config hash is not configHashes' (when it names image). */
+    private static ContinuousLoop.Outcome run(String bootstrap, Topics topics, Path root, long target,
+                                              List<Consumer<TrainedStep>> listeners, List<String> log,
+                                              KafkaSinks sinks, Map<Modality, Long> configHashes) throws Exception {
         try (Trainer t = new Trainer(StreamFixtures.imageOnly(), Device.cpu(), SEED)) {
             Map<String, Long> offsets = ContinuousLoop.resume(t, root, log::add);
             try (KafkaBatchSource source = KafkaBatchSource.open(props(bootstrap), topics, List.of(Modality.IMAGE),
-                    offsets, 4, CODEC, log::add)) {
+                    offsets, 4, CODEC, configHashes, log::add)) {
                 ContinuousLoop.Hooks hooks = new ContinuousLoop.Hooks(listeners,
                         sinks == null ? d -> {} : sinks::deadLetter, sinks == null ? e -> {} : sinks::checkpoint, log::add);
                 return ContinuousLoop.run(t, source, offsets, settings(target), root, null, hooks, () -> false);
@@ -213,5 +220,37 @@ class ContinuousTrainerKafkaTest {
         assertThat(dead.get(0).errorMessage()).containsIgnoringCase("crc");
         assertThat(dead.get(1).errorMessage()).containsIgnoringCase("version");
         assertThat(dead.get(0).value()).isEqualTo(crc);
+    }
+
+    @Test
+    void aMinibatchFromAnotherPreprocessingConfigIsRefusedToTheDeadLetterTopic() throws Exception {
+        String bootstrap = SharedLocalKafka.bootstrap();
+        Topics topics = StreamFixtures.freshTopics(bootstrap);
+        long ours = 0x1234_5678_9abc_def0L;
+        long theirs = 0x0fed_cba9_8765_4321L;
+        List<byte[]> values = List.of(CODEC.encode(StreamFixtures.image(0, B, ours)),
+                CODEC.encode(StreamFixtures.image(1, B, theirs)), CODEC.encode(StreamFixtures.image(2, B, ours)));
+        try (KafkaProducer<byte[], byte[]> p = KafkaTestClients.producer(bootstrap, 1 << 20)) {
+            StreamFixtures.send(p, topics.batch(Modality.IMAGE), values);
+        }
+        List<String> log = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<String> trained = java.util.Collections.synchronizedList(new ArrayList<>());
+        ContinuousLoop.Outcome o;
+        try (KafkaSinks sinks = new KafkaSinks(props(bootstrap), topics, log::add)) {
+            o = run(bootstrap, topics, tmp.resolve("hash"), 2, List.of(s -> trained.addAll(s.source().batch().sampleIds())),
+                    log, sinks, Map.of(Modality.IMAGE, ours));
+            sinks.flush();
+        }
+        assertThat(o.stepsThisRun()).isEqualTo(2);
+        assertThat(o.deadLetters()).isEqualTo(1);
+        assertThat(trained).noneMatch(id -> id.startsWith("img-1-")).hasSize(2 * B);
+        assertThat(o.lastCheckpoint().offsets()).containsEntry(topics.batch(Modality.IMAGE) + ":0", 3L);
+        DeadLetter dead = DeadLetter.fromConsumerRecord(KafkaTestClients.readAll(bootstrap, topics.deadLetter(), 1, true,
+                Duration.ofSeconds(30)).get(0));
+        assertThat(dead.offset()).isEqualTo(1L);
+        assertThat(dead.stage()).isEqualTo("train");
+        assertThat(dead.errorMessage()).contains("0fedcba987654321").contains("123456789abcdef0")
+                .contains("preprocess config hash");
+        assertThat(dead.value()).isEqualTo(values.get(1));
     }
 }

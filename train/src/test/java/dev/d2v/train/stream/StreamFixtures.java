@@ -54,9 +54,14 @@ final class StreamFixtures {
 
     /** Image batch number i: b samples with ids img-&lt;i&gt;-&lt;j&gt;, created now. */
     static Minibatch image(int i, int b) {
+        return image(i, b, 0);
+    }
+
+    /** Image batch number i, made with the preprocessing config whose hash is configHash. */
+    static Minibatch image(int i, int b, long configHash) {
         Minibatch s = SyntheticBatches.image(b, 1, 8, i);
-        return new Minibatch(s.modality(), s.dtype(), s.shape(), s.sampleIds(), s.validLengths(), s.labels(), false, 0,
-                System.currentTimeMillis(), s.payload());
+        return new Minibatch(s.modality(), s.dtype(), s.shape(), s.sampleIds(), s.validLengths(), s.labels(), false,
+                configHash, System.currentTimeMillis(), s.payload());
     }
 
     static List<Minibatch> images(int from, int count, int b) {
