@@ -21,8 +21,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * `d2v evaluate --checkpoint DIR`: linear probe, k-NN and fine-tuning of one checkpoint against a random-init
- * baseline.
+ * `d2v evaluate --checkpoint DIR | --follow`: linear probe, k-NN and fine-tuning of one checkpoint, or of each one
+ * announced on d2v.checkpoints, against a random-init baseline, within --cpu-share of the machine.
  */
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
         description = {"Evaluates a checkpoint: frozen-encoder features (mean-pooled), a linear probe and k-NN per probe",
