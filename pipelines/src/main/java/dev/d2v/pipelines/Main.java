@@ -23,8 +23,21 @@ public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** The subcommand this process was started for by {@link #main}; null for in-process callers (tests). */
+    private static volatile String processCommand;
+
     public static void main(String[] args) {
+        processCommand = java.util.Arrays.stream(args).filter(a -> !a.startsWith("-")).findFirst().orElse(null);
         System.exit(run(args));
+    }
+
+    /**
+     * The subcommand the JVM was started for ("evaluate" for {@code ./d2v evaluate ...}), or null when the command
+     * line runs inside another program (a test, or {@code d2v demo} running its stages in-process): what may change
+     * process-wide settings such as the scheduling priority.
+     */
+    public static String processCommand() {
+        return processCommand;
     }
 
     /** Runs the command line and returns its exit code: 0 ok, 1 failed, 2 usage or configuration error. */

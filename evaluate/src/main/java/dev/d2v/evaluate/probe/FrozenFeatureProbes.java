@@ -28,12 +28,21 @@ public final class FrozenFeatureProbes {
     /** Linear probe then k-NN; both train on {@code train} and report top-1 accuracy on {@code test}. */
     public static List<EvalResult> run(String checkpoint, long step, Modality modality, String task, FeatureSet train,
                                        FeatureSet test, int numClasses, Config config) {
+        return run(checkpoint, step, modality, task, train, test, numClasses, config, () -> { });
+    }
+
+    /**
+     * The same, calling {@code pace} after each L-BFGS iteration and each block of k-NN queries (the evaluator's CPU
+     * share sleeps there; {@code fit_s} includes those sleeps).
+     */
+    public static List<EvalResult> run(String checkpoint, long step, Modality modality, String task, FeatureSet train,
+                                       FeatureSet test, int numClasses, Config config, Runnable pace) {
         Map<String, Double> common = new LinkedHashMap<>();
         common.put("train_rows", (double) train.rows());
         common.put("test_rows", (double) test.rows());
         common.put("dims", (double) train.dims());
 
-        LinearModel model = LinearProbe.fit(train.features(), train.labels(), numClasses, config.linear());
+        LinearModel model = LinearProbe.fit(train.features(), train.labels(), numClasses, config.linear(), pace);
         Map<String, Double> linearExtras = new LinkedHashMap<>(common);
         linearExtras.put("l2", model.l2());
         linearExtras.put("iterations", (double) model.iterations());
@@ -44,7 +53,7 @@ public final class FrozenFeatureProbes {
 
         long t0 = System.nanoTime();
         double knnAccuracy = Knn.accuracy(train.features(), train.labels(), test.features(), test.labels(), numClasses,
-                config.knn());
+                config.knn(), pace);
         Map<String, Double> knnExtras = new LinkedHashMap<>(common);
         knnExtras.put("k", (double) config.knn().k());
         knnExtras.put("temperature", config.knn().temperature());

@@ -19,6 +19,8 @@ import java.util.stream.IntStream;
 public final class Knn {
     /** Training rows per transposed block of the bank (the block's similarities stay in L1). */
     static final int BLOCK = 256;
+    /** Queries per thread between two calls of the pace hook. */
+    static final int QUERY_BLOCK = 64;
 
     /**
      * @param k           neighbours that vote; DINO reports k = 20 (best or near best on ImageNet among 10, 20, 100, 200)
@@ -90,7 +92,13 @@ public final class Knn {
     /** Fits on the training split and returns the top-1 accuracy on the test split. */
     public static double accuracy(float[][] trainFeatures, int[] trainLabels, float[][] testFeatures, int[] testLabels,
                                   int numClasses, Config config) {
-        return fit(trainFeatures, trainLabels, numClasses, config).accuracy(testFeatures, testLabels);
+        return accuracy(trainFeatures, trainLabels, testFeatures, testLabels, numClasses, config, () -> { });
+    }
+
+    /** The same, calling {@code pace} after each block of queries (see {@link #predict(float[][], Runnable)}). */
+    public static double accuracy(float[][] trainFeatures, int[] trainLabels, float[][] testFeatures, int[] testLabels,
+                                  int numClasses, Config config, Runnable pace) {
+        return fit(trainFeatures, trainLabels, numClasses, config).accuracy(testFeatures, testLabels, pace);
     }
 
     /** x / ||x||_2; a zero vector stays zero (similarity 0 to everything). */
@@ -154,9 +162,26 @@ public final class Knn {
 
     /** [Q, D] -&gt; [Q] predicted classes, queries in parallel. */
     public int[] predict(float[][] queries) {
+        return predict(queries, () -> { });
+    }
+
+    /**
+     * The same in blocks of {@link #QUERY_BLOCK} queries per thread, calling {@code pace} after each block: the
+     * evaluator's CPU share sleeps there (a block costs QUERY_BLOCK x N x D multiply-adds per thread, well under a
+     * second for the probe tasks' banks).
+     */
+    public int[] predict(float[][] queries, Runnable pace) {
         ForkJoinPool pool = new ForkJoinPool(config.threads());
+        int[] out = new int[queries.length];
+        int block = QUERY_BLOCK * config.threads();
         try {
-            return pool.submit(() -> IntStream.range(0, queries.length).parallel().map(i -> predict(queries[i])).toArray()).get();
+            for (int from = 0; from < queries.length; from += block) {
+                int start = from;
+                int end = Math.min(queries.length, from + block);
+                pool.submit(() -> IntStream.range(start, end).parallel().forEach(i -> out[i] = predict(queries[i]))).get();
+                pace.run();
+            }
+            return out;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted during k-NN", e);
@@ -169,9 +194,14 @@ public final class Knn {
 
     /** Top-1 accuracy on [Q, D] features with [Q] labels. */
     public double accuracy(float[][] features, int[] labels) {
+        return accuracy(features, labels, () -> { });
+    }
+
+    /** The same, calling {@code pace} after each block of queries. */
+    public double accuracy(float[][] features, int[] labels, Runnable pace) {
         Features.checkMatrix(features, "test features");
         Features.checkLabels(labels, features.length, classes, "test labels");
-        return Features.accuracy(predict(features), labels);
+        return Features.accuracy(predict(features, pace), labels);
     }
 
     // ---- a min-heap of (similarity, index) ordered by "weaker first": lower similarity, then higher index ----

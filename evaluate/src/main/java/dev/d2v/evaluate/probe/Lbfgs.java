@@ -29,9 +29,10 @@ final class Lbfgs {
      * @param maxIterations  the budget
      * @param gradTolerance  stop when max |grad| &lt; this
      * @param relTolerance   stop when the loss decrease is below relTolerance * max(1, |f|)
+     * @param pace           called after each iteration (line search included): the caller's CPU governor sleeps there
      */
     static Result minimize(Objective f, double[] theta, int history, int maxIterations, double gradTolerance,
-                           double relTolerance) {
+                           double relTolerance, Runnable pace) {
         int n = theta.length;
         double[][] s = new double[history][];
         double[][] y = new double[history][];
@@ -114,6 +115,7 @@ final class Lbfgs {
             System.arraycopy(trial, 0, theta, 0, n);
             System.arraycopy(gTrial, 0, g, 0, n);
             loss = trialLoss;
+            pace.run();
             if (decrease < relTolerance * Math.max(1.0, Math.abs(loss))) {
                 return new Result(it, loss, true);
             }

@@ -117,6 +117,14 @@ public final class LinearProbe {
      * @param numClasses C &gt;= 2
      */
     public static LinearModel fit(float[][] features, int[] labels, int numClasses, Config config) {
+        return fit(features, labels, numClasses, config, () -> { });
+    }
+
+    /**
+     * The same, calling {@code pace} after each L-BFGS iteration (grid and final fit): the evaluator's CPU share
+     * ({@code dev.d2v.evaluate.cpu.CpuShare}) sleeps there. The model does not depend on it.
+     */
+    public static LinearModel fit(float[][] features, int[] labels, int numClasses, Config config, Runnable pace) {
         Features.checkMatrix(features, "training features");
         Features.checkLabels(labels, features.length, numClasses, "training labels");
         long start = System.nanoTime();
@@ -140,7 +148,7 @@ public final class LinearProbe {
                     double l2 = config.l2Grid().get(k);
                     long t0 = System.nanoTime();
                     Lbfgs.Result r = Lbfgs.minimize(fitRows.withLambda(l2),
-                            theta, config.history(), config.gridIterations(), config.gradTolerance(), config.relTolerance());
+                            theta, config.history(), config.gridIterations(), config.gradTolerance(), config.relTolerance(), pace);
                     double acc = accuracy(theta, x, labels, split[1], numClasses, dims);
                     validation.put(l2, acc);
                     LOG.debug("linear probe grid: l2 {} validation accuracy {} ({} iterations, converged {}, {} s)",
@@ -158,7 +166,7 @@ public final class LinearProbe {
             int[] all = new int[n];
             Arrays.setAll(all, i -> i);
             Lbfgs.Result result = Lbfgs.minimize(new SoftmaxObjective(x, labels, all, numClasses, bestL2, pool), theta,
-                    config.history(), config.maxIterations(), config.gradTolerance(), config.relTolerance());
+                    config.history(), config.maxIterations(), config.gradTolerance(), config.relTolerance(), pace);
             double trainAccuracy = accuracy(theta, x, labels, all, numClasses, dims);
             LOG.debug("linear probe final fit: l2 {}, {} iterations, converged {}, train accuracy {}, {} s in all",
                     bestL2, result.iterations(), result.converged(), trainAccuracy, (System.nanoTime() - start) / 1e9);

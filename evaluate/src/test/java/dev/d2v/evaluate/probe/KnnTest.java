@@ -52,6 +52,18 @@ class KnnTest {
     }
 
     @Test
+    void pacedPredictionCallsThePacePerBlockOfQueriesAndPredictsTheSame() {
+        Synthetic.Task train = Synthetic.blobs(1300, 24, 6, 1.0, 1, 4);
+        Synthetic.Task test = Synthetic.blobs(300, 24, 6, 1.0, 1, 5);
+        Knn knn = Knn.fit(train.x(), train.y(), 6, new Knn.Config(20, 0.07, 2));
+        int[] calls = {0};
+        int[] paced = knn.predict(test.x(), () -> calls[0]++);
+        assertThat(paced).containsExactly(knn.predict(test.x()));
+        // blocks of 64 queries per thread, 2 threads: 128 + 128 + 44
+        assertThat(calls[0]).isEqualTo((300 + 2 * Knn.QUERY_BLOCK - 1) / (2 * Knn.QUERY_BLOCK)).isEqualTo(3);
+    }
+
+    @Test
     void nearestNeighbourOfATrainingRowIsItself() {
         Synthetic.Task train = Synthetic.blobs(700, 16, 5, 0.5, 1, 6);
         assertThat(Knn.accuracy(train.x(), train.y(), train.x(), train.y(), 5, Knn.Config.defaults().withK(1))).isEqualTo(1.0);

@@ -55,6 +55,23 @@ class LinearProbeTest {
     }
 
     @Test
+    void pacedFitCallsThePaceEveryIterationAndGivesTheSameModel() {
+        Synthetic.Task train = Synthetic.blobs(2000, 16, 4, 2, 1.5, 5);
+        Synthetic.Task test = Synthetic.blobs(200, 16, 4, 2, 1.5, 6);
+        LinearProbe.Config config = LinearProbe.Config.quick().withThreads(1);
+        int[] calls = {0};
+        LinearModel paced = LinearProbe.fit(train.x(), train.y(), 4, config, () -> calls[0]++);
+        LinearModel plain = LinearProbe.fit(train.x(), train.y(), 4, config);
+        // one call per accepted L-BFGS iteration of the grid fits and the final fit
+        assertThat(calls[0]).isGreaterThanOrEqualTo(paced.iterations())
+                .isLessThanOrEqualTo(config.l2Grid().size() * config.gridIterations() + config.maxIterations());
+        assertThat(calls[0]).as("the grid fits pace too").isGreaterThan(paced.iterations());
+        for (float[] row : test.x()) {
+            assertThat(paced.logits(row)).containsExactly(plain.logits(row));
+        }
+    }
+
+    @Test
     void gradientMatchesFiniteDifferences() {
         int n = 50;
         int dims = 6;

@@ -1,6 +1,9 @@
 package dev.d2v.pipelines.cli;
 
+import dev.d2v.evaluate.cpu.CpuShare;
+import dev.d2v.evaluate.cpu.Nice;
 import dev.d2v.evaluate.features.FeatureCache;
+import dev.d2v.evaluate.follow.CheckpointFollower;
 import dev.d2v.evaluate.probe.FrozenFeatureProbes;
 import dev.d2v.evaluate.report.Report;
 import dev.d2v.evaluate.results.EvalResult;
@@ -18,20 +21,29 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * `d2v evaluate --checkpoint DIR`: linear probe, k-NN and fine-tuning of one checkpoint against a random-init
- * baseline.
+ * `d2v evaluate --checkpoint DIR | --follow`: linear probe, k-NN and fine-tuning of one checkpoint, or of each one
+ * announced on d2v.checkpoints, against a random-init baseline, within --cpu-share of the machine.
  */
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
         description = {"Evaluates a checkpoint: frozen-encoder features (mean-pooled), a linear probe and k-NN per probe",
                 "task, fine-tuning of the encoder with a classification head (a fixed small budget), and the same for",
-                "a randomly initialised encoder of the same shape; writes results JSON and the HTML report under --out."})
+                "a randomly initialised encoder of the same shape; writes results JSON and the HTML report under --out.",
+                "Beside a trainer (--follow) it keeps to --cpu-share of the machine at --nice priority."})
 public final class EvaluateCommand implements java.util.concurrent.Callable<Integer> {
+
+    /**
+     * --cpu-share when following a trainer: half the machine keeps evaluations timely (a few minutes per checkpoint
+     * with --policy newest) while the trainer keeps the other half; on 2 cores that is one evaluator thread and no
+     * duty cycle. A one-off --checkpoint evaluation has the machine to itself by default.
+     */
+    static final double DEFAULT_FOLLOW_SHARE = 0.5;
 
     static final class What {
         @Option(names = "--checkpoint", paramLabel = "DIR", description = "Evaluate one checkpoint step folder")
         Path checkpoint;
 
-        @Option(names = "--follow", description = "Follow d2v.checkpoints and evaluate checkpoints as they arrive (until Ctrl-C)")
+        @Option(names = "--follow", description = "Follow d2v.checkpoints and evaluate checkpoints as they arrive (until Ctrl-C, "
+                + "--max-checkpoints or --idle-stop-seconds)")
         boolean follow;
     }
 
@@ -44,6 +56,26 @@ public final class EvaluateCommand implements java.util.concurrent.Callable<Inte
 
     @Option(names = "--group", defaultValue = "d2v-evaluator", description = "--follow: consumer group (default: ${DEFAULT-VALUE})")
     String group;
+
+    @Option(names = "--max-checkpoints", defaultValue = "0", paramLabel = "N",
+            description = "--follow: stop after the poll in which the N-th checkpoint was evaluated or refused (default: 0, no limit)")
+    int maxCheckpoints;
+
+    @Option(names = "--idle-stop-seconds", defaultValue = "0", paramLabel = "S",
+            description = "--follow: stop when no checkpoint event arrived for S seconds (default: 0, never)")
+    int idleStopSeconds;
+
+    @Option(names = "--cpu-share", paramLabel = "F",
+            description = {"Fraction of the machine's cores the evaluator may use, 0 < F <= 1: its threads (PyTorch,",
+                    "linear probe, k-NN) are capped at max(1, floor(F x cores)), and where one thread is more than the",
+                    "share it sleeps after each chunk of work to stay within it (default: "
+                            + DEFAULT_FOLLOW_SHARE + " with --follow, beside a trainer; 1 with --checkpoint)"})
+    Double cpuShare;
+
+    @Option(names = "--nice", defaultValue = "10", paramLabel = "N",
+            description = "Scheduling priority of the evaluator's process (renice on every thread; 0 = leave it; only when "
+                    + "`d2v evaluate` is the process, not inside another command) (default: ${DEFAULT-VALUE})")
+    int nice;
 
     @Option(names = "--publish", negatable = true,
             description = "Publish results to d2v.eval (default: on with --follow, off with --checkpoint)")
@@ -89,14 +121,22 @@ public final class EvaluateCommand implements java.util.concurrent.Callable<Inte
     @Override
     public Integer call() throws Exception {
         D2vConfig c = cfg.load();
-        ai.djl.Device dev = devices.open();
+        if (maxCheckpoints < 0 || idleStopSeconds < 0) {
+            throw new UserError("--max-checkpoints and --idle-stop-seconds must be >= 0 (0 = no limit)");
+        }
+        CpuShare cpu = cpuShare();
+        niceness();
+        ai.djl.Device dev = devices.open(cpu.threads());
+        System.err.println("cpu share: " + cpu.describe()
+                + (devices.requestedThreads() != null && devices.requestedThreads() > cpu.threads()
+                ? "; --threads " + devices.requestedThreads() + " lowered to " + cpu.threads() : ""));
         Path dir = out != null ? out.toAbsolutePath()
                 : what.follow ? Path.of(".d2v", "eval").toAbsolutePath()
                 : what.checkpoint.toAbsolutePath().normalize().getParent().getParent().resolve("eval");
         Files.createDirectories(dir);
         CheckpointEvaluation e = new CheckpointEvaluation(cache.context(c), new FeatureCache(dir.resolve("features")),
                 new CheckpointEvaluation.Options(tasks, trainLimit, testLimit, 256, 7, dev,
-                        FrozenFeatureProbes.Config.defaults(), finetuneConfig()),
+                        FrozenFeatureProbes.Config.defaults(), finetuneConfig(), cpu),
                 msg -> System.err.println(msg));
         boolean publishing = publish != null ? publish : what.follow;
         try (EvalEventPublisher publisher = !publishing ? null
@@ -147,19 +187,71 @@ public final class EvaluateCommand implements java.util.concurrent.Callable<Inte
             Path folder = Path.of(event.location());
             return record(e.evaluate(folder), dir, folder.getParent().getParent(), publisher);
         };
-        dev.d2v.evaluate.follow.CheckpointFollower follower = new dev.d2v.evaluate.follow.CheckpointFollower(evaluator,
+        java.util.concurrent.atomic.AtomicInteger finished = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicLong lastEvent = new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
+        CheckpointFollower follower = new CheckpointFollower(evaluator,
                 dev.d2v.evaluate.follow.FollowerState.load(dir.resolve("follower-state.json")),
                 dev.d2v.evaluate.follow.FollowPolicy.parse(policy), o -> {
                     System.err.println("checkpoint " + o.checkpoint().checkpointId() + " (step " + o.checkpoint().step()
                             + "): " + o.action() + (o.reason() == null || o.reason().isEmpty() ? "" : ", " + o.reason()));
-                    print(o.results(), dir);
+                    if (o.action() == CheckpointFollower.Action.EVALUATED) {
+                        print(o.results(), dir);
+                    }
+                    if (o.action() == CheckpointFollower.Action.EVALUATED || o.action() == CheckpointFollower.Action.REJECTED) {
+                        finished.incrementAndGet();
+                    }
+                    lastEvent.set(System.nanoTime());
                 }, java.time.Clock.systemUTC());
         System.err.println("following " + c.topicNames().checkpoints() + " on " + c.kafka().bootstrap() + "; results in " + dir);
+        java.util.function.BooleanSupplier keepGoing = () -> {
+            if (maxCheckpoints > 0 && finished.get() >= maxCheckpoints) {
+                System.err.println("stopping: " + finished.get() + " checkpoint(s) evaluated or refused (--max-checkpoints)");
+                return false;
+            }
+            if (idleStopSeconds > 0 && System.nanoTime() - lastEvent.get() > idleStopSeconds * 1_000_000_000L) {
+                System.err.println("stopping: no checkpoint event for " + idleStopSeconds + " s (--idle-stop-seconds)");
+                return false;
+            }
+            return running.get();
+        };
         try (dev.d2v.evaluate.follow.CheckpointEventSource source = new dev.d2v.evaluate.follow.CheckpointEventSource(
                 c.kafka().clientProps(), c.topicNames(), group)) {
-            follower.run(source, running::get, java.time.Duration.ofSeconds(1));
+            follower.run(source, keepGoing, java.time.Duration.ofSeconds(1));
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook); // a stop by option: the hook has nothing to wait for
+            } catch (IllegalStateException shuttingDown) {
+                // stopped by Ctrl-C: the hook is running and waits for this thread to return
+            }
         }
         return 0;
+    }
+
+    /** --cpu-share, or its default for the mode. */
+    CpuShare cpuShare() {
+        double f = cpuShare != null ? cpuShare : what.follow ? DEFAULT_FOLLOW_SHARE : 1.0;
+        if (!(f > 0 && f <= 1)) {
+            throw new UserError("--cpu-share must be in (0, 1], got " + f);
+        }
+        return CpuShare.of(f);
+    }
+
+    /**
+     * Lowers this process's priority so that the trainer wins when both want a core. Only when `d2v evaluate` is the
+     * process: inside another command (the demo, a test) it would slow everything else in that process too.
+     */
+    private void niceness() {
+        if (nice < 0 || nice > 19) {
+            throw new UserError("--nice must be in 0..19, got " + nice);
+        }
+        if (nice == 0) {
+            return;
+        }
+        if (!"evaluate".equals(dev.d2v.pipelines.Main.processCommand())) {
+            System.err.println("nice: skipped, the evaluator runs inside another command (its process is not its own)");
+            return;
+        }
+        System.err.println(Nice.lower(ProcessHandle.current().pid(), nice));
     }
 
     /** The fine-tuning settings from the options; null with --no-finetune. */

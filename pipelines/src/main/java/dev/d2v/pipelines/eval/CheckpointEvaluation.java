@@ -3,6 +3,7 @@ package dev.d2v.pipelines.eval;
 import ai.djl.Device;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.d2v.evaluate.cpu.CpuShare;
 import dev.d2v.evaluate.features.FeatureCache;
 import dev.d2v.evaluate.features.FeatureKey;
 import dev.d2v.evaluate.features.FeatureSet;
@@ -38,7 +39,8 @@ import java.util.function.Consumer;
  * task and split), a linear probe and k-NN, fine-tuning of a copy of the encoder with a classification head
  * ({@link FineTune}), and the same on a randomly initialised encoder of the same shape (the baseline, features cached
  * under the id "random-init-<seed>", fine-tune results kept in memory for the next checkpoint of the same shape).
- * The encoder and the probe inputs' transforms come from the checkpoint alone.
+ * The encoder and the probe inputs' transforms come from the checkpoint alone. All of it keeps to the options'
+ * {@link CpuShare}: the probes' pools are capped at its threads, and each chunk of work ends with its pause.
  */
 public final class CheckpointEvaluation {
 
@@ -47,11 +49,26 @@ public final class CheckpointEvaluation {
      * @param trainLimit at most this many training records per task, a seeded sample across the labels (0 = all)
      * @param testLimit  at most this many test records per task, sampled the same way (0 = all)
      * @param finetune   the fine-tuning protocol's settings; null = no fine-tuning (frozen-feature protocols only)
+     * @param cpu        the evaluator's share of the machine: the probes' pools are capped at its thread count here,
+     *                   and every chunk of work (feature batch, L-BFGS iteration, k-NN block, fine-tuning update)
+     *                   ends with its pause; PyTorch's threads are the caller's to set before the engine loads
      */
     public record Options(List<String> tasks, int trainLimit, int testLimit, int batchSize, long baselineSeed,
-                          Device device, FrozenFeatureProbes.Config probes, FineTune.Config finetune) {
+                          Device device, FrozenFeatureProbes.Config probes, FineTune.Config finetune, CpuShare cpu) {
 
-        /** Without fine-tuning settings: the default fine-tuning budget. */
+        public Options {
+            probes = new FrozenFeatureProbes.Config(
+                    probes.linear().withThreads(Math.min(probes.linear().threads(), cpu.threads())),
+                    probes.knn().withThreads(Math.min(probes.knn().threads(), cpu.threads())));
+        }
+
+        /** The whole machine. */
+        public Options(List<String> tasks, int trainLimit, int testLimit, int batchSize, long baselineSeed,
+                       Device device, FrozenFeatureProbes.Config probes, FineTune.Config finetune) {
+            this(tasks, trainLimit, testLimit, batchSize, baselineSeed, device, probes, finetune, CpuShare.whole());
+        }
+
+        /** Without fine-tuning settings: the default fine-tuning budget, the whole machine. */
         public Options(List<String> tasks, int trainLimit, int testLimit, int batchSize, long baselineSeed,
                        Device device, FrozenFeatureProbes.Config probes) {
             this(tasks, trainLimit, testLimit, batchSize, baselineSeed, device, probes, FineTune.Config.defaults());
@@ -83,6 +100,10 @@ public final class CheckpointEvaluation {
 
     /** Every probe result of the checkpoint in folder, baseline accuracies filled in. */
     public List<EvalResult> evaluate(Path folder) throws IOException {
+        CpuShare cpu = options.cpu();
+        cpu.restart(); // the idle time before this checkpoint is no credit
+        double slept = cpu.sleptSeconds();
+        long t0 = System.nanoTime();
         CheckpointStore.Verified verified = CheckpointStore.verify(folder);
         CheckpointManifest manifest = verified.manifest();
         String id = folder.getFileName().toString() + "-" + manifest.configHash();
@@ -122,14 +143,28 @@ public final class CheckpointEvaluation {
                 }
             }
         }
-        return out;
+        if (cpu.sleptSeconds() - slept >= 0.05) { // not the few ms that the JIT's threads cost beside one thread
+            log.accept(String.format("%s: paused %.1f s of %.1f s to stay within %s", folder.getFileName(),
+                    cpu.sleptSeconds() - slept, (System.nanoTime() - t0) / 1e9, cpu.describe()));
+        }
+        return out.stream().map(r -> withCpuShare(r, cpu)).toList();
+    }
+
+    /** The share the figures were measured under: fit_s includes the duty cycle's pauses. */
+    private static EvalResult withCpuShare(EvalResult r, CpuShare cpu) {
+        Map<String, Double> extras = new LinkedHashMap<>(r.extras());
+        extras.put("cpu_share", cpu.share());
+        extras.put("cpu_threads", (double) cpu.threads());
+        return new EvalResult(r.checkpoint(), r.step(), r.modality(), r.task(), r.protocol(), r.accuracy(),
+                r.baselineAccuracy(), extras);
     }
 
     private List<EvalResult> probe(Encoder e, String id, long step, Modality m, ProbeTask p) throws IOException {
         String task = p.name() + limitsSuffix();
         FeatureSet train = cache.get(new FeatureKey(id, m, task, "train"), () -> features(e, m, p.train()));
         FeatureSet test = cache.get(new FeatureKey(id, m, task, "test"), () -> features(e, m, p.test()));
-        return FrozenFeatureProbes.run(id, step, m, p.name(), train, test, p.labelNames().size(), options.probes());
+        return FrozenFeatureProbes.run(id, step, m, p.name(), train, test, p.labelNames().size(), options.probes(),
+                options.cpu().pacer());
     }
 
     /**
@@ -141,8 +176,9 @@ public final class CheckpointEvaluation {
         // the frozen probes' cached train features are the fine-tune's starting features: no second pass
         FeatureSet pooled = cache.get(new FeatureKey(id, m, p.name() + limitsSuffix(), "train"),
                 () -> features(e, m, p.train()));
-        FineTune.Result r = FineTune.run(e, m, p.train(), p.test(), p.labelNames().size(), c,
-                linearProbeHead(options.probes().linear()), pooled.features());
+        Runnable pace = options.cpu().pacer();
+        FineTune.Result r = FineTune.run(e.config(), e.parameters(), m, p.train(), p.test(), p.labelNames().size(), c,
+                linearProbeHead(options.probes().linear(), pace), pooled.features(), pace);
         Map<String, Double> extras = new LinkedHashMap<>();
         extras.put("train_rows", (double) r.trainSamples());
         extras.put("test_rows", (double) r.testSamples());
@@ -168,8 +204,13 @@ public final class CheckpointEvaluation {
      * vector (D + 1 evaluations, exact up to rounding).
      */
     public static FineTune.HeadFit linearProbeHead(LinearProbe.Config config) {
+        return linearProbeHead(config, () -> { });
+    }
+
+    /** The same, pacing the probe's L-BFGS iterations (the evaluator's CPU share). */
+    public static FineTune.HeadFit linearProbeHead(LinearProbe.Config config, Runnable pace) {
         return (x, y, classes) -> {
-            LinearModel model = LinearProbe.fit(x, y, classes, config);
+            LinearModel model = LinearProbe.fit(x, y, classes, config, pace);
             int d = x[0].length;
             double[] b = model.logits(new float[d]);
             float[][] w = new float[classes][d];
@@ -194,8 +235,8 @@ public final class CheckpointEvaluation {
                 : "-sample" + options.trainLimit() + "-" + options.testLimit();
     }
 
-    private static FeatureSet features(Encoder e, Modality m, List<Minibatch> batches) {
-        float[][] f = e.features(m, batches);
+    private FeatureSet features(Encoder e, Modality m, List<Minibatch> batches) {
+        float[][] f = e.features(m, batches, options.cpu().pacer());
         int[] labels = new int[f.length];
         int row = 0;
         for (Minibatch b : batches) {

@@ -17,4 +17,18 @@ public final class DeviceOptions {
         Devices.configureThreads(threads);
         return Devices.parse(device);
     }
+
+    /**
+     * The same with at most maxThreads intra-op threads (the evaluator's CPU share): the default becomes
+     * min(cores, maxThreads), and a larger --threads is lowered to it.
+     */
+    public Device open(int maxThreads) {
+        Devices.configureThreads(Math.min(threads != null ? threads : Runtime.getRuntime().availableProcessors(), maxThreads));
+        return Devices.parse(device);
+    }
+
+    /** --threads as given; null = the default. */
+    public Integer requestedThreads() {
+        return threads;
+    }
 }

@@ -88,6 +88,30 @@ class EvaluateCommandTest {
     }
 
     @Test
+    void aCpuShareCapsThreadsAndIsRecorded() throws IOException {
+        // 0.25 of this machine's cores: one thread, duty-cycled where that is more than the share (2 cores or fewer)
+        Run r = evaluate("eval-share", "--no-finetune", "--cpu-share", "0.25");
+        assertThat(r.code()).isZero();
+        assertThat(r.lines()).extracting(n -> n.get("protocol").asText()).containsExactly("linear", "knn");
+        Path results = dir.resolve("eval-share").resolve("results");
+        JsonNode saved;
+        try (var files = Files.list(results)) {
+            saved = new ObjectMapper().readTree(files.findFirst().orElseThrow().toFile());
+        }
+        for (JsonNode n : saved.get("results")) {
+            assertThat(n.get("extras").get("cpu_share").asDouble()).isEqualTo(0.25);
+            assertThat(n.get("extras").get("cpu_threads").asDouble())
+                    .isEqualTo(Math.max(1, Math.floor(0.25 * Runtime.getRuntime().availableProcessors())));
+        }
+
+        assertThat(evaluate("eval-bad", "--cpu-share", "0").code()).isEqualTo(2);
+        assertThat(evaluate("eval-bad", "--cpu-share", "1.5").code()).isEqualTo(2);
+        assertThat(evaluate("eval-bad", "--nice", "20").code()).isEqualTo(2);
+        assertThat(Main.commandLine().getSubcommands().get("evaluate").getUsageMessage())
+                .contains("--cpu-share").contains("--nice").contains("--max-checkpoints").contains("--idle-stop-seconds");
+    }
+
+    @Test
     void noFinetuneLeavesTheFrozenProtocolsAndBudgetsAreChecked() throws IOException {
         Run off = evaluate("eval-off", "--no-finetune");
         assertThat(off.code()).isZero();

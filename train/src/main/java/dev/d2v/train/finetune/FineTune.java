@@ -250,6 +250,17 @@ public final class FineTune {
     public static Result run(Data2VecConfig modelConfig, Map<String, NDArray> source, Modality m, List<Minibatch> train,
                              List<Minibatch> test, int numClasses, Config config, HeadFit headFit,
                              float[][] pooledTrain) {
+        return run(modelConfig, source, m, train, test, numClasses, config, headFit, pooledTrain, () -> { });
+    }
+
+    /**
+     * The same, calling {@code pace} after each update and each forward pass over a batch (pooled features, test
+     * scoring): the evaluator's CPU governor ({@code dev.d2v.evaluate.cpu.CpuShare}) sleeps there. The result does
+     * not depend on it.
+     */
+    public static Result run(Data2VecConfig modelConfig, Map<String, NDArray> source, Modality m, List<Minibatch> train,
+                             List<Minibatch> test, int numClasses, Config config, HeadFit headFit,
+                             float[][] pooledTrain, Runnable pace) {
         long t0 = System.nanoTime();
         ModalityConfig mc = modelConfig.modality(m);
         if (mc == null) {
@@ -268,7 +279,7 @@ public final class FineTune {
             Params p = copyEncoder(source, model, m, root);
             declareHead(p, new Init(config.seed()), modelConfig.model().dim(), numClasses);
             if (config.standardize() || headFit != null) {
-                float[][] pooled = pooledTrain != null ? pooledTrain : pooled(model, p, m, mc, train, root);
+                float[][] pooled = pooledTrain != null ? pooledTrain : pooled(model, p, m, mc, train, root, pace);
                 int d = modelConfig.model().dim();
                 if (pooled.length != n || pooled[0].length != d) {
                     throw new IllegalArgumentException("pooled training features are " + pooled.length + " x "
@@ -305,11 +316,12 @@ public final class FineTune {
                     losses.add(s.loss());
                     correct += s.correct();
                     seen += b.batchSize();
+                    pace.run();
                 }
                 epoch++;
             }
             double trainAccuracy = seen == 0 ? Double.NaN : (double) correct / seen;
-            int[] testCounts = test(model, p, m, mc, test, numClasses, root);
+            int[] testCounts = test(model, p, m, mc, test, numClasses, root, pace);
             double accuracy = testCounts[1] == 0 ? 0 : (double) testCounts[0] / testCounts[1];
             return new Result(accuracy, trainAccuracy, losses, t, (double) t * config.batchSize() / n, n, testCounts[1],
                     (System.nanoTime() - t0) / 1e9);
@@ -346,7 +358,7 @@ public final class FineTune {
 
     /** {correct, total} over the test batches, eval mode, one scope per batch. */
     private static int[] test(Data2VecModel model, Params p, Modality m, ModalityConfig mc, List<Minibatch> test,
-                              int numClasses, NDManager root) {
+                              int numClasses, NDManager root, Runnable pace) {
         int correct = 0;
         int total = 0;
         for (Minibatch b : test) {
@@ -364,13 +376,14 @@ public final class FineTune {
                 correct += correct(logits(model, p, m, BatchTensors.of(b, mc, scope), false), labels);
                 total += labels.length;
             }
+            pace.run();
         }
         return new int[] {correct, total};
     }
 
     /** Mean-pooled encoder output (B, D) of every training sample, eval mode, one scope per batch: [N][D]. */
     private static float[][] pooled(Data2VecModel model, Params p, Modality m, ModalityConfig mc, List<Minibatch> train,
-                                    NDManager root) {
+                                    NDManager root, Runnable pace) {
         int d = model.config().model().dim();
         List<float[]> rows = new ArrayList<>();
         for (Minibatch b : train) {
@@ -381,6 +394,7 @@ public final class FineTune {
                     rows.add(java.util.Arrays.copyOfRange(f, i * d, (i + 1) * d));
                 }
             }
+            pace.run();
         }
         return rows.toArray(float[][]::new);
     }

@@ -82,6 +82,11 @@ public final class Encoder implements AutoCloseable {
 
     /** Mean-pooled features, one row per sample in batch order: (sum of batch sizes) x D. */
     public float[][] features(Modality m, List<Minibatch> batches) {
+        return features(m, batches, () -> { });
+    }
+
+    /** The same, calling {@code pace} after each batch (the evaluator's CPU governor sleeps there). */
+    public float[][] features(Modality m, List<Minibatch> batches, Runnable pace) {
         int total = batches.stream().mapToInt(Minibatch::batchSize).sum();
         float[][] out = new float[total][];
         int row = 0;
@@ -94,6 +99,7 @@ public final class Encoder implements AutoCloseable {
                     out[row++] = java.util.Arrays.copyOfRange(f, i * d, (i + 1) * d);
                 }
             }
+            pace.run();
         }
         return out;
     }
