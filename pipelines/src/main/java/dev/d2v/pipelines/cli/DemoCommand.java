@@ -16,6 +16,7 @@ import dev.d2v.ingest.data.DataContext;
 import dev.d2v.ingest.data.Datasets;
 import dev.d2v.pipelines.Main;
 import dev.d2v.pipelines.demo.DemoConfig;
+import dev.d2v.pipelines.demo.PreprocessProgress;
 import dev.d2v.train.checkpoint.CheckpointStore;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -108,9 +109,8 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
             throws Exception {
         stage(2, "sample data and ingestion (train split)");
         DataContext ctx = new DataContext(c.data().cachePath(), c.data().seed(), 0, line -> System.err.println(line));
-        boolean ingested = false;
         for (Modality m : modalities) {
-            ingested |= ingest(c, ctx, m, demo.datasets().get(m.id()), demo.recordsOf(m)) > 0;
+            ingest(c, ctx, m, demo.datasets().get(m.id()), demo.recordsOf(m));
             if (stopping.get()) {
                 return 130;
             }
@@ -119,12 +119,16 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
 
         stage(3, "preprocessing jobs (Flink MiniCluster, bounded)");
         Path vocab = dir.resolve("text.vocab");
-        Map<Modality, Long> before = batchCounts(c, modalities);
-        if (!ingested && before.values().stream().allMatch(n -> n > 0)) {
-            System.out.println("batch topics already hold " + before + " records and nothing new was ingested: skipped");
+        List<PreprocessProgress> progress = preprocessProgress(c, modalities);
+        progress.forEach(p -> System.out.println(p.describe()));
+        List<Modality> behind = PreprocessProgress.behind(progress);
+        if (behind.isEmpty()) {
+            System.out.println("every raw record was preprocessed by an earlier run: skipped");
         } else {
-            String modality = modalities.size() == Modality.values().length ? "all" : null;
-            for (String m : modality != null ? List.of(modality) : modalities.stream().map(Modality::id).toList()) {
+            // every modality: one job (the drained ones finish at once); else one job per modality left behind
+            List<String> jobs = modalities.size() == Modality.values().length ? List.of("all")
+                    : behind.stream().map(Modality::id).toList();
+            for (String m : jobs) {
                 subcommand("preprocess", "--config", cfgFile.toString(), "--modality", m, "--bounded", "--vocab",
                         vocab.toString());
                 if (stopping.get()) {
@@ -255,6 +259,13 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
             }
         }
         return tasks;
+    }
+
+    /** How far the preprocessing jobs got through each raw topic (their consumer groups' committed offsets). */
+    private static List<PreprocessProgress> preprocessProgress(D2vConfig c, List<Modality> modalities) {
+        try (TopicAdmin admin = new TopicAdmin(c.kafka())) {
+            return PreprocessProgress.read(admin.admin(), c.topics().prefix(), modalities);
+        }
     }
 
     /** Committed minibatch records per batch topic. */
