@@ -39,13 +39,14 @@ import picocli.CommandLine.Option;
 /**
  * `d2v demo`: every stage end to end on this machine, with the defaults of config/demo.yaml. Starts its own broker
  * (storage under the demo folder), fetches and ingests the sample data (train split; what the raw topics already hold
- * is not sent again), runs the preprocessing jobs bounded, the continuous trainer for the time budget, evaluates the
- * final checkpoint (linear probe + k-NN against random init, published to d2v.eval) and prints the report path and
- * the summary table. Ctrl-C stops the running stage cleanly (the trainer checkpoints); a second run resumes.
+ * is not sent again), runs the preprocessing jobs bounded while any raw partition is ahead of the job's committed
+ * offsets, the continuous trainer for the time budget, evaluates the final checkpoint (linear probe + k-NN against
+ * random init and against raw input features, published to d2v.eval) and prints the report path and the summary
+ * table. Ctrl-C stops the running stage cleanly (the trainer checkpoints); a second run resumes.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {"Runs everything end to end: local broker, sample data, ingest, preprocessing (Flink MiniCluster),",
-                "the continuous trainer on CPU for --minutes, evaluation of the final checkpoint against random init;",
+                "the continuous trainer on CPU for --minutes, evaluation of the final checkpoint against random init and raw features;",
                 "ends with the HTML report and a summary table. Ctrl-C stops cleanly; a second run resumes.",
                 "Defaults: config/demo.yaml."})
 public final class DemoCommand implements java.util.concurrent.Callable<Integer> {
@@ -157,7 +158,7 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
             return 130;
         }
 
-        stage(5, "evaluation of " + newest.get().folder().getFileName() + ": linear probe + k-NN vs random init"
+        stage(5, "evaluation of " + newest.get().folder().getFileName() + ": linear probe + k-NN vs random init and raw features"
                 + (demo.finetune() ? " + fine-tuning" : ""));
         Path eval = dir.resolve("eval");
         List<String> evaluate = new ArrayList<>(List.of("evaluate", "--config", cfgFile.toString(), "--checkpoint",
