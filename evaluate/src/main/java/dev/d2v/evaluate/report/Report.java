@@ -23,10 +23,11 @@ import java.util.TreeMap;
 /**
  * The evaluation report: one self-contained HTML file (inline CSS and SVG, no scripts, nothing fetched) with
  * <ul>
- *   <li>a summary table: per modality, task and protocol the latest accuracy, the random-init baseline, the gain
- *       and the best accuracy so far;</li>
- *   <li>per modality and task, accuracy against training step, one line per protocol (linear, k-NN, fine-tune)
- *       and each protocol's random-init baseline as a dashed line of the same colour;</li>
+ *   <li>a summary table: per modality, task and protocol the latest accuracy, the random-init baseline, the
+ *       raw-feature baseline, the gain (over random init) and the best accuracy so far;</li>
+ *   <li>per modality and task, accuracy against training step, one line per protocol (linear, k-NN, fine-tune),
+ *       each protocol's random-init baseline as a dashed line of the same colour and its raw-feature baseline as
+ *       a dotted one;</li>
  *   <li>per modality, the pretraining loss against step from the trainer's metrics JSONL.</li>
  * </ul>
  * {@link #rebuild} reads every results file and the metrics log and replaces the HTML atomically, so it can run
@@ -40,12 +41,14 @@ public final class Report {
      * One line of the summary: the series (modality, task, protocol) at its latest checkpoint.
      *
      * @param baseline    random-init accuracy of the same protocol, NaN when not measured
+     * @param raw         the same protocol on raw input features, NaN when not measured
      * @param best        best accuracy over all checkpoints
      * @param bestStep    the step where it was reached
      * @param checkpoints how many checkpoints were evaluated
      */
     public record SummaryRow(Modality modality, String task, Protocol protocol, String checkpoint, long step,
-                             double accuracy, double baseline, double best, long bestStep, int checkpoints) {
+                             double accuracy, double baseline, double raw, double best, long bestStep,
+                             int checkpoints) {
         public double gain() {
             return accuracy - baseline;
         }
@@ -79,7 +82,7 @@ public final class Report {
             EvalResult best = series.stream().max(Comparator.comparingDouble(EvalResult::accuracy)
                     .thenComparing(Comparator.comparingLong(EvalResult::step).reversed())).orElseThrow();
             rows.add(new SummaryRow(latest.modality(), latest.task(), latest.protocol(), latest.checkpoint(), latest.step(),
-                    latest.accuracy(), baseline(series), best.accuracy(), best.step(), series.size()));
+                    latest.accuracy(), baseline(series), raw(series), best.accuracy(), best.step(), series.size()));
         }
         return rows;
     }
@@ -99,6 +102,16 @@ public final class Report {
         return Double.NaN;
     }
 
+    /** The latest measured raw-feature baseline of a series, NaN when none. */
+    private static double raw(List<EvalResult> seriesByStep) {
+        for (int i = seriesByStep.size() - 1; i >= 0; i--) {
+            if (seriesByStep.get(i).hasRaw()) {
+                return seriesByStep.get(i).rawAccuracy();
+            }
+        }
+        return Double.NaN;
+    }
+
     /** The whole page. */
     public static String html(List<EvalResult> results, MetricsLog metrics, List<String> problems, Instant now) {
         StringBuilder b = new StringBuilder();
@@ -113,7 +126,8 @@ public final class Report {
         b.append("<h2>Summary</h2>\n").append(summaryTable(summarize(results)));
 
         b.append("<h2>Probe accuracy</h2>\n<p>Accuracy on the test split against training step; dashed: the same protocol "
-                + "on a randomly initialised encoder of the same shape.</p>\n<div class=\"plots\">\n");
+                + "on a randomly initialised encoder of the same shape; dotted: the same protocol on the raw input "
+                + "features (pixels, log-mel statistics, a bag of token ids), no encoder.</p>\n<div class=\"plots\">\n");
         Map<String, List<EvalResult>> byTask = new TreeMap<>();
         for (EvalResult r : results) {
             byTask.computeIfAbsent(r.modality().ordinal() + "/" + r.task(), k -> new ArrayList<>()).add(r);
@@ -163,6 +177,10 @@ public final class Report {
             if (!Double.isNaN(baseline)) {
                 refs.add(new Reference(label(e.getKey()) + ", random init", baseline, colour));
             }
+            double raw = raw(rs);
+            if (!Double.isNaN(raw)) {
+                refs.add(new Reference(label(e.getKey()) + ", raw features", raw, colour, Reference.DOTTED));
+            }
         }
         EvalResult any = task.get(0);
         return SvgPlot.lineChart(any.modality().id() + " / " + any.task() + ": probe accuracy",
@@ -179,20 +197,21 @@ public final class Report {
 
     private static String summaryTable(List<SummaryRow> rows) {
         StringBuilder b = new StringBuilder("<table class=\"summary\">\n<tr><th class=\"l\">modality</th><th class=\"l\">task</th>"
-                + "<th class=\"l\">protocol</th><th>step</th><th>accuracy</th><th>random init</th><th>gain</th>"
+                + "<th class=\"l\">protocol</th><th>step</th><th>accuracy</th><th>random init</th><th>raw features</th><th>gain</th>"
                 + "<th>best (step)</th><th>checkpoints</th></tr>\n");
         for (SummaryRow r : rows) {
             double gain = r.gain();
             b.append("<tr><td class=\"l\">").append(r.modality().id()).append("</td><td class=\"l\">")
                     .append(Html.escape(r.task())).append("</td><td class=\"l\">").append(r.protocol().id())
                     .append("</td><td>").append(r.step()).append("</td><td>").append(percent(r.accuracy()))
-                    .append("</td><td>").append(percent(r.baseline())).append("</td><td class=\"")
+                    .append("</td><td>").append(percent(r.baseline())).append("</td><td>").append(percent(r.raw()))
+                    .append("</td><td class=\"")
                     .append(Double.isNaN(gain) ? "" : gain >= 0 ? "gain" : "loss").append("\">").append(points(gain))
                     .append("</td><td>").append(percent(r.best())).append(" (").append(r.bestStep()).append(")</td><td>")
                     .append(r.checkpoints()).append("</td></tr>\n");
         }
         if (rows.isEmpty()) {
-            b.append("<tr><td class=\"l\" colspan=\"9\">no evaluations yet</td></tr>\n");
+            b.append("<tr><td class=\"l\" colspan=\"10\">no evaluations yet</td></tr>\n");
         }
         return b.append("</table>\n").toString();
     }
@@ -201,10 +220,12 @@ public final class Report {
     public static String terminalTable(List<EvalResult> results) {
         List<SummaryRow> rows = summarize(results);
         List<String[]> cells = new ArrayList<>();
-        cells.add(new String[] {"modality", "task", "protocol", "step", "accuracy", "random init", "gain", "best (step)"});
+        cells.add(new String[] {"modality", "task", "protocol", "step", "accuracy", "random init", "raw features", "gain",
+            "best (step)"});
         for (SummaryRow r : rows) {
             cells.add(new String[] {r.modality().id(), r.task(), r.protocol().id(), Long.toString(r.step()),
-                percent(r.accuracy()), percent(r.baseline()), points(r.gain()), percent(r.best()) + " (" + r.bestStep() + ")"});
+                percent(r.accuracy()), percent(r.baseline()), percent(r.raw()), points(r.gain()),
+                percent(r.best()) + " (" + r.bestStep() + ")"});
         }
         int[] width = new int[cells.get(0).length];
         for (String[] row : cells) {

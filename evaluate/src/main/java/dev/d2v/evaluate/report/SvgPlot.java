@@ -31,8 +31,18 @@ public final class SvgPlot {
         }
     }
 
-    /** A dashed horizontal line at y (a baseline), in the legend as {@code name}. */
-    public record Reference(String name, double y, String color) {
+    /**
+     * A dashed horizontal line at y (a baseline), in the legend as {@code name}.
+     *
+     * @param dash SVG stroke-dasharray: {@link #DASHED} (the random-init baselines), {@link #DOTTED} (raw features)
+     */
+    public record Reference(String name, double y, String color, String dash) {
+        public static final String DASHED = "6 4";
+        public static final String DOTTED = "2 3";
+
+        public Reference(String name, double y, String color) {
+            this(name, y, color, DASHED);
+        }
     }
 
     /** Size and labels of one chart. */
@@ -86,9 +96,9 @@ public final class SvgPlot {
             }
             double y = sy.map(r.y());
             b.append(String.format(Locale.ROOT, "<line class=\"baseline\" data-name=\"%s\" x1=\"%d\" y1=\"%.2f\" x2=\"%.1f\" "
-                            + "y2=\"%.2f\" stroke=\"%s\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>%n",
-                    Html.escape(r.name()), LEFT, y, LEFT + plotW, y, r.color()));
-            legendY = legend(b, w, legendY, r.name(), r.color(), true);
+                            + "y2=\"%.2f\" stroke=\"%s\" stroke-width=\"1.5\" stroke-dasharray=\"%s\"/>%n",
+                    Html.escape(r.name()), LEFT, y, LEFT + plotW, y, r.color(), Html.escape(r.dash())));
+            legendY = legend(b, w, legendY, r.name(), r.color(), r.dash());
         }
         for (Series s : series) {
             StringBuilder pts = new StringBuilder();
@@ -107,17 +117,18 @@ public final class SvgPlot {
                             Html.escape(s.name()), number(p.x()), number(p.y())));
                 }
             }
-            legendY = legend(b, w, legendY, s.name(), s.color(), false);
+            legendY = legend(b, w, legendY, s.name(), s.color(), null);
         }
         b.append("</svg>\n");
         return b.toString();
     }
 
-    private static int legend(StringBuilder b, int width, int y, String name, String color, boolean dashed) {
+    /** dash: a stroke-dasharray, null for a solid line. */
+    private static int legend(StringBuilder b, int width, int y, String name, String color, String dash) {
         int x = width - RIGHT + 12;
         b.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"2\"%s/>"
                         + "<text x=\"%d\" y=\"%d\">%s</text>%n", x, y - 4, x + 22, y - 4, color,
-                dashed ? " stroke-dasharray=\"6 4\"" : "", x + 28, y, Html.escape(name)));
+                dash == null ? "" : " stroke-dasharray=\"" + Html.escape(dash) + "\"", x + 28, y, Html.escape(name)));
         return y + 16;
     }
 

@@ -24,13 +24,21 @@ import java.util.TreeMap;
  * @param protocol         linear probe, k-NN or fine-tuning
  * @param accuracy         top-1 accuracy on the test split, in [0, 1]
  * @param baselineAccuracy the same protocol on a randomly initialised encoder of the same shape; NaN = not measured
+ * @param rawAccuracy      the same protocol on the raw input features of the same records, no encoder
+ *                         ({@link dev.d2v.evaluate.features.RawFeatures}); NaN = not measured
  * @param extras           further numbers (chosen L2, k, seconds, train accuracy...), NaN allowed
  */
 public record EvalResult(String checkpoint, long step, Modality modality, String task, Protocol protocol,
-                         double accuracy, double baselineAccuracy, Map<String, Double> extras) {
-    /** The JSON field names of {@link #toJsonLine()}, in order: the {@code --json} contract. */
+                         double accuracy, double baselineAccuracy, double rawAccuracy, Map<String, Double> extras) {
+    /** The JSON field names of {@link #toJsonLine()}, in order: the {@code --json} contract (names only ever added). */
     public static final List<String> LINE_FIELDS = List.of(
-            "checkpoint", "step", "modality", "task", "protocol", "accuracy", "baseline_accuracy");
+            "checkpoint", "step", "modality", "task", "protocol", "accuracy", "baseline_accuracy", "raw_accuracy");
+
+    /**
+     * The name under which {@link #toEvent} carries {@link #rawAccuracy} in the d2v.eval event's metrics (the
+     * event's version 1 has a field for one baseline only); {@link #fromEvent} takes it back out.
+     */
+    public static final String RAW_ACCURACY_METRIC = "raw_accuracy";
 
     static final ObjectMapper MAPPER = new ObjectMapper();
 
@@ -49,22 +57,42 @@ public record EvalResult(String checkpoint, long step, Modality modality, String
         if (!(accuracy >= 0 && accuracy <= 1)) {
             throw new IllegalArgumentException("accuracy must be in [0, 1], got " + accuracy);
         }
-        if (!Double.isNaN(baselineAccuracy) && !(baselineAccuracy >= 0 && baselineAccuracy <= 1)) {
-            throw new IllegalArgumentException("baselineAccuracy must be in [0, 1] or NaN, got " + baselineAccuracy);
-        }
+        requireFractionOrNaN("baselineAccuracy", baselineAccuracy);
+        requireFractionOrNaN("rawAccuracy", rawAccuracy);
         Map<String, Double> copy = new TreeMap<>();
         (extras == null ? Map.<String, Double>of() : extras).forEach((k, v) ->
                 copy.put(Objects.requireNonNull(k, "extra name"), v == null ? Double.NaN : v));
         extras = Collections.unmodifiableMap(copy);
     }
 
+    /** Without the raw-feature baseline (not measured). */
+    public EvalResult(String checkpoint, long step, Modality modality, String task, Protocol protocol,
+                      double accuracy, double baselineAccuracy, Map<String, Double> extras) {
+        this(checkpoint, step, modality, task, protocol, accuracy, baselineAccuracy, Double.NaN, extras);
+    }
+
+    private static void requireFractionOrNaN(String what, double v) {
+        if (!Double.isNaN(v) && !(v >= 0 && v <= 1)) {
+            throw new IllegalArgumentException(what + " must be in [0, 1] or NaN, got " + v);
+        }
+    }
+
     public boolean hasBaseline() {
         return !Double.isNaN(baselineAccuracy);
     }
 
+    public boolean hasRaw() {
+        return !Double.isNaN(rawAccuracy);
+    }
+
     /** The same result with another baseline (measured once per task and attached to every checkpoint's result). */
     public EvalResult withBaseline(double baseline) {
-        return new EvalResult(checkpoint, step, modality, task, protocol, accuracy, baseline, extras);
+        return new EvalResult(checkpoint, step, modality, task, protocol, accuracy, baseline, rawAccuracy, extras);
+    }
+
+    /** The same result with another raw-feature baseline (measured once per task, like the random-init one). */
+    public EvalResult withRaw(double raw) {
+        return new EvalResult(checkpoint, step, modality, task, protocol, accuracy, baselineAccuracy, raw, extras);
     }
 
     /**
@@ -88,8 +116,8 @@ public record EvalResult(String checkpoint, long step, Modality modality, String
     // ---- JSON ----
 
     /**
-     * The {@code --json} line: one object with exactly {@link #LINE_FIELDS}, baseline_accuracy null when not
-     * measured, no trailing newline.
+     * The {@code --json} line: one object with exactly {@link #LINE_FIELDS}, baseline_accuracy and raw_accuracy
+     * null when not measured, no trailing newline.
      */
     public String toJsonLine() {
         return lineNode().toString();
@@ -104,6 +132,7 @@ public record EvalResult(String checkpoint, long step, Modality modality, String
         n.put("protocol", protocol.id());
         n.put("accuracy", accuracy);
         putDouble(n, "baseline_accuracy", baselineAccuracy);
+        putDouble(n, "raw_accuracy", rawAccuracy);
         return n;
     }
 
@@ -115,7 +144,10 @@ public record EvalResult(String checkpoint, long step, Modality modality, String
         return n;
     }
 
-    /** Reads {@link #toJson()} or {@link #toJsonLine()} output; a missing or mistyped field names itself. */
+    /**
+     * Reads {@link #toJson()} or {@link #toJsonLine()} output; a missing or mistyped field names itself. The
+     * baselines may be null or absent (raw_accuracy is absent from files written before it existed): NaN.
+     */
     public static EvalResult fromJson(JsonNode n) {
         Map<String, Double> extras = new TreeMap<>();
         JsonNode e = n.get("extras");
@@ -125,10 +157,14 @@ public record EvalResult(String checkpoint, long step, Modality modality, String
                 extras.put(f.getKey(), f.getValue().isNumber() ? f.getValue().asDouble() : Double.NaN);
             }
         }
-        JsonNode baseline = n.get("baseline_accuracy");
         return new EvalResult(text(n, "checkpoint"), number(n, "step").asLong(), Modality.parse(text(n, "modality")),
                 text(n, "task"), Protocol.parse(text(n, "protocol")), number(n, "accuracy").asDouble(),
-                baseline == null || baseline.isNull() ? Double.NaN : number(n, "baseline_accuracy").asDouble(), extras);
+                optionalNumber(n, "baseline_accuracy"), optionalNumber(n, "raw_accuracy"), extras);
+    }
+
+    private static double optionalNumber(JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        return v == null || v.isNull() ? Double.NaN : number(n, field).asDouble();
     }
 
     private static String text(JsonNode n, String field) {
@@ -157,13 +193,22 @@ public record EvalResult(String checkpoint, long step, Modality modality, String
 
     // ---- the d2v.eval event ----
 
-    /** The d2v.eval event of this result (extras become the event's metrics). */
+    /**
+     * The d2v.eval event of this result: extras become the event's metrics, plus {@value #RAW_ACCURACY_METRIC}
+     * when the raw-feature baseline was measured.
+     */
     public EvalEvent toEvent(Instant createdAt) {
-        return new EvalEvent(checkpoint, step, modality, task, protocol, accuracy, baselineAccuracy, extras, createdAt);
+        Map<String, Double> metrics = new TreeMap<>(extras);
+        if (hasRaw()) {
+            metrics.put(RAW_ACCURACY_METRIC, rawAccuracy);
+        }
+        return new EvalEvent(checkpoint, step, modality, task, protocol, accuracy, baselineAccuracy, metrics, createdAt);
     }
 
     public static EvalResult fromEvent(EvalEvent e) {
+        Map<String, Double> extras = new TreeMap<>(e.metrics());
+        Double raw = extras.remove(RAW_ACCURACY_METRIC);
         return new EvalResult(e.checkpointId(), e.step(), e.modality(), e.task(), e.protocol(), e.accuracy(),
-                e.baselineAccuracy(), e.metrics());
+                e.baselineAccuracy(), raw == null ? Double.NaN : raw, extras);
     }
 }

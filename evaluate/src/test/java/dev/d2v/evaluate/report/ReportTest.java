@@ -102,7 +102,38 @@ class ReportTest {
         assertThat(html).doesNotContain("NaN", "Infinity");
         // summary: latest step, accuracy, baseline and gain
         assertThat(html).contains("<td class=\"l\">fashion-mnist</td><td class=\"l\">linear</td><td>3000</td><td>85.0%</td>"
-                + "<td>72.0%</td><td class=\"gain\">+13.0</td><td>85.0% (3000)</td><td>3</td>");
+                + "<td>72.0%</td><td>-</td><td class=\"gain\">+13.0</td><td>85.0% (3000)</td><td>3</td>");
+    }
+
+    @Test
+    void rawFeatureBaselineIsAColumnAndADottedLine() {
+        List<EvalResult> results = new ArrayList<>();
+        for (EvalResult r : threeCheckpoints()) {
+            boolean image = r.modality() == Modality.IMAGE;
+            // the raw figure of the k-NN series arrives only with the second checkpoint: the latest measured one counts
+            results.add(!image ? r : r.protocol() == Protocol.LINEAR ? r.withRaw(0.8) : r.step() >= 2000 ? r.withRaw(0.77) : r);
+        }
+        String fashion = svgs(Report.html(results, MetricsLog.empty(), List.of(), NOW))
+                .get("image / fashion-mnist: probe accuracy");
+        assertThat(count(fashion, "class=\"baseline\"")).isEqualTo(4); // random init and raw features per protocol
+        assertThat(fashion).contains("data-name=\"linear probe, raw features\"", "data-name=\"k-NN, raw features\"",
+                "stroke-dasharray=\"" + SvgPlot.Reference.DOTTED + "\"");
+        assertThat(count(fashion, "stroke-dasharray=\"" + SvgPlot.Reference.DOTTED + "\"")).isEqualTo(2 + 2); // lines, legend
+        String wordnet = svgs(Report.html(results, MetricsLog.empty(), List.of(), NOW)).get("text / wordnet: probe accuracy");
+        assertThat(wordnet).doesNotContain("raw features");
+
+        Map<String, Report.SummaryRow> rows = Report.bySeries(Report.summarize(results));
+        assertThat(rows.get("image/fashion-mnist/linear").raw()).isEqualTo(0.8);
+        assertThat(rows.get("image/fashion-mnist/knn").raw()).isEqualTo(0.77);
+        assertThat(rows.get("text/wordnet/linear").raw()).isNaN();
+        assertThat(Report.html(results, MetricsLog.empty(), List.of(), NOW)).contains("<th>raw features</th>",
+                "<td>85.0%</td><td>72.0%</td><td>80.0%</td><td class=\"gain\">+13.0</td>");
+
+        List<String> lines = Report.terminalTable(results).lines().toList();
+        assertThat(lines.get(0)).contains("random init  raw features");
+        assertThat(lines.get(2)).matches("image +fashion-mnist +linear +3000 +85\\.0% +72\\.0% +80\\.0% +\\+13\\.0 +85\\.0% \\(3000\\)");
+        assertThat(lines.get(3)).contains("77.0%");
+        assertThat(lines.stream().map(String::length).distinct()).hasSize(1);
     }
 
     private record Point3(double step, String m, double loss) {
@@ -144,7 +175,7 @@ class ReportTest {
         assertThat(lines).hasSize(2 + 3);
         assertThat(lines.stream().map(String::length).distinct()).hasSize(1); // every line equally wide
         assertThat(lines.get(0)).startsWith("modality  task").contains("random init");
-        assertThat(lines.get(2)).matches("image +fashion-mnist +linear +3000 +85\\.0% +72\\.0% +\\+13\\.0 +85\\.0% \\(3000\\)");
+        assertThat(lines.get(2)).matches("image +fashion-mnist +linear +3000 +85\\.0% +72\\.0% +- +\\+13\\.0 +85\\.0% \\(3000\\)");
         assertThat(lines.get(4)).contains("wordnet").contains("36.0%").contains(" - ");
     }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.wire.EvalEvent;
 import dev.d2v.infra.wire.EvalEvent.Protocol;
@@ -24,6 +25,7 @@ class EvalResultTest {
             Protocol.LINEAR, 0.8612, 0.7031, Map.of("l2", 0.01, "fit_s", 12.5));
     static final EvalResult KNN_NO_BASELINE = new EvalResult("step-000001200", 1200, Modality.IMAGE, "fashion-mnist",
             Protocol.KNN, 0.84, Double.NaN, Map.of("k", 20.0));
+    static final EvalResult LINEAR_WITH_RAW = LINEAR.withRaw(0.8237);
 
     @TempDir
     Path dir;
@@ -36,11 +38,13 @@ class EvalResultTest {
             names.add(it.next());
         }
         assertThat(names).containsExactlyElementsOf(EvalResult.LINE_FIELDS)
-                .containsExactly("checkpoint", "step", "modality", "task", "protocol", "accuracy", "baseline_accuracy");
-        assertThat(LINEAR.toJsonLine()).isEqualTo("{\"checkpoint\":\"step-000001200\",\"step\":1200,\"modality\":\"image\","
-                + "\"task\":\"fashion-mnist\",\"protocol\":\"linear\",\"accuracy\":0.8612,\"baseline_accuracy\":0.7031}");
-        assertThat(KNN_NO_BASELINE.toJsonLine()).contains("\"protocol\":\"knn\"").endsWith("\"baseline_accuracy\":null}")
-                .doesNotContain("\n");
+                .containsExactly("checkpoint", "step", "modality", "task", "protocol", "accuracy", "baseline_accuracy",
+                        "raw_accuracy");
+        assertThat(LINEAR_WITH_RAW.toJsonLine()).isEqualTo("{\"checkpoint\":\"step-000001200\",\"step\":1200,"
+                + "\"modality\":\"image\",\"task\":\"fashion-mnist\",\"protocol\":\"linear\",\"accuracy\":0.8612,"
+                + "\"baseline_accuracy\":0.7031,\"raw_accuracy\":0.8237}");
+        assertThat(KNN_NO_BASELINE.toJsonLine()).contains("\"protocol\":\"knn\"")
+                .endsWith("\"baseline_accuracy\":null,\"raw_accuracy\":null}").doesNotContain("\n");
     }
 
     @Test
@@ -51,6 +55,35 @@ class EvalResultTest {
         assertThat(back.extras()).isEqualTo(Map.of("k", 20.0));
         assertThatThrownBy(() -> EvalResult.fromJson(new ObjectMapper().createObjectNode().put("checkpoint", "x")))
                 .hasMessageContaining("'step' must be a number");
+    }
+
+    @Test
+    void rawBaselineSurvivesJsonEventsAndResultsFiles() throws IOException {
+        EvalResult back = EvalResult.fromJson(LINEAR_WITH_RAW.toJson());
+        assertThat(back).isEqualTo(LINEAR_WITH_RAW);
+        assertThat(back.rawAccuracy()).isEqualTo(0.8237);
+        assertThat(back.withBaseline(0.5).rawAccuracy()).as("attaching the random-init figure keeps the raw one")
+                .isEqualTo(0.8237);
+        assertThat(EvalResult.fromJson(new ObjectMapper().readTree(LINEAR_WITH_RAW.toJsonLine())).rawAccuracy())
+                .isEqualTo(0.8237);
+        assertThat(LINEAR.hasRaw()).isFalse();
+
+        // a results file written before raw_accuracy existed reads as "not measured"
+        ObjectNode old = LINEAR.toJson();
+        old.remove("raw_accuracy");
+        assertThat(EvalResult.fromJson(old)).isEqualTo(LINEAR);
+
+        Path file = ResultsFile.write(dir, List.of(LINEAR_WITH_RAW, KNN_NO_BASELINE));
+        assertThat(ResultsFile.read(file)).containsExactly(LINEAR_WITH_RAW, KNN_NO_BASELINE);
+        assertThat(Files.readString(file)).contains("\"raw_accuracy\" : 0.8237");
+
+        // d2v.eval (version 1) carries it among the metrics, and fromEvent takes it back out
+        EvalEvent e = EvalEvent.fromJson(LINEAR_WITH_RAW.toEvent(Instant.parse("2026-11-28T20:00:00Z")).toJson());
+        assertThat(e.metrics()).containsEntry(EvalResult.RAW_ACCURACY_METRIC, 0.8237);
+        assertThat(EvalResult.fromEvent(e)).isEqualTo(LINEAR_WITH_RAW);
+        assertThat(EvalResult.fromEvent(e).extras()).doesNotContainKey(EvalResult.RAW_ACCURACY_METRIC);
+
+        assertThatThrownBy(() -> LINEAR.withRaw(1.5)).hasMessageContaining("rawAccuracy must be in [0, 1] or NaN");
     }
 
     @Test

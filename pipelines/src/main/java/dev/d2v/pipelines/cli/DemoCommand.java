@@ -16,6 +16,7 @@ import dev.d2v.ingest.data.DataContext;
 import dev.d2v.ingest.data.Datasets;
 import dev.d2v.pipelines.Main;
 import dev.d2v.pipelines.demo.DemoConfig;
+import dev.d2v.pipelines.demo.PreprocessProgress;
 import dev.d2v.train.checkpoint.CheckpointStore;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -38,13 +39,14 @@ import picocli.CommandLine.Option;
 /**
  * `d2v demo`: every stage end to end on this machine, with the defaults of config/demo.yaml. Starts its own broker
  * (storage under the demo folder), fetches and ingests the sample data (train split; what the raw topics already hold
- * is not sent again), runs the preprocessing jobs bounded, the continuous trainer for the time budget, evaluates the
- * final checkpoint (linear probe + k-NN against random init, published to d2v.eval) and prints the report path and
- * the summary table. Ctrl-C stops the running stage cleanly (the trainer checkpoints); a second run resumes.
+ * is not sent again), runs the preprocessing jobs bounded while any raw partition is ahead of the job's committed
+ * offsets, the continuous trainer for the time budget, evaluates the final checkpoint (linear probe + k-NN against
+ * random init and against raw input features, published to d2v.eval) and prints the report path and the summary
+ * table. Ctrl-C stops the running stage cleanly (the trainer checkpoints); a second run resumes.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {"Runs everything end to end: local broker, sample data, ingest, preprocessing (Flink MiniCluster),",
-                "the continuous trainer on CPU for --minutes, evaluation of the final checkpoint against random init;",
+                "the continuous trainer on CPU for --minutes, evaluation of the final checkpoint against random init and raw features;",
                 "ends with the HTML report and a summary table. Ctrl-C stops cleanly; a second run resumes.",
                 "Defaults: config/demo.yaml."})
 public final class DemoCommand implements java.util.concurrent.Callable<Integer> {
@@ -108,9 +110,8 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
             throws Exception {
         stage(2, "sample data and ingestion (train split)");
         DataContext ctx = new DataContext(c.data().cachePath(), c.data().seed(), 0, line -> System.err.println(line));
-        boolean ingested = false;
         for (Modality m : modalities) {
-            ingested |= ingest(c, ctx, m, demo.datasets().get(m.id()), demo.recordsOf(m)) > 0;
+            ingest(c, ctx, m, demo.datasets().get(m.id()), demo.recordsOf(m));
             if (stopping.get()) {
                 return 130;
             }
@@ -119,12 +120,16 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
 
         stage(3, "preprocessing jobs (Flink MiniCluster, bounded)");
         Path vocab = dir.resolve("text.vocab");
-        Map<Modality, Long> before = batchCounts(c, modalities);
-        if (!ingested && before.values().stream().allMatch(n -> n > 0)) {
-            System.out.println("batch topics already hold " + before + " records and nothing new was ingested: skipped");
+        List<PreprocessProgress> progress = preprocessProgress(c, modalities);
+        progress.forEach(p -> System.out.println(p.describe()));
+        List<Modality> behind = PreprocessProgress.behind(progress);
+        if (behind.isEmpty()) {
+            System.out.println("every raw record was preprocessed by an earlier run: skipped");
         } else {
-            String modality = modalities.size() == Modality.values().length ? "all" : null;
-            for (String m : modality != null ? List.of(modality) : modalities.stream().map(Modality::id).toList()) {
+            // every modality: one job (the drained ones finish at once); else one job per modality left behind
+            List<String> jobs = modalities.size() == Modality.values().length ? List.of("all")
+                    : behind.stream().map(Modality::id).toList();
+            for (String m : jobs) {
                 subcommand("preprocess", "--config", cfgFile.toString(), "--modality", m, "--bounded", "--vocab",
                         vocab.toString());
                 if (stopping.get()) {
@@ -153,7 +158,7 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
             return 130;
         }
 
-        stage(5, "evaluation of " + newest.get().folder().getFileName() + ": linear probe + k-NN vs random init"
+        stage(5, "evaluation of " + newest.get().folder().getFileName() + ": linear probe + k-NN vs random init and raw features"
                 + (demo.finetune() ? " + fine-tuning" : ""));
         Path eval = dir.resolve("eval");
         List<String> evaluate = new ArrayList<>(List.of("evaluate", "--config", cfgFile.toString(), "--checkpoint",
@@ -255,6 +260,13 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
             }
         }
         return tasks;
+    }
+
+    /** How far the preprocessing jobs got through each raw topic (their consumer groups' committed offsets). */
+    private static List<PreprocessProgress> preprocessProgress(D2vConfig c, List<Modality> modalities) {
+        try (TopicAdmin admin = new TopicAdmin(c.kafka())) {
+            return PreprocessProgress.read(admin.admin(), c.topics().prefix(), modalities);
+        }
     }
 
     /** Committed minibatch records per batch topic. */

@@ -7,6 +7,7 @@ import dev.d2v.evaluate.cpu.CpuShare;
 import dev.d2v.evaluate.features.FeatureCache;
 import dev.d2v.evaluate.features.FeatureKey;
 import dev.d2v.evaluate.features.FeatureSet;
+import dev.d2v.evaluate.features.RawFeatures;
 import dev.d2v.evaluate.probe.FrozenFeatureProbes;
 import dev.d2v.evaluate.probe.LinearModel;
 import dev.d2v.evaluate.probe.LinearProbe;
@@ -38,9 +39,12 @@ import java.util.function.Consumer;
  * Evaluates one checkpoint: per probe task of a trained modality, frozen-encoder features (cached per checkpoint,
  * task and split), a linear probe and k-NN, fine-tuning of a copy of the encoder with a classification head
  * ({@link FineTune}), and the same on a randomly initialised encoder of the same shape (the baseline, features cached
- * under the id "random-init-<seed>", fine-tune results kept in memory for the next checkpoint of the same shape).
- * The encoder and the probe inputs' transforms come from the checkpoint alone. All of it keeps to the options'
- * {@link CpuShare}: the probes' pools are capped at its threads, and each chunk of work ends with its pause.
+ * under the id "random-init-<seed>", fine-tune results kept in memory for the next checkpoint of the same shape),
+ * and the frozen-feature probes on the raw inputs of the same records, no encoder ({@link RawFeatures}: the second
+ * baseline, features cached under {@link RawFeatures#cacheId}, probe results kept in memory: the same for every
+ * checkpoint whose transforms are the same). The encoder and the probe inputs' transforms come from the checkpoint
+ * alone. All of it keeps to the options' {@link CpuShare}: the probes' pools are capped at its threads, and each
+ * chunk of work ends with its pause.
  */
 public final class CheckpointEvaluation {
 
@@ -81,6 +85,8 @@ public final class CheckpointEvaluation {
     private final Consumer<String> log;
     /** Fine-tune results of random-init encoders, by randomId / modality / task: the same for every checkpoint. */
     private final Map<String, EvalResult> baselineFinetunes = new HashMap<>();
+    /** Frozen-feature probe results on raw features, by raw cache id / modality / task: the same for every checkpoint. */
+    private final Map<String, List<EvalResult>> rawProbes = new HashMap<>();
 
     public CheckpointEvaluation(DataContext data, FeatureCache cache, Options options, Consumer<String> log) {
         this.data = data;
@@ -98,7 +104,7 @@ public final class CheckpointEvaluation {
         };
     }
 
-    /** Every probe result of the checkpoint in folder, baseline accuracies filled in. */
+    /** Every probe result of the checkpoint in folder, baseline accuracies (random init, raw features) filled in. */
     public List<EvalResult> evaluate(Path folder) throws IOException {
         CpuShare cpu = options.cpu();
         cpu.restart(); // the idle time before this checkpoint is no credit
@@ -124,8 +130,9 @@ public final class CheckpointEvaluation {
                             p.trainSamples(), p.testSamples()));
                     List<EvalResult> trained = probe(encoder, id, manifest.step(), m, p);
                     List<EvalResult> baseline = probe(random, randomId, manifest.step(), m, p);
+                    List<EvalResult> raw = rawProbe(folder, manifest.step(), m, p);
                     for (int i = 0; i < trained.size(); i++) {
-                        out.add(trained.get(i).withBaseline(baseline.get(i).accuracy()));
+                        out.add(trained.get(i).withBaseline(baseline.get(i).accuracy()).withRaw(raw.get(i).accuracy()));
                     }
                     if (options.finetune() != null) {
                         EvalResult tuned = finetune(encoder, id, manifest.step(), m, p);
@@ -165,6 +172,28 @@ public final class CheckpointEvaluation {
         FeatureSet test = cache.get(new FeatureKey(id, m, task, "test"), () -> features(e, m, p.test()));
         return FrozenFeatureProbes.run(id, step, m, p.name(), train, test, p.labelNames().size(), options.probes(),
                 options.cpu().pacer());
+    }
+
+    /**
+     * The linear probe and k-NN on p's raw input features ({@link RawFeatures}), in the order of {@link #probe}'s
+     * results. Features go to the cache under the batches' preprocessing config hash, the results stay in memory:
+     * a later checkpoint with the same transforms reuses both.
+     */
+    private List<EvalResult> rawProbe(Path folder, long step, Modality m, ProbeTask p) throws IOException {
+        String rawId = RawFeatures.cacheId(p.train().get(0).preprocessConfigHash());
+        String task = p.name() + limitsSuffix();
+        String key = rawId + "/" + m.id() + "/" + task;
+        List<EvalResult> known = rawProbes.get(key);
+        if (known == null) {
+            FeatureSet train = cache.get(new FeatureKey(rawId, m, task, "train"), () -> RawFeatures.of(p.train()));
+            FeatureSet test = cache.get(new FeatureKey(rawId, m, task, "test"), () -> RawFeatures.of(p.test()));
+            known = FrozenFeatureProbes.run(rawId, step, m, p.name(), train, test, p.labelNames().size(), options.probes(),
+                    options.cpu().pacer());
+            rawProbes.put(key, known);
+            log.accept(String.format("%s: %s %s raw features (%d dims): linear %.1f%%, k-NN %.1f%%", folder.getFileName(),
+                    m.id(), p.name(), train.dims(), 100 * known.get(0).accuracy(), 100 * known.get(1).accuracy()));
+        }
+        return known;
     }
 
     /**

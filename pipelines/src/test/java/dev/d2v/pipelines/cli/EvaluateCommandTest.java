@@ -26,19 +26,27 @@ class EvaluateCommandTest {
 
     static Path images;
     static Path checkpoint;
+    /** The checkpoint before {@link #checkpoint} (step 1 and step 2). */
+    static Path earlier;
 
     @BeforeAll
     static void checkpointAndProbeFolder() throws IOException {
         images = ProbeImages.halves(dir.resolve("halves"));
         Path run = dir.resolve("run");
         assertThat(Main.run("pretrain", "--modality", "image", "--data", images.toString(), "--steps", "2",
-                "--batch-size", "8", "--threads", "1", "--out", run.toString())).isZero();
-        checkpoint = CheckpointStore.list(run.resolve("checkpoints")).get(0).folder();
+                "--batch-size", "8", "--threads", "1", "--checkpoint-every", "1", "--out", run.toString())).isZero();
+        var checkpoints = CheckpointStore.list(run.resolve("checkpoints")); // newest first
+        checkpoint = checkpoints.get(0).folder();
+        earlier = checkpoints.get(1).folder();
     }
 
     record Run(int code, List<JsonNode> lines) {}
 
     private static Run evaluate(String out, String... extra) throws IOException {
+        return evaluate(checkpoint, out, extra);
+    }
+
+    private static Run evaluate(Path checkpoint, String out, String... extra) throws IOException {
         List<String> args = new ArrayList<>(List.of("evaluate", "--checkpoint", checkpoint.toString(), "--task",
                 images.toString(), "--json", "--threads", "1", "--out", dir.resolve(out).toString()));
         args.addAll(List.of(extra));
@@ -109,6 +117,65 @@ class EvaluateCommandTest {
         assertThat(evaluate("eval-bad", "--nice", "20").code()).isEqualTo(2);
         assertThat(Main.commandLine().getSubcommands().get("evaluate").getUsageMessage())
                 .contains("--cpu-share").contains("--nice").contains("--max-checkpoints").contains("--idle-stop-seconds");
+    }
+
+    @Test
+    void rawFeatureBaselineIsRecordedAndItsCachedFeaturesServeTheNextCheckpoint() throws IOException {
+        Run first = evaluate(earlier, "eval-raw", "--no-finetune");
+        assertThat(first.code()).isZero();
+        assertThat(first.lines()).extracting(n -> n.get("protocol").asText()).containsExactly("linear", "knn");
+        for (JsonNode n : first.lines()) {
+            assertThat(n.get("raw_accuracy").isNumber()).as("raw features measured for %s", n.get("protocol")).isTrue();
+            assertThat(n.get("baseline_accuracy").isNumber()).isTrue();
+        }
+        // a bright square in the left or the right half: a linear map of the pixels tells them apart
+        assertThat(first.lines().get(0).get("raw_accuracy").asDouble()).isGreaterThanOrEqualTo(0.9);
+
+        Path features = dir.resolve("eval-raw").resolve("features");
+        List<Path> rawFiles = rawFeatureFiles(features);
+        assertThat(rawFiles).hasSize(2)
+                .allSatisfy(f -> assertThat(f.toString()).contains("/image/halves/"))
+                .extracting(f -> f.getFileName().toString()).containsExactlyInAnyOrder("train.d2vf", "test.d2vf");
+        List<Object> identity = fileIdentities(rawFiles);
+
+        // the next checkpoint, in another process's worth of state: its own features, the raw ones read from the cache
+        Run second = evaluate(checkpoint, "eval-raw", "--no-finetune");
+        assertThat(second.code()).isZero();
+        for (int i = 0; i < 2; i++) {
+            assertThat(second.lines().get(i).get("raw_accuracy").asDouble())
+                    .isEqualTo(first.lines().get(i).get("raw_accuracy").asDouble());
+            assertThat(second.lines().get(i).get("step").asLong()).isEqualTo(2);
+        }
+        assertThat(rawFeatureFiles(features)).isEqualTo(rawFiles);
+        assertThat(fileIdentities(rawFiles)).as("raw feature files not rewritten").isEqualTo(identity);
+
+        // the results files and the report keep it
+        List<dev.d2v.evaluate.results.EvalResult> saved = dev.d2v.evaluate.results.ResultsFile.readAll(
+                dir.resolve("eval-raw").resolve("results"), new ArrayList<>());
+        assertThat(saved).hasSize(4).allSatisfy(r -> assertThat(r.rawAccuracy()).isEqualTo(
+                first.lines().get(r.protocol() == dev.d2v.infra.wire.EvalEvent.Protocol.LINEAR ? 0 : 1)
+                        .get("raw_accuracy").asDouble()));
+        assertThat(Files.readString(dir.resolve("eval-raw").resolve("report.html")))
+                .contains("<th>raw features</th>", "linear probe, raw features", "k-NN, raw features");
+    }
+
+    /** The feature files cached for the raw-feature baseline, sorted. */
+    private static List<Path> rawFeatureFiles(Path features) throws IOException {
+        try (var walk = Files.walk(features)) {
+            return walk.filter(Files::isRegularFile)
+                    .filter(p -> features.relativize(p).getName(0).toString().startsWith("raw-features-v"))
+                    .sorted().toList();
+        }
+    }
+
+    /** Inode (a rename over the file gives a new one) and modification time of each file. */
+    private static List<Object> fileIdentities(List<Path> files) throws IOException {
+        List<Object> out = new ArrayList<>();
+        for (Path f : files) {
+            var a = Files.readAttributes(f, java.nio.file.attribute.BasicFileAttributes.class);
+            out.add(a.fileKey() + "@" + a.lastModifiedTime().toMillis());
+        }
+        return out;
     }
 
     @Test

@@ -80,7 +80,17 @@ public record PreprocessJobConfig(
         return new PreprocessJobConfig(transform, c.kafka().bootstrap(), c.kafka().clientProperties(), c.topics().prefix(),
                 c.batch().of(transform.modality()), BatchSpec.DEFAULT_TIMEOUT_MS, 1, DEFAULT_CHECKPOINT_INTERVAL_MS,
                 DEFAULT_TRANSACTION_TIMEOUT_MS, c.topics().prefix() + "-preprocess-" + m,
-                c.topics().prefix() + "-preprocess-" + m, false, DEFAULT_RESTART_ATTEMPTS, c.topics().maxMessageBytes());
+                groupId(c.topics().prefix(), transform.modality()), false, DEFAULT_RESTART_ATTEMPTS,
+                c.topics().maxMessageBytes());
+    }
+
+    /**
+     * The consumer group of {@link #from}'s job for modality m: {@code <prefix>-preprocess-<m>}. Its committed offsets
+     * on d2v.raw.&lt;m&gt; are how far the job got (committed on each completed checkpoint); the demo compares them
+     * with the raw topic's end offsets to decide whether a bounded run is needed.
+     */
+    public static String groupId(String topicPrefix, Modality m) {
+        return topicPrefix + "-preprocess-" + m.id();
     }
 
     public Modality modality() {

@@ -1,0 +1,101 @@
+package dev.d2v.pipelines.demo;
+
+import dev.d2v.infra.Modality;
+import dev.d2v.infra.Topics;
+import dev.d2v.preprocess.job.PreprocessJobConfig;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.TopicPartitionInfo;
+
+/**
+ * How far the preprocessing job got through one raw topic: its records (end less start offsets, every partition)
+ * and how many of them lie below the committed offsets of the job's consumer group
+ * ({@link PreprocessJobConfig#groupId}). The Flink KafkaSource commits those offsets when a checkpoint completes,
+ * and a bounded run ends with one, so a finished run leaves them at the end offsets; a run stopped by Ctrl-C leaves
+ * them at its last checkpoint, and the next bounded run resumes there. The demo runs the job again whenever a
+ * partition is behind (a rerun that only compared batch counts skipped what an interrupted run never reached).
+ *
+ * @param records          records in the raw topic (end - start offsets, summed over partitions)
+ * @param preprocessed     of those, the ones below the group's committed offsets (a partition with no commit: 0)
+ * @param partitionsBehind partitions whose committed offset is below their end offset
+ */
+public record PreprocessProgress(Modality modality, String topic, long records, long preprocessed,
+                                 int partitionsBehind) {
+
+    /** Every raw record of the topic has been consumed by the job (an empty topic is complete). */
+    public boolean complete() {
+        return partitionsBehind == 0;
+    }
+
+    /** e.g. "raw image: 1000 records, preprocessed 640; resuming preprocessing". */
+    public String describe() {
+        String action = complete() ? "nothing left to preprocess"
+                : preprocessed == 0 ? "preprocessing" : "resuming preprocessing";
+        return "raw " + modality.id() + ": " + records + " records, preprocessed " + preprocessed + "; " + action;
+    }
+
+    /** The decision: run the bounded job when any modality's raw topic is not fully consumed. */
+    public static boolean needsRun(List<PreprocessProgress> progress) {
+        return progress.stream().anyMatch(p -> !p.complete());
+    }
+
+    /** The modalities whose raw topics are not fully consumed, in the given order. */
+    public static List<Modality> behind(List<PreprocessProgress> progress) {
+        return progress.stream().filter(p -> !p.complete()).map(PreprocessProgress::modality).toList();
+    }
+
+    /** Reads every modality's progress: raw topics under {@code topicPrefix}, the groups of {@link PreprocessJobConfig#from}. */
+    public static List<PreprocessProgress> read(Admin admin, String topicPrefix, List<Modality> modalities) {
+        Topics topics = new Topics(topicPrefix);
+        List<PreprocessProgress> out = new ArrayList<>();
+        for (Modality m : modalities) {
+            out.add(read(admin, m, topics.raw(m), PreprocessJobConfig.groupId(topicPrefix, m)));
+        }
+        return out;
+    }
+
+    /** One raw topic against one consumer group's committed offsets (none committed = nothing consumed). */
+    public static PreprocessProgress read(Admin admin, Modality m, String topic, String groupId) {
+        try {
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
+            for (TopicPartitionInfo p : admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()) {
+                latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest());
+                earliest.put(new TopicPartition(topic, p.partition()), OffsetSpec.earliest());
+            }
+            var end = admin.listOffsets(latest).all().get();
+            var start = admin.listOffsets(earliest).all().get();
+            Map<TopicPartition, OffsetAndMetadata> committed =
+                    admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata().get();
+            long records = 0;
+            long done = 0;
+            int behind = 0;
+            for (TopicPartition tp : latest.keySet()) {
+                long from = start.get(tp).offset();
+                long to = end.get(tp).offset();
+                OffsetAndMetadata om = committed.get(tp);
+                // below the start: records deleted by retention before the job read them; they cannot be redone
+                long at = Math.min(to, Math.max(from, om == null ? from : om.offset()));
+                records += to - from;
+                done += at - from;
+                if (at < to) {
+                    behind++;
+                }
+            }
+            return new PreprocessProgress(m, topic, records, done, behind);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while reading the preprocessing progress of " + topic, e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("cannot read the preprocessing progress of " + topic + " (group " + groupId
+                    + "): " + e.getCause().getMessage(), e.getCause());
+        }
+    }
+}
