@@ -61,6 +61,19 @@ public final class EvaluateCommand implements java.util.concurrent.Callable<Inte
             description = "--follow: stop after the poll in which the N-th checkpoint was evaluated or refused (default: 0, no limit)")
     int maxCheckpoints;
 
+    @Option(names = "--until-step", paramLabel = "N",
+            description = {"--follow: stop once a checkpoint at step N or later has been evaluated or refused (also when",
+                    "an earlier run of this follower already did) (default: no such stop)"})
+    Long untilStep;
+
+    /** --until-step, settable while following: the demo sets it once its trainer has written its last checkpoint. */
+    private volatile long stopAtStep = Long.MAX_VALUE;
+
+    /** Stops a running --follow once a checkpoint at step >= step has been evaluated or refused. */
+    void stopAfterStep(long step) {
+        stopAtStep = step;
+    }
+
     @Option(names = "--idle-stop-seconds", defaultValue = "0", paramLabel = "S",
             description = "--follow: stop when no checkpoint event arrived for S seconds (default: 0, never)")
     int idleStopSeconds;
@@ -189,6 +202,9 @@ public final class EvaluateCommand implements java.util.concurrent.Callable<Inte
         };
         java.util.concurrent.atomic.AtomicInteger finished = new java.util.concurrent.atomic.AtomicInteger();
         java.util.concurrent.atomic.AtomicLong lastEvent = new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
+        if (untilStep != null) {
+            stopAtStep = Math.min(stopAtStep, untilStep);
+        }
         CheckpointFollower follower = new CheckpointFollower(evaluator,
                 dev.d2v.evaluate.follow.FollowerState.load(dir.resolve("follower-state.json")),
                 dev.d2v.evaluate.follow.FollowPolicy.parse(policy), o -> {
@@ -208,6 +224,11 @@ public final class EvaluateCommand implements java.util.concurrent.Callable<Inte
                 System.err.println("stopping: " + finished.get() + " checkpoint(s) evaluated or refused (--max-checkpoints)");
                 return false;
             }
+            long until = stopAtStep;
+            if (until != Long.MAX_VALUE && handledAtOrAfter(follower.state(), until)) {
+                System.err.println("stopping: a checkpoint at step " + until + " or later was evaluated or refused");
+                return false;
+            }
             if (idleStopSeconds > 0 && System.nanoTime() - lastEvent.get() > idleStopSeconds * 1_000_000_000L) {
                 System.err.println("stopping: no checkpoint event for " + idleStopSeconds + " s (--idle-stop-seconds)");
                 return false;
@@ -225,6 +246,16 @@ public final class EvaluateCommand implements java.util.concurrent.Callable<Inte
             }
         }
         return 0;
+    }
+
+    /**
+     * Whether the follower's state has evaluated or refused a checkpoint at step >= step (superseded ones do not count:
+     * the newer one that superseded them is still to come).
+     */
+    static boolean handledAtOrAfter(dev.d2v.evaluate.follow.FollowerState state, long step) {
+        return state.entries().values().stream()
+                .anyMatch(e -> (e.status() == dev.d2v.evaluate.follow.FollowerState.Status.DONE
+                        || e.status() == dev.d2v.evaluate.follow.FollowerState.Status.REJECTED) && e.event().step() >= step);
     }
 
     /** --cpu-share, or its default for the mode. */

@@ -123,6 +123,21 @@ class EvaluateFollowTest {
                 Duration.ofSeconds(30)).stream().map(r -> EvalEvent.fromJson(r.value())).toList();
         assertThat(events).extracting(EvalEvent::step).containsExactly(2L, 2L);
         assertThat(events).extracting(e -> e.protocol().id()).containsExactlyInAnyOrder("linear", "knn");
+
+        // a later run told to follow until step 2 finds it done in its state and stops at once, not after the idle wait
+        long t0 = System.nanoTime();
+        buffer.reset();
+        System.setErr(new PrintStream(buffer, true, StandardCharsets.UTF_8));
+        try {
+            code = Main.run("evaluate", "--config", cfg.toString(), "--follow", "--group", "eval-" + prefix, "--task",
+                    images.toString(), "--no-finetune", "--threads", "1", "--nice", "0", "--out", out.toString(),
+                    "--until-step", "2", "--idle-stop-seconds", "90");
+        } finally {
+            System.setErr(stderr);
+        }
+        assertThat(code).isZero();
+        assertThat(buffer.toString(StandardCharsets.UTF_8)).contains("stopping: a checkpoint at step 2 or later was evaluated");
+        assertThat((System.nanoTime() - t0) / 1e9).isLessThan(60);
     }
 
     private static CheckpointStore.Verified verify(Path folder) {

@@ -1,0 +1,44 @@
+package dev.d2v.pipelines.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ChildCommandTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void runsTheCommandLineInAChildJvmAndLogsAndEchoesItsOutput() throws Exception {
+        ByteArrayOutputStream echoed = new ByteArrayOutputStream();
+        Path log = dir.resolve("child.log");
+        try (ChildCommand child = ChildCommand.start(List.of("kafka", "--help"), log,
+                new PrintStream(echoed, true, StandardCharsets.UTF_8), "[child] ")) {
+            assertThat(child.pid()).isNotEqualTo(ProcessHandle.current().pid());
+            assertThat(child.waitFor(Duration.ofSeconds(60))).isZero();
+        }
+        assertThat(Files.readString(log)).contains("Usage: d2v kafka");
+        assertThat(echoed.toString(StandardCharsets.UTF_8)).contains("[child] Usage: d2v kafka");
+    }
+
+    @Test
+    void stopEndsALongRunningCommandThroughItsShutdownHook() throws Exception {
+        Path log = dir.resolve("follow.log");
+        // a follower of a broker that is not there: it waits for events until stopped
+        ChildCommand child = ChildCommand.start(List.of("evaluate", "--follow", "--bootstrap", "127.0.0.1:1", "--out",
+                dir.resolve("eval").toString(), "--nice", "0"), log, null, "");
+        assertThat(child.waitFor(Duration.ofSeconds(3))).as("still following").isNull();
+        int code = child.stop(Duration.ofSeconds(60));
+        assertThat(child.isAlive()).isFalse();
+        assertThat(code).as("SIGTERM, not SIGKILL (137); log:%n%s", Files.readString(log)).isIn(0, 143);
+    }
+}
