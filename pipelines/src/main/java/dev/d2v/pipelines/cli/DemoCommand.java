@@ -1,5 +1,6 @@
 package dev.d2v.pipelines.cli;
 
+import dev.d2v.evaluate.follow.FollowerState;
 import dev.d2v.evaluate.report.Report;
 import dev.d2v.evaluate.results.EvalResult;
 import dev.d2v.evaluate.results.ResultsFile;
@@ -15,6 +16,7 @@ import dev.d2v.ingest.Sources;
 import dev.d2v.ingest.data.DataContext;
 import dev.d2v.ingest.data.Datasets;
 import dev.d2v.pipelines.Main;
+import dev.d2v.pipelines.demo.ChildCommand;
 import dev.d2v.pipelines.demo.DemoConfig;
 import dev.d2v.pipelines.demo.PreprocessProgress;
 import dev.d2v.train.checkpoint.CheckpointStore;
@@ -129,59 +131,141 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
             // every modality: one job (the drained ones finish at once); else one job per modality left behind
             List<String> jobs = modalities.size() == Modality.values().length ? List.of("all")
                     : behind.stream().map(Modality::id).toList();
-            for (String m : jobs) {
-                subcommand("preprocess", "--config", cfgFile.toString(), "--modality", m, "--bounded", "--vocab",
-                        vocab.toString());
-                if (stopping.get()) {
-                    return 130;
+            try (TopicAdmin admin = new TopicAdmin(c.kafka())) {
+                var ends = PreprocessProgress.rawEnds(admin.admin(), c.topics().prefix(), modalities);
+                for (String m : jobs) {
+                    subcommand("preprocess", "--config", cfgFile.toString(), "--modality", m, "--bounded", "--vocab",
+                            vocab.toString());
+                    if (stopping.get()) {
+                        return 130;
+                    }
                 }
+                PreprocessProgress.markDrained(admin.admin(), c.topics().prefix(), behind, ends);
             }
         }
         System.out.println("batch topics: " + batchCounts(c, modalities));
 
-        stage(4, String.format(Locale.ROOT, "continuous trainer on CPU, %.1f minutes at most", demo.trainMinutes()));
         Path run = dir.resolve("run");
-        List<String> train = new ArrayList<>(List.of("train", "--config", cfgFile.toString(), "--modality",
-                String.join(",", modalities.stream().map(Modality::id).toList()), "--preset", demo.preset(), "--out",
-                run.toString(), "--minutes", String.valueOf(demo.trainMinutes()), "--checkpoint-every",
-                String.valueOf(demo.checkpointEvery()), "--schedule-steps", String.valueOf(demo.scheduleSteps()),
-                "--idle-stop-seconds", String.valueOf(demo.idleStopSeconds()), "--vocab", vocab.toString()));
-        if (demo.threads() > 0) {
-            train.addAll(List.of("--threads", String.valueOf(demo.threads())));
-        }
-        subcommand(train.toArray(String[]::new));
-        var newest = CheckpointStore.newestValid(run.resolve("checkpoints")).checkpoint();
-        if (newest.isEmpty()) {
-            throw new UserError("the trainer wrote no checkpoint (no batches? see the lines above)");
-        }
-        if (stopping.get()) {
-            return 130;
-        }
-
-        stage(5, "evaluation of " + newest.get().folder().getFileName() + ": linear probe + k-NN vs random init and raw features"
-                + (demo.finetune() ? " + fine-tuning" : ""));
         Path eval = dir.resolve("eval");
-        List<String> evaluate = new ArrayList<>(List.of("evaluate", "--config", cfgFile.toString(), "--checkpoint",
-                newest.get().folder().toString(), "--out", eval.toString(), "--publish", "--train-limit",
-                String.valueOf(demo.probeTrainLimit()), "--test-limit", String.valueOf(demo.probeTestLimit())));
+        List<String> evaluate = new ArrayList<>(List.of("evaluate", "--config", cfgFile.toString(), "--out",
+                eval.toString(), "--publish", "--train-limit", String.valueOf(demo.probeTrainLimit()), "--test-limit",
+                String.valueOf(demo.probeTestLimit())));
         if (!demo.finetune()) {
             evaluate.add("--no-finetune");
         }
-        if (demo.threads() > 0) {
-            evaluate.addAll(List.of("--threads", String.valueOf(demo.threads())));
-        }
         probeTasks.forEach(t -> evaluate.addAll(List.of("--task", t)));
-        subcommand(evaluate.toArray(String[]::new));
+        long stepBefore = CheckpointStore.newestValid(run.resolve("checkpoints")).checkpoint()
+                .map(v -> v.manifest().step()).orElse(-1L);
 
-        stage(6, String.format(Locale.ROOT, "summary after %.1f minutes", (System.nanoTime() - t0) / 60e9));
-        long step = newest.get().manifest().step();
-        List<String> problems = new ArrayList<>();
-        List<EvalResult> results = ResultsFile.readAll(eval.resolve("results"), problems).stream()
-                .filter(r -> r.step() == step).toList();
-        System.out.println(Report.terminalTable(results));
-        System.out.println("report: " + eval.resolve("report.html"));
-        System.out.println("run folder: " + run + " (checkpoints, metrics.jsonl); ./d2v demo again resumes from it");
-        return 0;
+        stage(4, String.format(Locale.ROOT, "continuous trainer on CPU, %.1f minutes at most%s", demo.trainMinutes(),
+                demo.evaluateWhileTraining() ? String.format(Locale.ROOT, ", the evaluator following its checkpoints"
+                        + " (own process, %.0f%% of the cores, nice %d)", 100 * demo.evaluatorCpuShare(),
+                        demo.evaluatorNice()) : ""));
+        ChildCommand follower = null;
+        if (demo.evaluateWhileTraining()) {
+            List<String> follow = new ArrayList<>(evaluate);
+            follow.addAll(List.of("--follow", "--policy", "newest", "--group", c.topics().prefix() + "-demo-evaluator",
+                    "--cpu-share", String.valueOf(demo.evaluatorCpuShare()), "--nice", String.valueOf(demo.evaluatorNice())));
+            System.out.println("$ ./d2v " + String.join(" ", follow) + "   (child process, log " + eval.resolve("follow.log") + ")");
+            follower = ChildCommand.start(follow, eval.resolve("follow.log"), System.out, "  [evaluator] ");
+        }
+        try {
+            List<String> train = new ArrayList<>(List.of("train", "--config", cfgFile.toString(), "--modality",
+                    String.join(",", modalities.stream().map(Modality::id).toList()), "--preset", demo.preset(), "--out",
+                    run.toString(), "--minutes", String.valueOf(demo.trainMinutes()), "--checkpoint-every",
+                    String.valueOf(demo.checkpointEvery()), "--schedule-steps", String.valueOf(demo.scheduleSteps()),
+                    "--idle-stop-seconds", String.valueOf(demo.idleStopSeconds()), "--vocab", vocab.toString()));
+            if (demo.threads() > 0) {
+                train.addAll(List.of("--threads", String.valueOf(demo.threads())));
+            }
+            subcommand(train.toArray(String[]::new));
+            var newest = CheckpointStore.newestValid(run.resolve("checkpoints")).checkpoint();
+            if (newest.isEmpty()) {
+                throw new UserError("the trainer wrote no checkpoint (no batches? see the lines above)");
+            }
+            if (stopping.get()) {
+                return 130;
+            }
+            String finalId = newest.get().folder().getFileName().toString();
+
+            stage(5, "evaluation of " + finalId + ": linear probe + k-NN vs random init and raw features"
+                    + (demo.finetune() ? " + fine-tuning" : ""));
+            boolean done = false;
+            if (follower != null) {
+                // a checkpoint written by this run was announced on d2v.checkpoints: the follower gets to it
+                boolean announced = newest.get().manifest().step() != stepBefore;
+                done = awaitFollower(follower, eval.resolve("follower-state.json"), finalId, announced, demo);
+                follower.stop(Duration.ofSeconds(60));
+                follower = null;
+            }
+            if (!done && !stopping.get()) {
+                List<String> once = new ArrayList<>(evaluate);
+                once.addAll(List.of("--checkpoint", newest.get().folder().toString()));
+                if (demo.threads() > 0) {
+                    once.addAll(List.of("--threads", String.valueOf(demo.threads())));
+                }
+                subcommand(once.toArray(String[]::new));
+            }
+            if (stopping.get()) {
+                return 130;
+            }
+
+            stage(6, String.format(Locale.ROOT, "summary after %.1f minutes", (System.nanoTime() - t0) / 60e9));
+            long step = newest.get().manifest().step();
+            List<String> problems = new ArrayList<>();
+            List<EvalResult> results = ResultsFile.readAll(eval.resolve("results"), problems).stream()
+                    .filter(r -> r.step() == step).toList();
+            System.out.println(Report.terminalTable(results));
+            System.out.println("report: " + eval.resolve("report.html"));
+            System.out.println("run folder: " + run + " (checkpoints, metrics.jsonl); ./d2v demo again resumes from it");
+            return 0;
+        } finally {
+            if (follower != null) {   // Ctrl-C or a failure: the follower stops too (SIGTERM, its own clean stop)
+                follower.stop(Duration.ofSeconds(60));
+            }
+        }
+    }
+
+    /**
+     * Waits until the follower has evaluated (or refused) checkpoint finalId, as its state file says. False when it
+     * will not: the checkpoint was not announced in this run and the state does not have it, the follower ended, the
+     * demo is stopping, or evaluatorWaitMinutes passed; the caller then evaluates it in-process.
+     */
+    private boolean awaitFollower(ChildCommand follower, Path stateFile, String finalId, boolean announced,
+                                  DemoConfig demo) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + (long) (demo.evaluatorWaitMinutes() * 60e9);
+        boolean told = false;
+        while (!stopping.get()) {
+            if (Files.isRegularFile(stateFile)) {
+                var entry = FollowerState.load(stateFile).get(finalId);
+                if (entry.isPresent() && (entry.get().status() == FollowerState.Status.DONE
+                        || entry.get().status() == FollowerState.Status.REJECTED)) {
+                    System.out.println("the evaluator finished " + finalId + " (" + entry.get().status().id() + ")");
+                    return entry.get().status() == FollowerState.Status.DONE;
+                }
+            }
+            if (!announced) {
+                System.out.println(finalId + " was announced by an earlier run and the evaluator has no result for it:"
+                        + " evaluating it here");
+                return false;
+            }
+            if (!follower.isAlive()) {
+                System.out.println("the evaluator ended before " + finalId + " (see " + stateFile.resolveSibling("follow.log")
+                        + "): evaluating it here");
+                return false;
+            }
+            if (System.nanoTime() > deadline) {
+                System.out.printf(Locale.ROOT, "the evaluator did not finish %s within %.1f minutes: evaluating it here%n",
+                        finalId, demo.evaluatorWaitMinutes());
+                return false;
+            }
+            if (!told) {
+                System.out.println("waiting for the evaluator to finish " + finalId + " (it follows d2v.checkpoints)");
+                told = true;
+            }
+            Thread.sleep(500);
+        }
+        return false;
     }
 
     /** The base configuration pointed at the demo broker, with the demo's batch sizes. */

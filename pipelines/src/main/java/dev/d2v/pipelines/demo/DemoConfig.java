@@ -40,7 +40,16 @@ public record DemoConfig(
         Integer probeTrainLimit,
         Integer probeTestLimit,
         // fine-tuning protocol: off by default, it does not fit the 15-minute budget on 2 cores
-        Boolean finetune) {
+        Boolean finetune,
+        // the evaluator follows the trainer's checkpoints while it trains (a child process); false = evaluate the
+        // final checkpoint after training
+        Boolean evaluateWhileTraining,
+        // the following evaluator's share of the cores (./d2v evaluate --cpu-share) and its nice level (--nice)
+        Double evaluatorCpuShare,
+        Integer evaluatorNice,
+        // how long the demo waits, after training, for the evaluator to finish the final checkpoint before it
+        // evaluates that checkpoint itself
+        Double evaluatorWaitMinutes) {
 
     public DemoConfig {
         dir = dir == null ? ".d2v/demo" : dir;
@@ -58,6 +67,19 @@ public record DemoConfig(
         probeTrainLimit = probeTrainLimit == null ? 1000 : probeTrainLimit;
         probeTestLimit = probeTestLimit == null ? 500 : probeTestLimit;
         finetune = finetune != null && finetune;
+        evaluateWhileTraining = evaluateWhileTraining == null || evaluateWhileTraining;
+        evaluatorCpuShare = evaluatorCpuShare == null ? 0.5 : evaluatorCpuShare;
+        evaluatorNice = evaluatorNice == null ? 10 : evaluatorNice;
+        evaluatorWaitMinutes = evaluatorWaitMinutes == null ? 10.0 : evaluatorWaitMinutes;
+        if (!(evaluatorCpuShare > 0 && evaluatorCpuShare <= 1)) {
+            throw new IllegalArgumentException("evaluatorCpuShare must be in (0, 1], got " + evaluatorCpuShare);
+        }
+        if (evaluatorNice < 0 || evaluatorNice > 19) {
+            throw new IllegalArgumentException("evaluatorNice must be 0..19, got " + evaluatorNice);
+        }
+        if (!(evaluatorWaitMinutes > 0)) {
+            throw new IllegalArgumentException("evaluatorWaitMinutes must be > 0, got " + evaluatorWaitMinutes);
+        }
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be 0..65535, got " + port);
         }
@@ -77,7 +99,8 @@ public record DemoConfig(
 
     /** The defaults: what config/demo.yaml says. */
     public static DemoConfig defaults() {
-        return new DemoConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+        return new DemoConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+                null, null, null, null);
     }
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
@@ -99,7 +122,15 @@ public record DemoConfig(
 
     public DemoConfig withTrainMinutes(Double minutes) {
         return minutes == null ? this : new DemoConfig(dir, port, modalities, datasets, records, batch, minutes, preset,
-                checkpointEvery, scheduleSteps, threads, idleStopSeconds, probeTrainLimit, probeTestLimit, finetune);
+                checkpointEvery, scheduleSteps, threads, idleStopSeconds, probeTrainLimit, probeTestLimit, finetune,
+                evaluateWhileTraining, evaluatorCpuShare, evaluatorNice, evaluatorWaitMinutes);
+    }
+
+    /** The same settings, the evaluator following the trainer or not. */
+    public DemoConfig withEvaluateWhileTraining(boolean follow) {
+        return new DemoConfig(dir, port, modalities, datasets, records, batch, trainMinutes, preset, checkpointEvery,
+                scheduleSteps, threads, idleStopSeconds, probeTrainLimit, probeTestLimit, finetune, follow,
+                evaluatorCpuShare, evaluatorNice, evaluatorWaitMinutes);
     }
 
     public List<Modality> modalityList() {

@@ -61,6 +61,63 @@ public record PreprocessProgress(Modality modality, String topic, long records, 
         return out;
     }
 
+    /** The end offsets of every partition of each modality's raw topic: what a bounded job started now will drain. */
+    public static Map<TopicPartition, Long> rawEnds(Admin admin, String topicPrefix, List<Modality> modalities) {
+        Topics topics = new Topics(topicPrefix);
+        Map<TopicPartition, Long> out = new HashMap<>();
+        try {
+            for (Modality m : modalities) {
+                String topic = topics.raw(m);
+                Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+                for (TopicPartitionInfo p : admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()) {
+                    latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest());
+                }
+                admin.listOffsets(latest).all().get().forEach((tp, info) -> out.put(tp, info.offset()));
+            }
+            return out;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while reading the raw end offsets", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("cannot read the raw end offsets: " + e.getCause().getMessage(), e.getCause());
+        }
+    }
+
+    /**
+     * Records that a bounded job which FINISHED (drained its input) consumed at least {@code ends} (read before it
+     * started; its own stopping offsets are those or later): commits them to the job's group, never moving a commit
+     * back. The Flink KafkaSource commits on checkpoint completion, asynchronously; the commit of a bounded job's last
+     * checkpoint can be lost when the job closes its consumer right after, which would make a finished run look
+     * unfinished. The source is not a group member (it assigns partitions), so the group can be altered.
+     */
+    public static void markDrained(Admin admin, String topicPrefix, List<Modality> modalities,
+                                   Map<TopicPartition, Long> ends) {
+        Topics topics = new Topics(topicPrefix);
+        try {
+            for (Modality m : modalities) {
+                String group = PreprocessJobConfig.groupId(topicPrefix, m);
+                Map<TopicPartition, OffsetAndMetadata> committed =
+                        admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+                Map<TopicPartition, OffsetAndMetadata> update = new HashMap<>();
+                ends.forEach((tp, end) -> {
+                    OffsetAndMetadata now = committed.get(tp);
+                    if (tp.topic().equals(topics.raw(m)) && (now == null || now.offset() < end)) {
+                        update.put(tp, new OffsetAndMetadata(end));
+                    }
+                });
+                if (!update.isEmpty()) {
+                    admin.alterConsumerGroupOffsets(group, update).all().get();
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while recording the preprocessing progress", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("cannot record the preprocessing progress: " + e.getCause().getMessage(),
+                    e.getCause());
+        }
+    }
+
     /** One raw topic against one consumer group's committed offsets (none committed = nothing consumed). */
     public static PreprocessProgress read(Admin admin, Modality m, String topic, String groupId) {
         try {

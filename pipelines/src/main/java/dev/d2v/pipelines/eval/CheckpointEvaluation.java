@@ -163,7 +163,7 @@ public final class CheckpointEvaluation {
         extras.put("cpu_share", cpu.share());
         extras.put("cpu_threads", (double) cpu.threads());
         return new EvalResult(r.checkpoint(), r.step(), r.modality(), r.task(), r.protocol(), r.accuracy(),
-                r.baselineAccuracy(), extras);
+                r.baselineAccuracy(), r.rawAccuracy(), extras);
     }
 
     private List<EvalResult> probe(Encoder e, String id, long step, Modality m, ProbeTask p) throws IOException {

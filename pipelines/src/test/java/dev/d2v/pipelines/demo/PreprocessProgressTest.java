@@ -58,8 +58,16 @@ class PreprocessProgressTest {
             assertThat(PreprocessProgress.behind(interrupted)).containsExactly(Modality.IMAGE);
             assertThat(interrupted.get(0).describe()).isEqualTo("raw image: 10 records, preprocessed 8; resuming preprocessing");
 
-            // finished: committed at the end offsets
-            commit(admin, group, Map.of(new TopicPartition(image, 0), 6L));
+            // finished, its last commit lost: the demo records the ends it read before the run (never moving a
+            // commit back: partition 1 stays at 4 although a stale read said 3)
+            Map<TopicPartition, Long> ends = PreprocessProgress.rawEnds(admin, prefix, both);
+            assertThat(ends).containsEntry(new TopicPartition(image, 0), 6L).containsEntry(new TopicPartition(image, 1), 4L)
+                    .containsEntry(new TopicPartition(topics.raw(Modality.TEXT), 0), 0L);
+            ends.put(new TopicPartition(image, 1), 3L);
+            PreprocessProgress.markDrained(admin, prefix, List.of(Modality.IMAGE), ends);
+            var marked = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+            assertThat(marked.get(new TopicPartition(image, 0)).offset()).isEqualTo(6L);
+            assertThat(marked.get(new TopicPartition(image, 1)).offset()).isEqualTo(4L);
             List<PreprocessProgress> finished = PreprocessProgress.read(admin, prefix, both);
             assertThat(finished.get(0)).isEqualTo(new PreprocessProgress(Modality.IMAGE, image, 10, 10, 0));
             assertThat(PreprocessProgress.needsRun(finished)).as("skip").isFalse();
