@@ -47,8 +47,8 @@ public final class PretrainCommand implements java.util.concurrent.Callable<Inte
                     + "(default: mnist, spoken-digits, wordnet by modality)")
     String data;
 
-    @Option(names = "--preset", defaultValue = "cpu", description = "tiny, small, base, large or cpu (default: ${DEFAULT-VALUE})")
-    String preset;
+    @Mixin
+    ModelOptions modelOptions;
 
     @Option(names = "--steps", paramLabel = "N", description = "Train until step N in total (default: the preset's schedule length)")
     Long steps;
@@ -91,6 +91,7 @@ public final class PretrainCommand implements java.util.concurrent.Callable<Inte
     public Integer call() throws Exception {
         Modality m = Modality.parse(modality);
         D2vConfig c = cfg.load();
+        Data2VecConfig preset = modelOptions.config();   // a bad --set fails before any data is read
         Device dev = devices.open();
         DataContext ctx = cache.context(c);
         String dataName = data != null ? data : defaultData(m);
@@ -107,7 +108,6 @@ public final class PretrainCommand implements java.util.concurrent.Callable<Inte
         int b = batchSize != null ? batchSize : c.batch().of(m);
         LocalBatches batches = new LocalBatches(train, transforms, vocab, LocalBatches.Options.training(b, seed));
 
-        Data2VecConfig preset = Data2VecConfig.preset(this.preset);
         long target = steps != null ? steps : preset.optim().totalSteps();
         Data2VecConfig model = ModelFit.fit(preset, List.of(m), transforms, vocab)
                 .forSteps(scheduleSteps != null ? scheduleSteps : target);
@@ -116,7 +116,7 @@ public final class PretrainCommand implements java.util.concurrent.Callable<Inte
         ObjectNode runInfo = runInfo(m, dataName, transforms, vocab, run, b);
 
         System.out.printf("pretrain %s on %s (%d records), preset %s, batch %d, %s, until step %d%s%n", m.id(), dataName,
-                train.size(), this.preset, b, dev, target, minutes != null ? " or " + minutes + " min" : "");
+                train.size(), modelOptions.describe(), b, dev, target, minutes != null ? " or " + minutes + " min" : "");
         try (Trainer trainer = new Trainer(model, dev, seed);
              MetricsLog metrics = new MetricsLog(run.resolve("metrics.jsonl"))) {
             CheckpointManifest.DataPosition resumeAt;

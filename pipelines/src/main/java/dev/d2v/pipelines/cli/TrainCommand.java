@@ -54,8 +54,8 @@ public final class TrainCommand implements java.util.concurrent.Callable<Integer
             description = "Round-robin slots per cycle, e.g. image=2,audio=1,text=1 (default: 1 each)")
     String weights;
 
-    @Option(names = "--preset", defaultValue = "cpu", description = "tiny, small, base, large or cpu (default: ${DEFAULT-VALUE})")
-    String preset;
+    @Mixin
+    ModelOptions modelOptions;
 
     @Option(names = "--steps", paramLabel = "N", description = "Stop at step N in total (default: run until stopped)")
     Long steps;
@@ -142,7 +142,7 @@ public final class TrainCommand implements java.util.concurrent.Callable<Integer
             }
             vocabulary = Vocabulary.load(file);
         }
-        Data2VecConfig presetConfig = Data2VecConfig.preset(this.preset);
+        Data2VecConfig presetConfig = modelOptions.config();
         long scheduleLength = scheduleSteps != null ? scheduleSteps : steps != null ? steps : presetConfig.optim().totalSteps();
         Map<Modality, Integer> batchSizes = new EnumMap<>(Modality.class);
         modalities.forEach(m -> batchSizes.put(m, c.batch().of(m)));
@@ -175,7 +175,7 @@ public final class TrainCommand implements java.util.concurrent.Callable<Integer
                     batchSizes.get(m), model.modality(m).lrScale()));
         }
         System.out.printf("train %s from %s.batch.*, preset %s, %s, bootstrap %s%nbatches: %s%n", turns, topics.prefix(),
-                this.preset, dev, c.kafka().bootstrap(), scales);
+                modelOptions.describe(), dev, c.kafka().bootstrap(), scales);
         AtomicBoolean stop = new AtomicBoolean();
         long deadline = System.nanoTime() + (long) ((trainMinutes == null ? 0 : trainMinutes) * 60e9);
         CountDownLatch done = new CountDownLatch(1);

@@ -114,4 +114,12 @@ class PretrainCommandTest {
                 .get("accuracy").asDouble()).isGreaterThan(0.8);
         assertThat(straight.resolve("eval").resolve("report.html")).isRegularFile();
     }
+
+    @Test
+    void modelOverridesAreCheckedBeforeAnyDataIsRead() {
+        assertThat(Main.run("pretrain", "--modality", "image", "--data", "no-such-dataset", "--set", "model.width=192"))
+                .isEqualTo(2);
+        assertThat(Main.commandLine().getSubcommands().get("pretrain").getUsageMessage()).contains("--set");
+        assertThat(Main.commandLine().getSubcommands().get("train").getUsageMessage()).contains("--set");
+    }
 }

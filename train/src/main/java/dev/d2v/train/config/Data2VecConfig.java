@@ -208,6 +208,64 @@ public record Data2VecConfig(
         }
     }
 
+    /**
+     * This config with dotted-path assignments applied, as the reference code's Hydra overrides:
+     * {@code model.dim=192}, {@code image.masking.mask_ratio=0.7}, {@code optim.lr=5e-4}. A key must name a field that
+     * exists (the error lists the ones at that level); the value takes the type of the field it replaces (a number, a
+     * boolean, a string, or JSON for a section); the result is validated like any config.
+     */
+    public Data2VecConfig withOverrides(List<String> assignments) {
+        if (assignments == null || assignments.isEmpty()) {
+            return this;
+        }
+        try {
+            com.fasterxml.jackson.databind.node.ObjectNode tree =
+                    (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(toJson());
+            for (String a : assignments) {
+                int eq = a.indexOf('=');
+                if (eq <= 0) {
+                    throw new IllegalArgumentException("an override is KEY=VALUE (e.g. model.dim=192), got '" + a + "'");
+                }
+                String key = a.substring(0, eq).trim();
+                String value = a.substring(eq + 1).trim();
+                String[] path = key.split("\\.");
+                com.fasterxml.jackson.databind.JsonNode node = tree;
+                for (int i = 0; i < path.length - 1; i++) {
+                    node = child(node, path, i);
+                }
+                com.fasterxml.jackson.databind.JsonNode old = child(node, path, path.length - 1);
+                com.fasterxml.jackson.databind.JsonNode parsed;
+                try {
+                    parsed = old.isTextual() ? JSON.getNodeFactory().textNode(value) : JSON.readTree(value);
+                } catch (JsonProcessingException notJson) {
+                    parsed = null;
+                }
+                if (parsed == null || parsed.isMissingNode() || old.isNumber() && !parsed.isNumber()
+                        || old.isBoolean() && !parsed.isBoolean()) {
+                    throw new IllegalArgumentException("override " + key + ": '" + value + "' is not a "
+                            + old.getNodeType().name().toLowerCase(java.util.Locale.ROOT));
+                }
+                ((com.fasterxml.jackson.databind.node.ObjectNode) node).set(path[path.length - 1], parsed);
+            }
+            return fromJson(tree.toString());
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("invalid override value: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    private static com.fasterxml.jackson.databind.JsonNode child(com.fasterxml.jackson.databind.JsonNode node,
+                                                                  String[] path, int i) {
+        com.fasterxml.jackson.databind.JsonNode next = node.isObject() ? node.get(path[i]) : null;
+        if (next == null || next.isNull()) {
+            List<String> known = new ArrayList<>();
+            node.fieldNames().forEachRemaining(known::add);
+            String at = String.join(".", java.util.Arrays.copyOf(path, i));
+            throw new IllegalArgumentException("override: no key '" + path[i] + "'" + (at.isEmpty() ? "" : " in " + at)
+                    + (known.isEmpty() ? "" : "; there: " + String.join(", ", known)));
+        }
+        return next;
+    }
+
     public static Data2VecConfig fromJson(String json) {
         try {
             return JSON.readValue(json, Data2VecConfig.class);
