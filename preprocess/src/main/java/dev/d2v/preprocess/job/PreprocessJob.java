@@ -126,7 +126,16 @@ public final class PreprocessJob {
      * bounded: up to the end offsets at start.
      */
     public static KafkaSource<RawRecord> kafkaSource(PreprocessJobConfig c) {
-        KafkaSourceBuilder<RawRecord> b = KafkaSource.<RawRecord>builder()
+        KafkaSourceBuilder<RawRecord> b = kafkaSourceBuilder(c);
+        if (c.bounded()) {
+            b.setBounded(OffsetsInitializer.latest());
+        }
+        return b.build();
+    }
+
+    /** {@link #kafkaSource}'s builder before the bounded setting (a test sets its own end). */
+    public static KafkaSourceBuilder<RawRecord> kafkaSourceBuilder(PreprocessJobConfig c) {
+        return KafkaSource.<RawRecord>builder()
                 .setProperties(c.clientProps())
                 .setBootstrapServers(c.bootstrap())
                 .setTopics(c.topics().raw(c.modality()))
@@ -135,10 +144,6 @@ public final class PreprocessJob {
                 .setDeserializer(new KafkaCodecs.RawRecords())
                 .setProperty("isolation.level", "read_committed")
                 .setProperty("commit.offsets.on.checkpoint", "true");
-        if (c.bounded()) {
-            b.setBounded(OffsetsInitializer.latest());
-        }
-        return b.build();
     }
 
     /** d2v.batch.&lt;m&gt;, exactly once, transactional id prefix {@code <prefix>-batch}. */

@@ -2,36 +2,46 @@ package dev.d2v.preprocess.job;
 
 import dev.d2v.infra.Modality;
 import java.io.IOException;
+import java.io.Reader;
 import java.io.UncheckedIOException;
+import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.apache.kafka.common.TopicPartition;
 
 /**
  * The retained Flink checkpoints of one local preprocessing job ({@code ./d2v preprocess} on a MiniCluster):
- * {@code <root>/flink/<topic prefix>-<modalities>/checkpoints/<job id>/chk-N/_metadata}, plus a {@code mode} file
- * saying whether the run that wrote them was bounded. A cancelled run (Ctrl-C, the demo stopping) leaves its last
- * completed checkpoint here (retention RETAIN_ON_CANCELLATION); the next run restores it, so the samples that sat
- * in a batcher's pending batch, past the committed offsets, are not lost. A run that finishes leaves nothing to
- * restore: Flink discards a finished job's checkpoints, and {@link #delete} removes the folder as well, because a
- * restored bounded Kafka source keeps the stopping offsets of the run that wrote it.
+ * {@code <root>/<topic prefix>-<modalities>/checkpoints/<job id>/chk-N/_metadata}, plus a {@code run.properties} file
+ * saying whether the run that wrote them was bounded and which Kafka cluster it read. A cancelled run (Ctrl-C, the
+ * demo stopping) leaves its last completed checkpoint here (retention RETAIN_ON_CANCELLATION); the next run restores
+ * it, so the samples that sat in a batcher's pending batch, past the committed offsets, are not lost. A run that
+ * finishes leaves nothing to restore: Flink discards a finished job's checkpoints, and {@link #delete} removes the
+ * folder as well, because a restored bounded Kafka source keeps the stopping offsets of the run that wrote it.
  *
  * @param dir the job's state folder
  */
 public record RetainedState(Path dir) {
 
-    private static final String MODE_FILE = "mode";
+    private static final String RUN_FILE = "run.properties";
+    private static final String END = "end.";
 
-    /** The state folder of the job over {@code modalities} on topics {@code topicPrefix}, under {@code root}. */
+    /**
+     * The state folder of the job over {@code modalities} on topics {@code topicPrefix}, under {@code root}
+     * ({@code ./d2v preprocess}: {@code <data.cacheDir>/flink} or {@code --state-dir}).
+     */
     public static RetainedState of(Path root, String topicPrefix, List<Modality> modalities) {
         String which = modalities.size() == Modality.values().length ? "all"
                 : modalities.stream().map(Modality::id).collect(Collectors.joining("+"));
-        return new RetainedState(root.resolve("flink").resolve(topicPrefix + "-" + which));
+        return new RetainedState(root.resolve(topicPrefix + "-" + which));
     }
 
     /** Where the job writes its checkpoints ({@code execution.checkpointing.dir}). */
@@ -39,8 +49,19 @@ public record RetainedState(Path dir) {
         return dir.resolve("checkpoints");
     }
 
-    /** A retained checkpoint to restore: its chk-N folder and whether the run that wrote it was bounded. */
-    public record Checkpoint(Path path, boolean bounded) {
+    /**
+     * A retained checkpoint to restore.
+     *
+     * @param path      its chk-N folder
+     * @param bounded   whether the run that wrote it was bounded (its Kafka source splits carry that run's stopping
+     *                  offsets, or none)
+     * @param clusterId the Kafka cluster that run read ("" when not recorded); its offsets mean nothing elsewhere
+     * @param ends      a bounded run's raw end offsets at its start, where its source stops (empty if unbounded)
+     */
+    public record Checkpoint(Path path, boolean bounded, String clusterId, Map<TopicPartition, Long> ends) {
+        public Checkpoint {
+            ends = Map.copyOf(ends);
+        }
     }
 
     /**
@@ -56,19 +77,28 @@ public record RetainedState(Path dir) {
             return jobs.filter(Files::isDirectory)
                     .flatMap(RetainedState::completeCheckpoints)
                     .max(Comparator.comparing(RetainedState::metadataTime).thenComparing(RetainedState::number))
-                    .map(p -> new Checkpoint(p, bounded()));
+                    .map(p -> checkpoint(p, run()));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list the retained checkpoints in " + root, e);
         }
     }
 
-    /** Records the mode of the run about to start (read back by {@link #newest}). */
-    public void markMode(boolean bounded) {
+    /**
+     * Records the run about to start (read back by {@link #newest}): bounded or not, the Kafka cluster, and for a
+     * bounded run the raw end offsets at its start.
+     */
+    public void markRun(boolean bounded, String clusterId, Map<TopicPartition, Long> ends) {
+        Properties p = new Properties();
+        p.setProperty("mode", bounded ? "bounded" : "unbounded");
+        p.setProperty("cluster", clusterId == null ? "" : clusterId);
+        ends.forEach((tp, end) -> p.setProperty(END + tp.topic() + "@" + tp.partition(), Long.toString(end)));
         try {
             Files.createDirectories(dir);
-            Files.writeString(dir.resolve(MODE_FILE), bounded ? "bounded" : "unbounded", StandardCharsets.UTF_8);
+            try (Writer w = Files.newBufferedWriter(dir.resolve(RUN_FILE), StandardCharsets.UTF_8)) {
+                p.store(w, "the local preprocessing run that writes the checkpoints beside this file");
+            }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + dir.resolve(MODE_FILE), e);
+            throw new UncheckedIOException("cannot write " + dir.resolve(RUN_FILE), e);
         }
     }
 
@@ -91,14 +121,30 @@ public record RetainedState(Path dir) {
         deleteTree(dir);
     }
 
-    private boolean bounded() {
-        Path f = dir.resolve(MODE_FILE);
-        try {
-            // no mode file: written by a version that ran bounded only (the demo)
-            return !Files.isRegularFile(f) || Files.readString(f, StandardCharsets.UTF_8).trim().equals("bounded");
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + f, e);
+    private static Checkpoint checkpoint(Path chk, Properties run) {
+        Map<TopicPartition, Long> ends = new HashMap<>();
+        for (String k : run.stringPropertyNames()) {
+            if (k.startsWith(END)) {
+                int at = k.lastIndexOf('@');
+                ends.put(new TopicPartition(k.substring(END.length(), at), Integer.parseInt(k.substring(at + 1))),
+                        Long.parseLong(run.getProperty(k)));
+            }
         }
+        return new Checkpoint(chk, !"unbounded".equals(run.getProperty("mode")), run.getProperty("cluster", ""), ends);
+    }
+
+    /** The run file; empty when missing (then {@link #newest} takes the run as bounded, the demo's mode). */
+    private Properties run() {
+        Properties p = new Properties();
+        Path f = dir.resolve(RUN_FILE);
+        if (Files.isRegularFile(f)) {
+            try (Reader r = Files.newBufferedReader(f, StandardCharsets.UTF_8)) {
+                p.load(r);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read " + f, e);
+            }
+        }
+        return p;
     }
 
     private static Stream<Path> completeCheckpoints(Path job) {

@@ -246,6 +246,7 @@ class PreprocessJobKafkaTest {
         }
         RetainedState.Checkpoint retained = state.newest().orElseThrow(() -> new AssertionError("no retained checkpoint"));
         assertThat(retained.bounded()).isFalse();
+        assertThat(retained.clusterId()).isEqualTo("test-cluster");
         assertThat(retained.path().getFileName().toString()).startsWith("chk-");
 
         // one more sample: only with the three restored ones does it make a full batch
@@ -281,7 +282,7 @@ class PreprocessJobKafkaTest {
     /** As {@code ./d2v preprocess} starts a local job: mode recorded, checkpoints retained, restored when given. */
     private static JobClient startWithRetainedState(PreprocessJobConfig c, RetainedState state, Path restore)
             throws Exception {
-        state.markMode(c.bounded());
+        state.markRun(c.bounded(), "test-cluster", Map.of());
         StreamExecutionEnvironment env = PreprocessJob.environment(List.of(c), state, restore);
         PreprocessJob.buildKafka(env, c);
         return env.executeAsync("text preprocess restore test");
