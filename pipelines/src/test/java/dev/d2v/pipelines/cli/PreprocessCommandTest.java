@@ -53,7 +53,8 @@ class PreprocessCommandTest {
     void helpNamesTheOptions() {
         assertThat(Main.commandLine().execute("preprocess", "--help")).isZero();
         assertThat(Main.commandLine().getSubcommands().get("preprocess").getUsageMessage())
-                .contains("--modality").contains("--bounded").contains("--vocab").contains("--parallelism");
+                .contains("--modality").contains("--bounded").contains("--vocab").contains("--parallelism")
+                .contains("--fresh").contains("--state-dir");
         assertThat(Main.commandLine().getSubcommands().get("bench").getSubcommands().get("preprocess").getUsageMessage())
                 .contains("--no-flink").contains("--scale");
     }
@@ -169,6 +170,67 @@ class PreprocessCommandTest {
         assertThat(batched).as("read_committed: every sample exactly once").containsExactlyInAnyOrderElementsOf(ids);
         assertThat(batched).doesNotHaveDuplicates();
         assertThat(state.dir()).as("finished runs leave nothing to restore").doesNotExist();
+    }
+
+    @Test
+    void unboundedStateIsNotRunBoundedAndFreshOrAnotherClusterDropsIt() throws Exception {
+        String bootstrap = SharedLocalKafka.bootstrap();
+        String prefix = "mis" + UUID.randomUUID().toString().substring(0, 8);
+        Path cfg = dir.resolve("d2v.yaml");
+        Files.writeString(cfg, "kafka:\n  bootstrap: " + bootstrap + "\ntopics:\n  prefix: " + prefix
+                + "\n  partitions: 1\ndata:\n  cacheDir: " + dir.resolve("cache") + "\n");
+        D2vConfig c = D2vConfig.load(cfg);
+        String cluster;
+        try (TopicAdmin admin = new TopicAdmin(c.kafka())) {
+            admin.ensureTopics(c.topics());
+            cluster = admin.admin().describeCluster().clusterId().get();
+        }
+        RetainedState state = RetainedState.of(dir.resolve("cache").resolve("flink"), prefix, List.of(Modality.IMAGE));
+        String[] bounded = {"preprocess", "--config", cfg.toString(), "--modality", "image", "--bounded",
+                "--checkpoint-interval-ms", "200"};
+
+        retainFake(state, false, cluster);
+        assertThat(Main.run(bounded)).as("an unbounded run's source has no end").isEqualTo(2);
+        assertThat(state.newest()).as("kept for an unbounded run").isPresent();
+
+        String fresh = stdout(() -> Main.run(append(bounded, "--fresh")));
+        assertThat(fresh).contains("--fresh: retained preprocessing state in " + state.dir() + " deleted")
+                .doesNotContain("restoring");
+        assertThat(state.dir()).doesNotExist();
+
+        retainFake(state, true, "another-cluster");
+        String other = stdout(() -> Main.run(bounded));
+        assertThat(other).contains("is of Kafka cluster another-cluster, not " + cluster + ": deleted")
+                .doesNotContain("restoring");
+        assertThat(state.dir()).doesNotExist();
+    }
+
+    /** A retained checkpoint folder as a cancelled run leaves it (its content is never read here). */
+    private static void retainFake(RetainedState state, boolean bounded, String cluster) throws Exception {
+        Path chk = state.checkpoints().resolve("0123456789abcdef0123456789abcdef").resolve("chk-3");
+        Files.createDirectories(chk);
+        Files.writeString(chk.resolve("_metadata"), "not restored by this test");
+        state.markRun(bounded, cluster, Map.of());
+    }
+
+    private static String[] append(String[] args, String more) {
+        String[] out = java.util.Arrays.copyOf(args, args.length + 1);
+        out[args.length] = more;
+        return out;
+    }
+
+    private static String stdout(java.util.concurrent.Callable<Integer> run) throws Exception {
+        PrintStream original = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        try {
+            assertThat(run.call()).isZero();
+        } finally {
+            System.setOut(original);
+        }
+        String printed = out.toString(StandardCharsets.UTF_8);
+        original.print(printed);
+        return printed;
     }
 
     private static void produceText(String bootstrap, Topics topics, int from, int to, List<String> ids) {
