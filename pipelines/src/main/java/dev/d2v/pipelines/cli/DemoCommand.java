@@ -19,6 +19,7 @@ import dev.d2v.pipelines.Main;
 import dev.d2v.pipelines.demo.ChildCommand;
 import dev.d2v.pipelines.demo.DemoConfig;
 import dev.d2v.pipelines.demo.PreprocessProgress;
+import dev.d2v.preprocess.job.RetainedState;
 import dev.d2v.train.checkpoint.CheckpointStore;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -42,9 +43,10 @@ import picocli.CommandLine.Option;
  * `d2v demo`: every stage end to end on this machine, with the defaults of config/demo.yaml. Starts its own broker
  * (storage under the demo folder), fetches and ingests the sample data (train split; what the raw topics already hold
  * is not sent again), runs the preprocessing jobs bounded while any raw partition is ahead of the job's committed
- * offsets, the continuous trainer for the time budget, evaluates the final checkpoint (linear probe + k-NN against
- * random init and against raw input features, published to d2v.eval) and prints the report path and the summary
- * table. Ctrl-C stops the running stage cleanly (the trainer checkpoints); a second run resumes.
+ * offsets or a cancelled job's checkpoint is retained (restored: its pending samples are not lost), the continuous
+ * trainer for the time budget, evaluates the final checkpoint (linear probe + k-NN against random init and against raw
+ * input features, published to d2v.eval) and prints the report path and the summary table. Ctrl-C stops the running
+ * stage cleanly (the trainer checkpoints); a second run resumes.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {"Runs everything end to end: local broker, sample data, ingest, preprocessing (Flink MiniCluster),",
@@ -125,17 +127,22 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
         List<PreprocessProgress> progress = preprocessProgress(c, modalities);
         progress.forEach(p -> System.out.println(p.describe()));
         List<Modality> behind = PreprocessProgress.behind(progress);
-        if (behind.isEmpty()) {
+        // an interrupted job's retained checkpoint holds samples past its committed offsets: restored by the rerun
+        Path flinkState = dir.resolve("flink");
+        List<List<Modality>> jobs = modalities.size() == Modality.values().length ? List.of(modalities)
+                : modalities.stream().map(List::of).toList();
+        jobs = jobs.stream().filter(j -> j.stream().anyMatch(behind::contains)
+                || RetainedState.of(flinkState, c.topics().prefix(), j).newest().isPresent()).toList();
+        if (jobs.isEmpty()) {
             System.out.println("every raw record was preprocessed by an earlier run: skipped");
         } else {
             // every modality: one job (the drained ones finish at once); else one job per modality left behind
-            List<String> jobs = modalities.size() == Modality.values().length ? List.of("all")
-                    : behind.stream().map(Modality::id).toList();
             try (TopicAdmin admin = new TopicAdmin(c.kafka())) {
                 var ends = PreprocessProgress.rawEnds(admin.admin(), c.topics().prefix(), modalities);
-                for (String m : jobs) {
+                for (List<Modality> job : jobs) {
+                    String m = job.size() == Modality.values().length ? "all" : job.get(0).id();
                     subcommand("preprocess", "--config", cfgFile.toString(), "--modality", m, "--bounded", "--vocab",
-                            vocab.toString());
+                            vocab.toString(), "--state-dir", flinkState.toString());
                     if (stopping.get()) {
                         return 130;
                     }

@@ -5,6 +5,7 @@ import dev.d2v.preprocess.batch.Sample;
 import dev.d2v.preprocess.sample.RawRecord;
 import dev.d2v.preprocess.sample.Rejected;
 import dev.d2v.preprocess.transform.StableHash;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
@@ -14,6 +15,8 @@ import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExternalizedCheckpointRetention;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -123,7 +126,16 @@ public final class PreprocessJob {
      * bounded: up to the end offsets at start.
      */
     public static KafkaSource<RawRecord> kafkaSource(PreprocessJobConfig c) {
-        KafkaSourceBuilder<RawRecord> b = KafkaSource.<RawRecord>builder()
+        KafkaSourceBuilder<RawRecord> b = kafkaSourceBuilder(c);
+        if (c.bounded()) {
+            b.setBounded(OffsetsInitializer.latest());
+        }
+        return b.build();
+    }
+
+    /** {@link #kafkaSource}'s builder before the bounded setting (a test sets its own end). */
+    public static KafkaSourceBuilder<RawRecord> kafkaSourceBuilder(PreprocessJobConfig c) {
+        return KafkaSource.<RawRecord>builder()
                 .setProperties(c.clientProps())
                 .setBootstrapServers(c.bootstrap())
                 .setTopics(c.topics().raw(c.modality()))
@@ -132,10 +144,6 @@ public final class PreprocessJob {
                 .setDeserializer(new KafkaCodecs.RawRecords())
                 .setProperty("isolation.level", "read_committed")
                 .setProperty("commit.offsets.on.checkpoint", "true");
-        if (c.bounded()) {
-            b.setBounded(OffsetsInitializer.latest());
-        }
-        return b.build();
     }
 
     /** d2v.batch.&lt;m&gt;, exactly once, transactional id prefix {@code <prefix>-batch}. */
@@ -184,7 +192,39 @@ public final class PreprocessJob {
      * when submitted with {@code flink run}. All jobs must agree on the settings; the first one's are used.
      */
     public static StreamExecutionEnvironment environment(List<PreprocessJobConfig> jobs) {
-        Configuration conf = flinkConfiguration(jobs.get(0));
+        return environment(jobs, flinkConfiguration(jobs.get(0)));
+    }
+
+    /**
+     * The local run's environment with retained checkpoints in {@code state} and, when {@code restore} is given, the
+     * state of that retained checkpoint (see {@link #retainedCheckpoints}).
+     */
+    public static StreamExecutionEnvironment environment(List<PreprocessJobConfig> jobs, RetainedState state,
+                                                         Path restore) {
+        return environment(jobs, retainedCheckpoints(flinkConfiguration(jobs.get(0)), state.checkpoints(), restore));
+    }
+
+    /**
+     * Checkpoints to {@code checkpointDir} (file://), kept when the job is cancelled
+     * ({@code execution.checkpointing.externalized-checkpoint-retention: RETAIN_ON_CANCELLATION}; Flink still
+     * discards them when the job finishes), and the start from {@code restore}'s state
+     * ({@code execution.state-recovery.path}) when given. The restore does not claim the checkpoint (the default
+     * NO_CLAIM): the new job's first checkpoint is a full one of its own, and the old one is left for
+     * {@link RetainedState} to remove. Operator uids are fixed (the topology's {@code .uid(...)}), and so are the
+     * sinks' transactional id prefixes, so the restored sink commits or aborts the old run's transactions.
+     */
+    public static Configuration retainedCheckpoints(Configuration conf, Path checkpointDir, Path restore) {
+        conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+        conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpointDir.toAbsolutePath().toUri().toString());
+        conf.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
+                ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+        if (restore != null) {
+            conf.set(StateRecoveryOptions.SAVEPOINT_PATH, restore.toAbsolutePath().toUri().toString());
+        }
+        return conf;
+    }
+
+    private static StreamExecutionEnvironment environment(List<PreprocessJobConfig> jobs, Configuration conf) {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         int slots = jobs.stream().mapToInt(PreprocessJobConfig::parallelism).max().orElse(1);
         env.setParallelism(slots);

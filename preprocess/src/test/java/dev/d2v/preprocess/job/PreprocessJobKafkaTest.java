@@ -30,6 +30,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -37,6 +38,7 @@ import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -222,6 +224,106 @@ class PreprocessJobKafkaTest {
         assertThat(new String(d.key(), StandardCharsets.UTF_8)).isEqualTo("a-bad");
         assertThat(d.stage()).startsWith("preprocess.audio.");
         assertThat(d.topic()).isEqualTo(topics.raw(Modality.AUDIO));
+    }
+
+    @Test
+    void aCancelledJobRestoredFromItsRetainedCheckpointLosesNoPendingSample() throws Exception {
+        String bootstrap = SharedLocalKafka.bootstrap();
+        Topics topics = freshTopics(bootstrap);
+        List<String> good = new ArrayList<>();
+        // 11 = 2 x 4 + 3: two full batches, three samples pending in the batcher (a timeout far beyond the test)
+        produceText(bootstrap, topics, 0, 11, good);
+        PreprocessJobConfig c = job(topics, bootstrap).withBatch(4, 600_000).withParallelism(1).withBounded(false);
+        RetainedState state = new RetainedState(tmp.resolve("state"));
+        JobClient first = startWithRetainedState(c, state, null);
+        try {
+            // the source commits the group's offsets when a checkpoint completes; once they reach 11, a checkpoint
+            // taken after the 11th record is done, and its (aligned) batcher state holds the three pending samples
+            awaitCommitted(bootstrap, c.groupId(), topics.raw(Modality.TEXT), 11);
+            assertThat(readBatches(bootstrap, topics, 2)).extracting(Minibatch::batchSize).containsExactly(4, 4);
+        } finally {
+            cancelAndWait(first);
+        }
+        RetainedState.Checkpoint retained = state.newest().orElseThrow(() -> new AssertionError("no retained checkpoint"));
+        assertThat(retained.bounded()).isFalse();
+        assertThat(retained.clusterId()).isEqualTo("test-cluster");
+        assertThat(retained.path().getFileName().toString()).startsWith("chk-");
+
+        // one more sample: only with the three restored ones does it make a full batch
+        produceText(bootstrap, topics, 11, 12, good);
+        JobClient second = startWithRetainedState(c, state, retained.path());
+        try {
+            List<Minibatch> batches = readBatches(bootstrap, topics, 3);
+            List<String> ids = batches.stream().flatMap(b -> b.sampleIds().stream()).toList();
+            assertThat(batches).extracting(Minibatch::batchSize).containsExactly(4, 4, 4);
+            assertThat(ids).as("read_committed: every sample exactly once").containsExactlyInAnyOrderElementsOf(good);
+            assertThat(ids).doesNotHaveDuplicates();
+        } finally {
+            cancelAndWait(second);
+        }
+    }
+
+    @Test
+    void aFinishedBoundedJobLeavesNoCheckpointToRestore() throws Exception {
+        String bootstrap = SharedLocalKafka.bootstrap();
+        Topics topics = freshTopics(bootstrap);
+        List<String> good = new ArrayList<>();
+        produceText(bootstrap, topics, 0, 5, good);
+        PreprocessJobConfig c = job(topics, bootstrap).withBatch(4, 600_000).withParallelism(1);
+        RetainedState state = new RetainedState(tmp.resolve("finished"));
+        JobClient client = startWithRetainedState(c, state, null);
+        client.getJobExecutionResult().get(60, TimeUnit.SECONDS);
+
+        assertThat(readBatches(bootstrap, topics, 2)).extracting(Minibatch::batchSize).containsExactly(1, 4);
+        assertThat(state.checkpoints()).as("the job wrote its checkpoints there").isDirectory();
+        assertThat(state.newest()).as("Flink discards a finished job's checkpoints").isEmpty();
+    }
+
+    /** As {@code ./d2v preprocess} starts a local job: mode recorded, checkpoints retained, restored when given. */
+    private static JobClient startWithRetainedState(PreprocessJobConfig c, RetainedState state, Path restore)
+            throws Exception {
+        state.markRun(c.bounded(), "test-cluster", Map.of());
+        StreamExecutionEnvironment env = PreprocessJob.environment(List.of(c), state, restore);
+        PreprocessJob.buildKafka(env, c);
+        return env.executeAsync("text preprocess restore test");
+    }
+
+    private static void cancelAndWait(JobClient client) throws Exception {
+        client.cancel().get(30, TimeUnit.SECONDS);
+        try {
+            client.getJobExecutionResult().get(30, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException cancelled) {
+            // expected: a cancelled job has no result
+        }
+    }
+
+    private static void awaitCommitted(String bootstrap, String group, String topic, long total) throws Exception {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrap);
+        long deadline = System.nanoTime() + READ.toNanos();
+        try (Admin admin = Admin.create(p)) {
+            long committed = 0;
+            while (System.nanoTime() < deadline) {
+                committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get().entrySet().stream()
+                        .filter(e -> e.getKey().topic().equals(topic) && e.getValue() != null)
+                        .mapToLong(e -> e.getValue().offset()).sum();
+                if (committed >= total) {
+                    return;
+                }
+                Thread.sleep(100);
+            }
+            throw new AssertionError("group " + group + " committed " + committed + " of " + total + " offsets");
+        }
+    }
+
+    private static void produceText(String bootstrap, Topics topics, int from, int to, List<String> ids) {
+        try (KafkaProducer<byte[], byte[]> p = KafkaTestClients.producer(bootstrap, 1 << 20)) {
+            for (int i = from; i < to; i++) {
+                ids.add("k" + i);
+                p.send(raw(topics, "k" + i, "sample text " + i, rawHeaders()));
+            }
+            p.flush();
+        }
     }
 
     private static Headers headers(Modality m, String label) {
