@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import dev.d2v.infra.kafka.SharedLocalKafka;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,8 +34,9 @@ class ChildCommandTest {
     @Test
     void stopEndsALongRunningCommandThroughItsShutdownHook() throws Exception {
         Path log = dir.resolve("follow.log");
-        // a follower of a broker that is not there: it waits for events until stopped
-        ChildCommand child = ChildCommand.start(List.of("evaluate", "--follow", "--bootstrap", "127.0.0.1:1", "--out",
+        // a follower of a topic that gets no events: it waits for them until stopped
+        ChildCommand child = ChildCommand.start(List.of("evaluate", "--follow", "--bootstrap",
+                SharedLocalKafka.bootstrap(), "--group", "child-" + System.nanoTime(), "--out",
                 dir.resolve("eval").toString(), "--nice", "0"), log, null, "");
         assertThat(child.waitFor(Duration.ofSeconds(3))).as("still following").isNull();
         int code = child.stop(Duration.ofSeconds(60));

@@ -45,7 +45,7 @@ class Data2VecConfigTest {
     @Test
     void cpuPresetIsSmall() {
         Data2VecConfig c = Data2VecConfig.cpu();
-        assertThat(c.model().dim()).isEqualTo(128);
+        assertThat(c.model().dim()).isEqualTo(192);
         assertThat(c.image().multiMask()).isEqualTo(4);
         assertThat(c.optim().totalSteps()).isLessThanOrEqualTo(1000);
         assertThat(Data2VecConfig.preset("CPU")).isEqualTo(c);
@@ -96,9 +96,9 @@ class Data2VecConfigTest {
 
     @Test
     void dottedOverridesChangeOneFieldAndAreValidated() {
-        Data2VecConfig c = Data2VecConfig.cpu().withOverrides(java.util.List.of("model.dim=192",
+        Data2VecConfig c = Data2VecConfig.cpu().withOverrides(java.util.List.of("model.dim=256",
                 "image.masking.mask_ratio=0.7", "optim.lr=5e-4", "image.targets.final_norm=none"));
-        assertThat(c.model().dim()).isEqualTo(192);
+        assertThat(c.model().dim()).isEqualTo(256);
         assertThat(c.image().masking().maskRatio()).isEqualTo(0.7);
         assertThat(c.optim().lr()).isEqualTo(5e-4);
         assertThat(c.image().targets().finalNorm()).isEqualTo(FinalNorm.NONE);
