@@ -4,6 +4,7 @@ import dev.d2v.infra.Modality;
 import dev.d2v.infra.config.D2vConfig;
 import dev.d2v.infra.kafka.TopicAdmin;
 import dev.d2v.infra.progress.Progress;
+import dev.d2v.pipelines.demo.PreprocessProgress;
 import dev.d2v.preprocess.job.PreprocessJob;
 import dev.d2v.preprocess.job.PreprocessJobConfig;
 import dev.d2v.preprocess.job.PreprocessJobMain;
@@ -23,11 +24,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.flink.api.common.JobExecutionResult;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -235,18 +233,12 @@ public final class PreprocessCommand implements java.util.concurrent.Callable<In
     }
 
     /** The raw topics' end offsets now, every partition of every job. */
-    private static Map<TopicPartition, Long> endOffsets(D2vConfig c, List<PreprocessJobConfig> jobs) throws Exception {
+    private static Map<TopicPartition, Long> endOffsets(D2vConfig c, List<PreprocessJobConfig> jobs) {
         try (TopicAdmin topicAdmin = new TopicAdmin(c.kafka())) {
-            Admin admin = topicAdmin.admin();
-            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-            for (PreprocessJobConfig j : jobs) {
-                String topic = j.topics().raw(j.modality());
-                for (TopicPartitionInfo p : admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()) {
-                    latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest());
-                }
-            }
             Map<TopicPartition, Long> out = new HashMap<>();
-            admin.listOffsets(latest).all().get().forEach((tp, info) -> out.put(tp, info.offset()));
+            for (PreprocessJobConfig j : jobs) {
+                out.putAll(PreprocessProgress.rawEnds(topicAdmin.admin(), j.topics().prefix(), List.of(j.modality())));
+            }
             return out;
         }
     }
@@ -274,25 +266,11 @@ public final class PreprocessCommand implements java.util.concurrent.Callable<In
     /** Records waiting in the raw topics for these jobs: end offset less the group's committed offset (else the start). */
     private static long backlog(D2vConfig c, List<PreprocessJobConfig> jobs) {
         try (TopicAdmin topicAdmin = new TopicAdmin(c.kafka())) {
-            Admin admin = topicAdmin.admin();
             long total = 0;
             for (PreprocessJobConfig j : jobs) {
-                String topic = j.topics().raw(j.modality());
-                Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-                Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
-                for (TopicPartitionInfo p : admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()) {
-                    latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest());
-                    earliest.put(new TopicPartition(topic, p.partition()), OffsetSpec.earliest());
-                }
-                var end = admin.listOffsets(latest).all().get();
-                var start = admin.listOffsets(earliest).all().get();
-                Map<TopicPartition, OffsetAndMetadata> committed =
-                        admin.listConsumerGroupOffsets(j.groupId()).partitionsToOffsetAndMetadata().get();
-                for (TopicPartition tp : latest.keySet()) {
-                    OffsetAndMetadata om = committed.get(tp);
-                    long from = Math.max(start.get(tp).offset(), om == null ? 0 : om.offset());
-                    total += Math.max(0, end.get(tp).offset() - from);
-                }
+                PreprocessProgress p = PreprocessProgress.read(topicAdmin.admin(), j.modality(),
+                        j.topics().raw(j.modality()), j.groupId());
+                total += p.records() - p.preprocessed();
             }
             return total;
         } catch (Exception e) { // only the progress bar's total: unknown is fine
