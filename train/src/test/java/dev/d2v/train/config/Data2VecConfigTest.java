@@ -90,7 +90,7 @@ class Data2VecConfigTest {
                 new TargetConfig(5, true, FinalNorm.LAYER_NORM), c.image().loss(), c.image().localEncoder());
         assertThatThrownBy(() -> new Data2VecConfig(c.model(), tooDeep, null, null, c.ema(), c.optim(), null))
                 .hasMessageContaining("average_top_k_layers 5 exceeds the 4 main blocks");
-        assertThatThrownBy(() -> Data2VecConfig.fromJson(c.toJson().replace("\"heads\":4", "\"heads\":3")))
+        assertThatThrownBy(() -> Data2VecConfig.fromJson(c.toJson().replace("\"heads\":4", "\"heads\":5")))
                 .hasMessageContaining("multiple of model.heads");
     }
 
