@@ -186,11 +186,13 @@ public final class EvaluateCommand implements java.util.concurrent.Callable<Inte
 
     private int follow(D2vConfig c, CheckpointEvaluation e, Path dir, EvalEventPublisher publisher) throws Exception {
         java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
-        Thread main = Thread.currentThread();
+        // the hook waits for the loop, not for this thread: in a process of its own this thread goes on to
+        // System.exit, which blocks while hooks run, so joining it would always cost the hook's whole wait
+        java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
         Thread hook = new Thread(() -> {
             running.set(false);
             try {
-                main.join(60_000);
+                stopped.await(60, java.util.concurrent.TimeUnit.SECONDS);   // an evaluation in progress finishes
             } catch (InterruptedException ignored) {
                 Thread.currentThread().interrupt();
             }
@@ -239,10 +241,11 @@ public final class EvaluateCommand implements java.util.concurrent.Callable<Inte
                 c.kafka().clientProps(), c.topicNames(), group)) {
             follower.run(source, keepGoing, java.time.Duration.ofSeconds(1));
         } finally {
+            stopped.countDown();
             try {
                 Runtime.getRuntime().removeShutdownHook(hook); // a stop by option: the hook has nothing to wait for
             } catch (IllegalStateException shuttingDown) {
-                // stopped by Ctrl-C: the hook is running and waits for this thread to return
+                // stopped by Ctrl-C: the hook is running and waits for the loop to end
             }
         }
         return 0;
