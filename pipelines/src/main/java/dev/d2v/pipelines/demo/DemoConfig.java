@@ -61,7 +61,7 @@ public record DemoConfig(
         port = port == null ? 0 : port;
         trainMinutes = trainMinutes == null ? 6.0 : trainMinutes;
         checkpointEvery = checkpointEvery == null ? 100 : checkpointEvery;
-        scheduleSteps = scheduleSteps == null ? 700L : scheduleSteps;
+        scheduleSteps = scheduleSteps == null ? 550L : scheduleSteps;
         threads = threads == null ? 0 : threads;
         idleStopSeconds = idleStopSeconds == null ? 20L : idleStopSeconds;
         probeTrainLimit = probeTrainLimit == null ? 1000 : probeTrainLimit;
