@@ -66,14 +66,6 @@ public final class EvaluateCommand implements java.util.concurrent.Callable<Inte
                     "an earlier run of this follower already did) (default: no such stop)"})
     Long untilStep;
 
-    /** --until-step, settable while following: the demo sets it once its trainer has written its last checkpoint. */
-    private volatile long stopAtStep = Long.MAX_VALUE;
-
-    /** Stops a running --follow once a checkpoint at step >= step has been evaluated or refused. */
-    void stopAfterStep(long step) {
-        stopAtStep = step;
-    }
-
     @Option(names = "--idle-stop-seconds", defaultValue = "0", paramLabel = "S",
             description = "--follow: stop when no checkpoint event arrived for S seconds (default: 0, never)")
     int idleStopSeconds;
@@ -204,9 +196,6 @@ public final class EvaluateCommand implements java.util.concurrent.Callable<Inte
         };
         java.util.concurrent.atomic.AtomicInteger finished = new java.util.concurrent.atomic.AtomicInteger();
         java.util.concurrent.atomic.AtomicLong lastEvent = new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
-        if (untilStep != null) {
-            stopAtStep = Math.min(stopAtStep, untilStep);
-        }
         CheckpointFollower follower = new CheckpointFollower(evaluator,
                 dev.d2v.evaluate.follow.FollowerState.load(dir.resolve("follower-state.json")),
                 dev.d2v.evaluate.follow.FollowPolicy.parse(policy), o -> {
@@ -226,9 +215,8 @@ public final class EvaluateCommand implements java.util.concurrent.Callable<Inte
                 System.err.println("stopping: " + finished.get() + " checkpoint(s) evaluated or refused (--max-checkpoints)");
                 return false;
             }
-            long until = stopAtStep;
-            if (until != Long.MAX_VALUE && handledAtOrAfter(follower.state(), until)) {
-                System.err.println("stopping: a checkpoint at step " + until + " or later was evaluated or refused");
+            if (untilStep != null && handledAtOrAfter(follower.state(), untilStep)) {
+                System.err.println("stopping: a checkpoint at step " + untilStep + " or later was evaluated or refused");
                 return false;
             }
             if (idleStopSeconds > 0 && System.nanoTime() - lastEvent.get() > idleStopSeconds * 1_000_000_000L) {
