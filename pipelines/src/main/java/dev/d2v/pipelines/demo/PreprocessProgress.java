@@ -67,12 +67,7 @@ public record PreprocessProgress(Modality modality, String topic, long records, 
         Map<TopicPartition, Long> out = new HashMap<>();
         try {
             for (Modality m : modalities) {
-                String topic = topics.raw(m);
-                Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-                for (TopicPartitionInfo p : admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()) {
-                    latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest());
-                }
-                admin.listOffsets(latest).all().get().forEach((tp, info) -> out.put(tp, info.offset()));
+                out.putAll(offsets(admin, topics.raw(m), OffsetSpec.latest()));
             }
             return out;
         } catch (InterruptedException e) {
@@ -121,22 +116,16 @@ public record PreprocessProgress(Modality modality, String topic, long records, 
     /** One raw topic against one consumer group's committed offsets (none committed = nothing consumed). */
     public static PreprocessProgress read(Admin admin, Modality m, String topic, String groupId) {
         try {
-            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-            Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
-            for (TopicPartitionInfo p : admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()) {
-                latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest());
-                earliest.put(new TopicPartition(topic, p.partition()), OffsetSpec.earliest());
-            }
-            var end = admin.listOffsets(latest).all().get();
-            var start = admin.listOffsets(earliest).all().get();
+            Map<TopicPartition, Long> end = offsets(admin, topic, OffsetSpec.latest());
+            Map<TopicPartition, Long> start = offsets(admin, topic, OffsetSpec.earliest());
             Map<TopicPartition, OffsetAndMetadata> committed =
                     admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata().get();
             long records = 0;
             long done = 0;
             int behind = 0;
-            for (TopicPartition tp : latest.keySet()) {
-                long from = start.get(tp).offset();
-                long to = end.get(tp).offset();
+            for (TopicPartition tp : end.keySet()) {
+                long from = start.get(tp);
+                long to = end.get(tp);
                 OffsetAndMetadata om = committed.get(tp);
                 // below the start: records deleted by retention before the job read them; they cannot be redone
                 long at = Math.min(to, Math.max(from, om == null ? from : om.offset()));
@@ -154,5 +143,17 @@ public record PreprocessProgress(Modality modality, String topic, long records, 
             throw new IllegalStateException("cannot read the preprocessing progress of " + topic + " (group " + groupId
                     + "): " + e.getCause().getMessage(), e.getCause());
         }
+    }
+
+    /** The offset that spec names (latest, earliest) of every partition of topic. */
+    private static Map<TopicPartition, Long> offsets(Admin admin, String topic, OffsetSpec spec)
+            throws InterruptedException, ExecutionException {
+        Map<TopicPartition, OffsetSpec> query = new HashMap<>();
+        for (TopicPartitionInfo p : admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()) {
+            query.put(new TopicPartition(topic, p.partition()), spec);
+        }
+        Map<TopicPartition, Long> out = new HashMap<>();
+        admin.listOffsets(query).all().get().forEach((tp, info) -> out.put(tp, info.offset()));
+        return out;
     }
 }
