@@ -3,8 +3,8 @@
 #
 # Build from the repository root (the job jar leaves Flink out: the image provides it):
 #
-#   mvn -B -pl preprocess -am -Pjob-jar package -DskipTests
+#   mvn -B -pl preprocess/flink -am -Pjob-jar package -DskipTests
 #   docker build -f deploy/flink.Dockerfile -t d2v-flink:0.1.0 .
 FROM flink:2.2-java17
 
-COPY --chown=flink:flink preprocess/target/d2v-preprocess-0.1.0-SNAPSHOT-job.jar /opt/flink/usrlib/d2v-preprocess-job.jar
+COPY --chown=flink:flink preprocess/flink/target/d2v-preprocess-flink-0.1.0-SNAPSHOT-job.jar /opt/flink/usrlib/d2v-preprocess-job.jar

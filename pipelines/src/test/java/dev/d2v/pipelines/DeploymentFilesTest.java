@@ -340,9 +340,9 @@ class DeploymentFilesTest {
         Matcher version = Pattern.compile("<artifactId>d2v-parent</artifactId>\\s*<version>([^<]+)</version>").matcher(text(root().resolve("pom.xml")));
         assertTrue(version.find(), "no d2v-parent version in pom.xml");
         // the job-jar profile's shadedClassifierName is "job" (preprocess/pom.xml)
-        assertEquals("preprocess/target/d2v-preprocess-" + version.group(1) + "-job.jar", copy.group(1), "the job jar's file name");
+        assertEquals("preprocess/flink/target/d2v-preprocess-flink-" + version.group(1) + "-job.jar", copy.group(1), "the job jar's file name");
         Path jar = root().resolve(copy.group(1));
-        Assumptions.assumeTrue(Files.isRegularFile(jar), "the job jar is not built (mvn -B -pl preprocess -am -Pjob-jar package "
+        Assumptions.assumeTrue(Files.isRegularFile(jar), "the job jar is not built (mvn -B -pl preprocess/flink -am -Pjob-jar package "
                 + "-DskipTests): its entries are unchecked");
         try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(jar.toFile())) {
             assertTrue(zip.getEntry(JOB_MAIN.replace('.', '/') + ".class") != null, jar + " lacks " + JOB_MAIN);
@@ -528,7 +528,7 @@ class DeploymentFilesTest {
             assertEquals(s, services.at("/" + s + "/command").asText(), s + ": command");
         }
         Set<String> mounts = new HashSet<>(strings(services.at("/jobmanager/volumes")));
-        assertTrue(mounts.stream().anyMatch(v -> v.startsWith("../../preprocess/target:")), "jobmanager: the job jar is mounted");
+        assertTrue(mounts.stream().anyMatch(v -> v.startsWith("../../preprocess/flink/target:")), "jobmanager: the job jar is mounted");
         assertTrue(Files.isDirectory(compose.file().getParent().resolve("../../preprocess").normalize()), "mount source");
     }
 }

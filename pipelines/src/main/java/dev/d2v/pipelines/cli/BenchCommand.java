@@ -1,6 +1,6 @@
 package dev.d2v.pipelines.cli;
 
-import dev.d2v.train.bench.TrainBench;
+import dev.d2v.pipelines.bench.TrainBench;
 import java.io.PrintWriter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;

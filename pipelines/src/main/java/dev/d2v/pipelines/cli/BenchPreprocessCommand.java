@@ -41,7 +41,7 @@ public final class BenchPreprocessCommand implements java.util.concurrent.Callab
         Path work = Files.createTempDirectory("d2v-bench-preprocess-");
         try {
             PreprocessBench.run(new PreprocessBench.Settings(records, !noFlink, bootstrap, work, 7), r -> {
-                System.out.println(r.toJson());
+                System.out.println(r.json());
                 System.out.flush();
             });
         } finally {

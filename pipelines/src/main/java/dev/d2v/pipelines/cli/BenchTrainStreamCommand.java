@@ -59,7 +59,7 @@ public final class BenchTrainStreamCommand implements java.util.concurrent.Calla
             TrainStreamBench.run(new TrainStreamBench.Settings(model, preset, batches, batchSize, warmup, rounds, bootstrap, work, 7,
                             rawRate, preprocessCheckpointMs),
                     r -> {
-                        System.out.println(r.toJson());
+                        System.out.println(r.json());
                         System.out.flush();
                     });
         } finally {

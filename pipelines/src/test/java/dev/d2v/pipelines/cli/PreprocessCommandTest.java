@@ -270,7 +270,7 @@ class PreprocessCommandTest {
         assertThat(results).extracting(BenchResult::name).containsExactly("records_per_s_per_core",
                 "records_per_s_per_core", "audio_realtime_factor", "records_per_s_per_core", "text_tokens_per_s");
         assertThat(results).allSatisfy(r -> assertThat(r.value()).isPositive());
-        assertThat(results.get(0).toJson()).startsWith("{\"name\":\"records_per_s_per_core\",\"value\":")
+        assertThat(results.get(0).json()).startsWith("{\"name\":\"records_per_s_per_core\",\"value\":")
                 .contains("\"unit\":\"records/s\",\"modality\":\"image\",\"stage\":\"transform\",\"records\":20");
     }
 }

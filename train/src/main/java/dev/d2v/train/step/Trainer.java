@@ -51,7 +51,7 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
-     * Step variants that exist only for the speed comparisons of {@code dev.d2v.train.bench}; training uses
+     * Step variants that exist only for the speed comparisons of {@code dev.d2v.pipelines.bench}; training uses
      * {@link #STANDARD}.
      *
      * @param maskTokenStudent data2vec 1.0 style: the student encodes all T tokens, the masked ones replaced by a learned
