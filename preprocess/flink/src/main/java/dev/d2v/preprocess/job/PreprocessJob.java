@@ -7,6 +7,7 @@ import dev.d2v.preprocess.sample.Rejected;
 import dev.d2v.preprocess.transform.StableHash;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -106,7 +107,7 @@ public final class PreprocessJob {
         /** keys[i] = the smallest non-negative int that Flink routes to subtask i of {@code parallelism}. */
         static int[] keysForSubtasks(int parallelism, int maxParallelism) {
             int[] keys = new int[parallelism];
-            java.util.Arrays.fill(keys, -1);
+            Arrays.fill(keys, -1);
             int found = 0;
             for (int k = 0; found < parallelism; k++) {
                 int subtask = KeyGroupRangeAssignment.assignKeyToParallelOperator(k, maxParallelism, parallelism);
