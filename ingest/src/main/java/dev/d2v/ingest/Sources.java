@@ -33,7 +33,7 @@ public final class Sources {
     private Sources() {
     }
 
-    /** Content type and modality of a file by extension, or empty for files ingest does not take. */
+    /** Modality of a file by its extension, or empty for files ingest does not take. */
     public static Optional<Modality> modalityOf(Path file) {
         String n = file.getFileName().toString().toLowerCase(Locale.ROOT);
         if (n.endsWith(".png") || n.endsWith(".jpg") || n.endsWith(".jpeg")) {
