@@ -1,5 +1,6 @@
 package dev.d2v.ingest;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.d2v.infra.Modality;
@@ -8,6 +9,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -31,7 +33,7 @@ public final class Sources {
     private Sources() {
     }
 
-    /** Content type and modality of a file by extension, or empty for files ingest does not take. */
+    /** Modality of a file by its extension, or empty for files ingest does not take. */
     public static Optional<Modality> modalityOf(Path file) {
         String n = file.getFileName().toString().toLowerCase(Locale.ROOT);
         if (n.endsWith(".png") || n.endsWith(".jpg") || n.endsWith(".jpeg")) {
@@ -62,7 +64,7 @@ public final class Sources {
 
     /** Every ingestible item under a folder (or the single file given), in sorted path order. */
     public static Stream<RawItem> folder(Path root, String name) throws IOException {
-        if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
             throw new IOException("no such file or folder: " + root.toAbsolutePath());
         }
         if (!Files.isDirectory(root)) {
@@ -147,7 +149,7 @@ public final class Sources {
         JsonNode node;
         try {
             node = JSON.readTree(line);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             String msg = "line " + n + " is not valid JSON: " + e.getOriginalMessage();
             return new RawItem(idPrefix + "/" + n, Modality.TEXT, Modality.TEXT.defaultContentType(), Optional.empty(),
                     defaultSplit, source, () -> {

@@ -27,6 +27,7 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
@@ -270,7 +271,7 @@ public final class TopicAdmin implements AutoCloseable {
     }
 
     /** Waits for an admin future; failures become a {@link KafkaAdminException} naming the cluster. */
-    private <T> T get(org.apache.kafka.common.KafkaFuture<T> future) {
+    private <T> T get(KafkaFuture<T> future) {
         String where = " (bootstrap.servers=" + clientProps.get("bootstrap.servers") + ")";
         try {
             return future.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);

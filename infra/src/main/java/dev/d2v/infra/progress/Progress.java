@@ -7,7 +7,7 @@ import java.util.function.LongSupplier;
 /**
  * A live one-line progress display for long work: count, total, rate, elapsed, ETA and a caller's suffix.
  * On a terminal the line redraws in place; otherwise (CI logs, pipes) it prints a full line at most every
- * {@code plainIntervalMs} so that logs stay short. Thread-safe; updates are cheap (redraws are rate-limited).
+ * 5 s so that logs stay short. Thread-safe; updates are cheap (redraws are rate-limited).
  */
 public final class Progress implements AutoCloseable {
     private final String label;

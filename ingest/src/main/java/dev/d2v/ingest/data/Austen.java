@@ -6,9 +6,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 /**
@@ -134,7 +136,7 @@ public final class Austen implements Dataset {
     }
 
     /** Reads the novels with the pure-Java decoder, falling back to Rscript when it fails. */
-    Texts load(java.util.function.Consumer<String> progress) throws IOException {
+    Texts load(Consumer<String> progress) throws IOException {
         Path rdb = packageDir.resolve("data/Rdata.rdb");
         if (!Files.isRegularFile(rdb)) {
             throw new IOException("janeaustenr data " + rdb + " not found: install the Debian package "
@@ -156,7 +158,7 @@ public final class Austen implements Dataset {
             if (!(vars.get(b.object()) instanceof RData.RVector v) || !(v.data() instanceof String[] s)) {
                 throw new IOException("janeaustenr data has no character vector '" + b.object() + "'");
             }
-            out.put(b.object(), java.util.Arrays.asList(s));
+            out.put(b.object(), Arrays.asList(s));
         }
         return out;
     }

@@ -2,6 +2,7 @@ package dev.d2v.ingest.data;
 
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferByte;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -39,7 +40,7 @@ public final class GrayPng {
 
     /** Decodes a grayscale PNG back to its row-major pixels [height * width]. */
     public static byte[] decode(byte[] png) throws IOException {
-        BufferedImage img = ImageIO.read(new java.io.ByteArrayInputStream(png));
+        BufferedImage img = ImageIO.read(new ByteArrayInputStream(png));
         if (img == null) {
             throw new IOException("not a PNG image (" + png.length + " bytes)");
         }

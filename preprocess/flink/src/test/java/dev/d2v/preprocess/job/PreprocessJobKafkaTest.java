@@ -15,9 +15,9 @@ import dev.d2v.infra.wire.MinibatchCodec;
 import dev.d2v.infra.wire.RawHeaders;
 import dev.d2v.preprocess.sample.RawRecord;
 import dev.d2v.preprocess.sample.SampleTransformerTest;
+import dev.d2v.preprocess.sample.TransformSpec;
 import dev.d2v.preprocess.transform.audio.AudioTransformConfig;
 import dev.d2v.preprocess.transform.image.ImageTransformConfig;
-import dev.d2v.preprocess.sample.TransformSpec;
 import dev.d2v.preprocess.transform.text.TextAnalysis;
 import dev.d2v.preprocess.transform.text.TextTransformConfig;
 import dev.d2v.preprocess.transform.text.Vocabulary;
@@ -25,6 +25,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -32,10 +33,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.admin.Admin;
@@ -187,7 +189,7 @@ class PreprocessJobKafkaTest {
                 p.send(new ProducerRecord<>(topics.raw(Modality.AUDIO), null, ("a" + i).getBytes(StandardCharsets.UTF_8),
                         SampleTransformerTest.wav(8000, 4000), headers(Modality.AUDIO, null)));
             }
-            byte[] truncated = java.util.Arrays.copyOf(SampleTransformerTest.wav(16000, 1000), 30);
+            byte[] truncated = Arrays.copyOf(SampleTransformerTest.wav(16000, 1000), 30);
             p.send(new ProducerRecord<>(topics.raw(Modality.AUDIO), null, "a-bad".getBytes(StandardCharsets.UTF_8),
                     truncated, headers(Modality.AUDIO, null)));
             p.send(raw(topics, "t0", "the quick brown fox", rawHeaders()));
@@ -210,7 +212,7 @@ class PreprocessJobKafkaTest {
         assertThat(images).extracting(Minibatch::batchSize).containsExactly(1, 2);
         assertThat(images.get(1).shape()).containsExactly(2, 1, 28, 28);
         assertThat(images.get(1).dtype()).isEqualTo(DType.UINT8);
-        assertThat(images.stream().flatMapToInt(b -> java.util.Arrays.stream(b.labels())).sorted().boxed().toList()).containsExactly(0, 1, 2);
+        assertThat(images.stream().flatMapToInt(b -> Arrays.stream(b.labels())).sorted().boxed().toList()).containsExactly(0, 1, 2);
         List<Minibatch> audios = read(bootstrap, topics.batch(Modality.AUDIO), 1);
         assertThat(audios).hasSize(1);
         // 0.5 s at 8 kHz, resampled to 16 kHz: 8000 samples, 1 + (8000 - 400) / 160 = 48 frames, cropped to 40
@@ -292,7 +294,7 @@ class PreprocessJobKafkaTest {
         client.cancel().get(30, TimeUnit.SECONDS);
         try {
             client.getJobExecutionResult().get(30, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.ExecutionException cancelled) {
+        } catch (ExecutionException cancelled) {
             // expected: a cancelled job has no result
         }
     }

@@ -15,8 +15,11 @@ import java.util.Objects;
  * @param modality   which encoder the batches feed
  * @param dtype      wire dtype of every sample's payload
  * @param sampleShape one sample's dims (image {@code [C, H, W]}, audio {@code [T, mels]}, text {@code [L]})
- * @param batchSize  samples per full batch: from configuration (D2vConfig.Batch: image 256, audio 64, text 64,
- *                   the seed's pitfall 11: images are redundant, tokens are not)
+ * @param batchSize  samples per full batch, set per modality in configuration (D2vConfig.Batch: image 256,
+ *                   audio 64, text 64): neighbouring image patches repeat each other, so an image carries less
+ *                   signal per token and more images per batch pay off, while an audio clip or text block is a
+ *                   longer, denser sequence; data2vec 2.0 (Baevski et al. 2022) likewise sizes each modality's
+ *                   batch on its own
  * @param timeoutMs  a batch still short this long after its first sample is sent as it is, marked partial:
  *                   a slow stream keeps the trainer fed without tiny batches when data flows
  * @param configHash the preprocessing config hash carried by every batch (the trainer refuses a mismatch)

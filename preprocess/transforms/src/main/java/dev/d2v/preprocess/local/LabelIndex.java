@@ -1,6 +1,7 @@
 package dev.d2v.preprocess.local;
 
 import java.util.Collection;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.TreeSet;
@@ -25,7 +26,7 @@ public record LabelIndex(List<String> names) {
         if (label.isEmpty()) {
             return -1;
         }
-        int i = java.util.Collections.binarySearch(names, label.get());
+        int i = Collections.binarySearch(names, label.get());
         return i >= 0 ? i : -1;
     }
 

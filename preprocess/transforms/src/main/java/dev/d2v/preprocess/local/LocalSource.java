@@ -10,12 +10,15 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SplittableRandom;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 /**
@@ -135,17 +138,17 @@ public record LocalSource(String name, Modality modality, List<RawItem> items, L
         if (n == 0 || n >= items.size()) {
             return this;
         }
-        int[] order = java.util.stream.IntStream.range(0, items.size()).toArray();
-        java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+        int[] order = IntStream.range(0, items.size()).toArray();
+        SplittableRandom r = new SplittableRandom(seed);
         for (int i = order.length - 1; i > 0; i--) {                  // Fisher-Yates
             int j = r.nextInt(i + 1);
             int t = order[i];
             order[i] = order[j];
             order[j] = t;
         }
-        int[] chosen = java.util.Arrays.copyOf(order, n);
-        java.util.Arrays.sort(chosen);
-        return new LocalSource(name, modality, java.util.Arrays.stream(chosen).mapToObj(items::get).toList(), labels);
+        int[] chosen = Arrays.copyOf(order, n);
+        Arrays.sort(chosen);
+        return new LocalSource(name, modality, Arrays.stream(chosen).mapToObj(items::get).toList(), labels);
     }
 
     /** True when some item has the split "train". */

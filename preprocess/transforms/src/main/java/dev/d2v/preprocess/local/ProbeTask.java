@@ -9,8 +9,9 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * A labeled probe task (issue 6) as evaluation-mode minibatches: the train split to fit the probe on, the test
- * split to score it, and the label names by class id (shared by both splits).
+ * A labeled probe task as evaluation-mode minibatches, for measuring a pretrained encoder on a downstream
+ * classification: the train split to fit the probe on, the test split to score it, and the label names by class id
+ * (shared by both splits).
  *
  * <p>Layouts: {@code <root>/{train,test}/<label>/<file>} for images and audio; {@code train.jsonl} /
  * {@code test.jsonl} with "text" and "label" for text; or a shipped dataset by name ({@link #SHIPPED}). Inputs

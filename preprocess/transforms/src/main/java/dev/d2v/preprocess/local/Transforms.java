@@ -1,10 +1,10 @@
 package dev.d2v.preprocess.local;
 
+import dev.d2v.infra.Modality;
+import dev.d2v.preprocess.sample.TransformSpec;
 import dev.d2v.preprocess.transform.audio.AudioTransformConfig;
 import dev.d2v.preprocess.transform.image.ImageTransformConfig;
 import dev.d2v.preprocess.transform.text.TextTransformConfig;
-import dev.d2v.infra.Modality;
-import dev.d2v.preprocess.sample.TransformSpec;
 import dev.d2v.preprocess.transform.text.Vocabulary;
 import java.util.Objects;
 

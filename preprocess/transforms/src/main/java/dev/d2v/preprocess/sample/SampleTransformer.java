@@ -2,6 +2,7 @@ package dev.d2v.preprocess.sample;
 
 import dev.d2v.infra.wire.Minibatch;
 import dev.d2v.infra.wire.RawHeaders;
+import dev.d2v.infra.wire.WireFormatException;
 import dev.d2v.preprocess.batch.Sample;
 import dev.d2v.preprocess.transform.BadRecordException;
 import dev.d2v.preprocess.transform.Mode;
@@ -54,7 +55,7 @@ public final class SampleTransformer {
     /**
      * @return one sample (image, audio) or one per token block (text)
      * @throws BadRecordException the value cannot be transformed, or the record has no key
-     * @throws dev.d2v.infra.wire.WireFormatException the raw headers are missing or of an unknown version
+     * @throws WireFormatException the raw headers are missing or of an unknown version
      */
     public List<Sample> apply(RawRecord r) {
         String id = r.sampleId();
@@ -108,7 +109,7 @@ public final class SampleTransformer {
     /** Dead-letter stage of a failure: preprocess.&lt;modality&gt;.&lt;reason&gt;. */
     public String stage(Throwable error) {
         String what = error instanceof BadRecordException b ? b.reason()
-                : error instanceof dev.d2v.infra.wire.WireFormatException ? "headers" : "transform";
+                : error instanceof WireFormatException ? "headers" : "transform";
         return "preprocess." + spec.modality().id() + "." + what;
     }
 }

@@ -26,7 +26,7 @@ public final class TopicVocabulary {
     private TopicVocabulary() {
     }
 
-    /** Reads the corpus, builds the vocabulary; {@code texts} are the decoded values (undecodable skipped). */
+    /** Reads the topic's texts (undecodable values skipped) and builds the vocabulary from them. */
     public static Vocabulary build(Properties clientProps, String rawTextTopic, int maxRecords, TextTransformConfig cfg) {
         List<String> texts = readTexts(clientProps, rawTextTopic, maxRecords, cfg.maxBytes());
         if (texts.isEmpty()) {

@@ -8,6 +8,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Random;
 import javax.imageio.ImageIO;
 
@@ -79,7 +80,7 @@ final class Fixtures {
             }
         }
         byte[] full = wav(440, 16000, 0.5);
-        Files.write(root.resolve("train/low/cut.wav"), java.util.Arrays.copyOf(full, 44 + 100));
+        Files.write(root.resolve("train/low/cut.wav"), Arrays.copyOf(full, 44 + 100));
         Files.write(root.resolve("train/high/text.wav"), "hello".getBytes(StandardCharsets.US_ASCII));
         return root;
     }

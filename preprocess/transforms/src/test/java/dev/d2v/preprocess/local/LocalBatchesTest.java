@@ -7,6 +7,7 @@ import dev.d2v.infra.Modality;
 import dev.d2v.infra.wire.DType;
 import dev.d2v.infra.wire.Minibatch;
 import dev.d2v.ingest.RawItem;
+import dev.d2v.ingest.data.DataContext;
 import dev.d2v.preprocess.transform.Mode;
 import dev.d2v.preprocess.transform.StableHash;
 import dev.d2v.preprocess.transform.audio.AudioTransformConfig;
@@ -208,7 +209,7 @@ class LocalBatchesTest {
     @Test
     void unknownDataIsAClearError() {
         assertThatThrownBy(() -> LocalSource.open(tmp.resolve("nope").toString(), null,
-                new dev.d2v.ingest.data.DataContext(tmp, 1, 0, null)))
+                new DataContext(tmp, 1, 0, null)))
                 .hasMessageContaining("neither a dataset").hasMessageContaining("mnist");
     }
 

@@ -11,9 +11,11 @@ import dev.d2v.ingest.data.DataContext;
 import dev.d2v.preprocess.transform.audio.AudioTransformConfig;
 import dev.d2v.preprocess.transform.image.ImageTransformConfig;
 import dev.d2v.preprocess.transform.text.TextTransformConfig;
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -101,7 +103,7 @@ class ProbeTaskTest {
         // a 28x28 digit in EVAL mode is its own pixels: not blank, and its border is background
         int[] px = first.toIntArray();
         int base = at * 784;
-        assertThat(java.util.Arrays.stream(px, base, base + 784).max().getAsInt()).isGreaterThan(200);
+        assertThat(Arrays.stream(px, base, base + 784).max().getAsInt()).isGreaterThan(200);
         assertThat(px[base]).isZero();
 
         // the same set for pretraining: TRAIN mode, shuffled, full batches only
@@ -121,7 +123,7 @@ class ProbeTaskTest {
     }
 
     private static boolean onPath(String tool) {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
             if (Files.isExecutable(Path.of(dir, tool))) {
                 return true;
             }

@@ -1,6 +1,7 @@
 package dev.d2v.preprocess.transform.audio;
 
 import dev.d2v.preprocess.transform.StableHash;
+import java.io.Serializable;
 
 /** Audio transform settings. Output is a frames x mels log-mel spectrogram (see LogMel). */
 public record AudioTransformConfig(
@@ -22,7 +23,7 @@ public record AudioTransformConfig(
         double fMinHz,
         double fMaxHz,
         // encoded records above this are refused before parsing: 32 MB = ~17 min of 16-bit mono 16 kHz
-        long maxBytes) implements java.io.Serializable {
+        long maxBytes) implements Serializable {
 
     public AudioTransformConfig {
         if (sampleRate < 1000 || mels < 1 || windowSize < 2 || hop < 1 || frames < 1 || maxBytes < 1) {

@@ -3,6 +3,7 @@ package dev.d2v.preprocess.transform.audio;
 import be.tarsos.dsp.util.fft.FFT;
 import be.tarsos.dsp.util.fft.HannWindow;
 import be.tarsos.dsp.util.fft.WindowFunction;
+import java.util.Arrays;
 
 /**
  * Log-mel spectrogram: frame t covers samples [t * hop, t * hop + window) (no centre padding, Kaldi's
@@ -51,7 +52,7 @@ public final class LogMel {
         for (int t = 0; t < nFrames; t++) {
             System.arraycopy(x, t * cfg.hop(), frame, 0, cfg.windowSize());
             window.apply(frame);
-            java.util.Arrays.fill(spectrum, 0f);
+            Arrays.fill(spectrum, 0f);
             System.arraycopy(frame, 0, spectrum, 0, frame.length);
             fft.forwardTransform(spectrum);
             powerSpectrum(spectrum, power);

@@ -1,6 +1,7 @@
 package dev.d2v.preprocess.transform.image;
 
 import dev.d2v.preprocess.transform.BadRecordException;
+import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
@@ -65,7 +66,7 @@ public final class ImageDecoder {
         float[][] out = new float[channels][w * h];
         Raster raster = img.getRaster();
         boolean plainGray = raster.getNumBands() == 1 && img.getColorModel().getNumComponents() == 1
-                && img.getColorModel().getColorSpace().getType() == java.awt.color.ColorSpace.TYPE_GRAY;
+                && img.getColorModel().getColorSpace().getType() == ColorSpace.TYPE_GRAY;
         if (plainGray) {
             // getRGB would map linear CS_GRAY to sRGB and brighten mid-grays; the stored samples are what we want
             float scale = 255f / ((1 << raster.getSampleModel().getSampleSize(0)) - 1);

@@ -1,6 +1,7 @@
 package dev.d2v.preprocess.transform.image;
 
 import dev.d2v.preprocess.transform.StableHash;
+import java.io.Serializable;
 
 /** Image transform settings. Output is uint8 CHW of channels x size x size. */
 public record ImageTransformConfig(
@@ -21,7 +22,7 @@ public record ImageTransformConfig(
         double cropRatioMin,
         double cropRatioMax,
         // probability of a horizontal flip for training records (0.5 as torchvision); 0 for digits/text images
-        double flipProbability) implements java.io.Serializable {
+        double flipProbability) implements Serializable {
 
     public ImageTransformConfig {
         if (channels != 1 && channels != 3) {

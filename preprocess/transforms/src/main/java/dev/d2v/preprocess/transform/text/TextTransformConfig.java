@@ -1,6 +1,7 @@
 package dev.d2v.preprocess.transform.text;
 
 import dev.d2v.preprocess.transform.StableHash;
+import java.io.Serializable;
 
 /** Text transform settings. Output is blocks of blockLength int token ids (see TextEncoder). */
 public record TextTransformConfig(
@@ -18,7 +19,7 @@ public record TextTransformConfig(
         // cap on blocks from one record when splitting, so one huge record cannot flood a batch
         int maxBlocks,
         // encoded records above this are refused before decoding: 1 MB of UTF-8 is far above one document
-        long maxBytes) implements java.io.Serializable {
+        long maxBytes) implements Serializable {
 
     public enum AnalyzerKind { STANDARD, ICU }
 

@@ -8,6 +8,7 @@ import dev.d2v.preprocess.transform.BadRecordException;
 import dev.d2v.preprocess.transform.Mode;
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -179,7 +180,7 @@ class AudioTransformTest {
         assertReason(() -> t.apply(new byte[100_001], "a", 0, Mode.EVAL), BadRecordException.OVERSIZED);
     }
 
-    static void assertReason(org.assertj.core.api.ThrowableAssert.ThrowingCallable call, String reason) {
+    static void assertReason(ThrowingCallable call, String reason) {
         assertThatThrownBy(call).isInstanceOfSatisfying(BadRecordException.class,
                 e -> assertThat(e.reason()).isEqualTo(reason));
     }

@@ -13,8 +13,10 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.function.IntBinaryOperator;
+import java.util.stream.LongStream;
 import java.util.zip.CRC32;
 import javax.imageio.ImageIO;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 
 class ImageTransformTest {
@@ -139,7 +141,7 @@ class ImageTransformTest {
         ImageTransform t = new ImageTransform(GRAY28);
         byte[] first = t.apply(png, "img-1", 3, Mode.TRAIN);
         assertThat(t.apply(png, "img-1", 3, Mode.TRAIN)).isEqualTo(first);
-        long distinct = java.util.stream.LongStream.range(0, 6)
+        long distinct = LongStream.range(0, 6)
                 .mapToObj(e -> Arrays.toString(t.apply(png, "img-1", e, Mode.TRAIN))).distinct().count();
         assertThat(distinct).isEqualTo(6);
         assertThat(t.apply(png, "img-2", 3, Mode.TRAIN)).isNotEqualTo(first);
@@ -219,7 +221,7 @@ class ImageTransformTest {
         assertReason(() -> t.apply(new byte[2001], "x", 0, Mode.EVAL), BadRecordException.OVERSIZED);
     }
 
-    static void assertReason(org.assertj.core.api.ThrowableAssert.ThrowingCallable call, String reason) {
+    static void assertReason(ThrowingCallable call, String reason) {
         assertThatThrownBy(call).isInstanceOfSatisfying(BadRecordException.class,
                 e -> assertThat(e.reason()).isEqualTo(reason));
     }

@@ -11,7 +11,9 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Random;
 import java.util.Set;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -51,7 +53,7 @@ class TextTransformTest {
             assertThat(v.id("a")).isEqualTo(8);
             assertThat(v.size()).isEqualTo(5 + 4 + 64);
             List<String> shuffled = new ArrayList<>(CORPUS);
-            Collections.shuffle(shuffled, new java.util.Random(1));
+            Collections.shuffle(shuffled, new Random(1));
             Vocabulary again = Vocabulary.build(shuffled, a, CFG);
             assertThat(again.contentHash()).isEqualTo(v.contentHash());
             assertThat(Vocabulary.build(List.of("other words"), a, CFG).contentHash()).isNotEqualTo(v.contentHash());
@@ -152,7 +154,7 @@ class TextTransformTest {
                 .hasMessageContaining("analyzer");
     }
 
-    static void assertReason(org.assertj.core.api.ThrowableAssert.ThrowingCallable call, String reason) {
+    static void assertReason(ThrowingCallable call, String reason) {
         assertThatThrownBy(call).isInstanceOfSatisfying(BadRecordException.class,
                 ex -> assertThat(ex.reason()).isEqualTo(reason));
     }
