@@ -17,7 +17,7 @@ import dev.d2v.ingest.data.DataContext;
 import dev.d2v.ingest.data.Datasets;
 import dev.d2v.pipelines.Main;
 import dev.d2v.pipelines.demo.ChildCommand;
-import dev.d2v.pipelines.demo.DemoConfig;
+import dev.d2v.pipelines.demo.DemoSettings;
 import dev.d2v.pipelines.demo.PreprocessProgress;
 import dev.d2v.preprocess.job.RetainedState;
 import dev.d2v.train.checkpoint.CheckpointStore;
@@ -69,7 +69,7 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
 
     @Override
     public Integer call() throws Exception {
-        DemoConfig demo = loadDemo().withTrainMinutes(minutes);
+        DemoSettings demo = loadDemo().withTrainMinutes(minutes);
         D2vConfig base = cfg.load();
         Path dir = Path.of(demo.dir()).toAbsolutePath();
         Files.createDirectories(dir);
@@ -110,7 +110,7 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
         }
     }
 
-    private int run(DemoConfig demo, D2vConfig c, Path cfgFile, Path dir, List<Modality> modalities, long t0)
+    private int run(DemoSettings demo, D2vConfig c, Path cfgFile, Path dir, List<Modality> modalities, long t0)
             throws Exception {
         stage(2, "sample data and ingestion (train split)");
         DataContext ctx = new DataContext(c.data().cachePath(), c.data().seed(), 0, line -> System.err.println(line));
@@ -178,10 +178,11 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
         }
         try {
             List<String> train = new ArrayList<>(List.of("train", "--config", cfgFile.toString(), "--modality",
-                    String.join(",", modalities.stream().map(Modality::id).toList()), "--preset", demo.preset(), "--out",
-                    run.toString(), "--minutes", String.valueOf(demo.trainMinutes()), "--checkpoint-every",
+                    String.join(",", modalities.stream().map(Modality::id).toList()), "--preset", demo.model().preset(),
+                    "--out", run.toString(), "--minutes", String.valueOf(demo.trainMinutes()), "--checkpoint-every",
                     String.valueOf(demo.checkpointEvery()), "--schedule-steps", String.valueOf(demo.scheduleSteps()),
                     "--idle-stop-seconds", String.valueOf(demo.idleStopSeconds()), "--vocab", vocab.toString()));
+            demo.model().set().forEach(kv -> train.addAll(List.of("--set", kv)));
             if (demo.threads() > 0) {
                 train.addAll(List.of("--threads", String.valueOf(demo.threads())));
             }
@@ -239,7 +240,7 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
      * demo is stopping, or evaluatorWaitMinutes passed; the caller then evaluates it in-process.
      */
     private boolean awaitFollower(ChildCommand follower, Path stateFile, String finalId, boolean announced,
-                                  DemoConfig demo) throws IOException, InterruptedException {
+                                  DemoSettings demo) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + (long) (demo.evaluatorWaitMinutes() * 60e9);
         boolean told = false;
         while (!stopping.get()) {
@@ -275,16 +276,16 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
         return false;
     }
 
-    /** The base configuration pointed at the demo broker, with the demo's batch sizes. */
-    static D2vConfig demoKafkaConfig(D2vConfig base, DemoConfig demo, String bootstrap) {
+    /** The base configuration pointed at the demo broker, with the demo's batch sizes and model. */
+    static D2vConfig demoKafkaConfig(D2vConfig base, DemoSettings demo, String bootstrap) {
         Map<Modality, Integer> fallback = new EnumMap<>(Modality.class);
         for (Modality m : Modality.values()) {
             fallback.put(m, base.batch().of(m));
         }
         Map<Modality, Integer> b = demo.batchSizes(fallback);
-        D2vConfig.Kafka k = base.kafka();
-        return new D2vConfig(new D2vConfig.Kafka(bootstrap, k.dataDir(), k.port(), k.clientProperties()), base.topics(),
-                base.data(), new D2vConfig.Batch(b.get(Modality.IMAGE), b.get(Modality.AUDIO), b.get(Modality.TEXT)));
+        return base.withBootstrap(bootstrap)
+                .withBatch(new D2vConfig.Batch(b.get(Modality.IMAGE), b.get(Modality.AUDIO), b.get(Modality.TEXT)))
+                .withModel(demo.model());
     }
 
     /**
@@ -335,7 +336,7 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
     }
 
     /** The ingested datasets as probe tasks, plus fashion-mnist for images when its Debian package is installed. */
-    private static List<String> probeTasks(DemoConfig demo, DataContext ctx, List<Modality> modalities) {
+    private static List<String> probeTasks(DemoSettings demo, DataContext ctx, List<Modality> modalities) {
         List<String> tasks = new ArrayList<>();
         for (Modality m : modalities) {
             String d = demo.datasets().get(m.id());
@@ -386,13 +387,12 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
         System.out.flush();
     }
 
-    private DemoConfig loadDemo() {
+    private DemoSettings loadDemo() {
         Path file = demoConfig;
         if (file == null) {
-            String root = System.getProperty("d2v.repo.root");
-            Path candidate = root == null ? Path.of("config", "demo.yaml") : Path.of(root, "config", "demo.yaml");
+            Path candidate = ConfigOptions.shipped("demo.yaml");
             file = Files.isRegularFile(candidate) ? candidate : null;
         }
-        return file == null ? DemoConfig.defaults() : DemoConfig.load(file);
+        return file == null ? DemoSettings.defaults() : DemoSettings.load(file);
     }
 }
