@@ -15,10 +15,12 @@ import dev.d2v.ingest.RawItem;
 import dev.d2v.ingest.Sources;
 import dev.d2v.ingest.data.DataContext;
 import dev.d2v.ingest.data.Datasets;
+import dev.d2v.pipelines.ChildProcess;
 import dev.d2v.pipelines.Main;
-import dev.d2v.pipelines.demo.ChildCommand;
 import dev.d2v.pipelines.demo.DemoSettings;
-import dev.d2v.pipelines.demo.PreprocessProgress;
+import dev.d2v.preprocess.job.LocalPreprocessRunner;
+import dev.d2v.preprocess.job.LocalPreprocessSettings;
+import dev.d2v.preprocess.job.PreprocessProgress;
 import dev.d2v.preprocess.job.RetainedState;
 import dev.d2v.train.checkpoint.CheckpointStore;
 import java.io.IOException;
@@ -141,9 +143,17 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
                 var ends = PreprocessProgress.rawEnds(admin.admin(), c.topics().prefix(), modalities);
                 for (List<Modality> job : jobs) {
                     String m = job.size() == Modality.values().length ? "all" : job.get(0).id();
-                    subcommand("preprocess", "--config", cfgFile.toString(), "--modality", m, "--bounded", "--vocab",
-                            vocab.toString(), "--state-dir", flinkState.toString());
-                    if (stopping.get()) {
+                    System.out.println("$ ./d2v preprocess --config " + cfgFile + " --modality " + m + " --bounded --vocab "
+                            + vocab + " --state-dir " + flinkState + "   (in this process)");
+                    try {
+                        new LocalPreprocessRunner(c, System.out).run(LocalPreprocessSettings.of(job).withBounded(true)
+                                .withVocabulary(vocab).withStateDir(flinkState));
+                    } catch (Exception e) {
+                        if (!stopping.get()) {
+                            throw e;
+                        }
+                    }
+                    if (stopping.get()) {   // Ctrl-C cancelled the job: its last checkpoint is retained
                         return 130;
                     }
                 }
@@ -168,13 +178,13 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
                 demo.evaluateWhileTraining() ? String.format(Locale.ROOT, ", the evaluator following its checkpoints"
                         + " (own process, %.0f%% of the cores, nice %d)", 100 * demo.evaluatorCpuShare(),
                         demo.evaluatorNice()) : ""));
-        ChildCommand follower = null;
+        ChildProcess follower = null;
         if (demo.evaluateWhileTraining()) {
             List<String> follow = new ArrayList<>(evaluate);
             follow.addAll(List.of("--follow", "--policy", "newest", "--group", c.topics().prefix() + "-demo-evaluator",
                     "--cpu-share", String.valueOf(demo.evaluatorCpuShare()), "--nice", String.valueOf(demo.evaluatorNice())));
             System.out.println("$ ./d2v " + String.join(" ", follow) + "   (child process, log " + eval.resolve("follow.log") + ")");
-            follower = ChildCommand.start(follow, eval.resolve("follow.log"), System.out, "  [evaluator] ");
+            follower = ChildProcess.start(follow, eval.resolve("follow.log"), System.out, "  [evaluator] ");
         }
         try {
             List<String> train = new ArrayList<>(List.of("train", "--config", cfgFile.toString(), "--modality",
@@ -239,7 +249,7 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
      * will not: the checkpoint was not announced in this run and the state does not have it, the follower ended, the
      * demo is stopping, or evaluatorWaitMinutes passed; the caller then evaluates it in-process.
      */
-    private boolean awaitFollower(ChildCommand follower, Path stateFile, String finalId, boolean announced,
+    private boolean awaitFollower(ChildProcess follower, Path stateFile, String finalId, boolean announced,
                                   DemoSettings demo) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + (long) (demo.evaluatorWaitMinutes() * 60e9);
         boolean told = false;
@@ -348,7 +358,7 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
                 DataCommand.fetch(Datasets.byName("fashion-mnist"), ctx);
                 tasks.add("fashion-mnist");
             } catch (RuntimeException notInstalled) {
-                System.out.println("fashion-mnist not available (" + Main.message(notInstalled) + "): not probed");
+                System.out.println("fashion-mnist not available (" + Errors.message(notInstalled) + "): not probed");
             }
         }
         return tasks;
