@@ -9,7 +9,6 @@ import dev.d2v.infra.Topics;
 import dev.d2v.infra.config.D2vConfig;
 import dev.d2v.infra.kafka.LocalKafka;
 import dev.d2v.infra.kafka.TopicAdmin;
-import dev.d2v.infra.progress.Progress;
 import dev.d2v.ingest.Ingestor;
 import dev.d2v.ingest.RawItem;
 import dev.d2v.ingest.Sources;
@@ -36,7 +35,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -315,14 +313,10 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
         Path root = sourceRoot(dataset, ctx);
         String name = Datasets.names().contains(dataset) ? dataset : String.valueOf(root.getFileName());
         System.out.printf("%s: %d train records of %s -> %s%n", m.id(), target - have, name, topic);
-        int maxRecord = c.topics().maxMessageBytes() - 64 * 1024; // headroom for key, headers, batch framing
         try (Stream<RawItem> items = Sources.folder(root, name)
-                .filter(i -> i.split().map("train"::equals).orElse(false)).skip(have);
-             KafkaProducer<byte[], byte[]> producer = Ingestor.producer(c.kafka().clientProps(), c.topics().maxMessageBytes());
-             Progress progress = new Progress("ingest " + m.id(), target - have)) {
-            Ingestor ingestor = new Ingestor(producer, c.topicNames(), new Ingestor.Options(target - have, 0, maxRecord),
+                .filter(i -> i.split().map("train"::equals).orElse(false)).skip(have)) {
+            Ingestor.Summary s = Ingestor.send(c, items, target - have, 0, "ingest " + m.id(),
                     skip -> System.err.println("skipped " + skip.source() + ": " + skip.reason()));
-            Ingestor.Summary s = ingestor.run(items, progress);
             if (!s.ok()) {
                 throw new UserError(s.failedSends() + " " + m.id() + " records were not acknowledged by the broker");
             }
