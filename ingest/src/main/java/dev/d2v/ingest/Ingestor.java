@@ -1,6 +1,7 @@
 package dev.d2v.ingest;
 
 import dev.d2v.infra.Topics;
+import dev.d2v.infra.config.D2vConfig;
 import dev.d2v.infra.progress.Progress;
 import dev.d2v.infra.wire.RawHeaders;
 import java.io.IOException;
@@ -60,6 +61,9 @@ public final class Ingestor {
         }
     }
 
+    /** Room under the topics' max.message.bytes for a record's key, headers and batch framing. */
+    public static final int RECORD_HEADROOM_BYTES = 64 * 1024;
+
     private final Producer<byte[], byte[]> producer;
     private final Topics topics;
     private final Options options;
@@ -88,6 +92,23 @@ public final class Ingestor {
 
     public static KafkaProducer<byte[], byte[]> producer(Properties client, int maxMessageBytes) {
         return new KafkaProducer<>(producerProperties(client, maxMessageBytes));
+    }
+
+    /**
+     * Sends the items to the configured cluster's raw topics with a progress bar: a producer of {@link #producer} for
+     * the configuration's brokers and record size limit, items within it less headroom for key, headers and batch
+     * framing. What `./d2v ingest` and the demo's ingestion run.
+     *
+     * @param label progress bar label, e.g. "ingest"
+     */
+    public static Summary send(D2vConfig config, Stream<RawItem> items, long limit, double recordsPerSecond,
+                               String label, Consumer<Skipped> onSkip) {
+        int maxMessageBytes = config.topics().maxMessageBytes();
+        Options options = new Options(limit, recordsPerSecond, maxMessageBytes - RECORD_HEADROOM_BYTES);
+        try (KafkaProducer<byte[], byte[]> producer = producer(config.kafka().clientProps(), maxMessageBytes);
+             Progress progress = new Progress(label, limit)) {
+            return new Ingestor(producer, config.topicNames(), options, onSkip).run(items, progress);
+        }
     }
 
     /** Sends every item (up to the limit), waits for all acknowledgements, and returns the summary. */

@@ -35,7 +35,7 @@ class IngestorKafkaTest {
 
     private static Topics freshTopics() throws Exception {
         Topics topics = new Topics("it" + UUID.randomUUID().toString().substring(0, 8));
-        D2vConfig.TopicSettings settings = new D2vConfig.TopicSettings(topics.prefix(), 2, 0, MAX, (short) 1);
+        D2vConfig.TopicSettings settings = new D2vConfig.TopicSettings(topics.prefix(), 2, null, MAX, (short) 1);
         Properties client = new Properties();
         client.put("bootstrap.servers", SharedLocalKafka.bootstrap());
         try (TopicAdmin admin = new TopicAdmin(client)) {

@@ -5,6 +5,7 @@ import dev.d2v.pipelines.cli.DataCommand;
 import dev.d2v.pipelines.cli.IngestCommand;
 import dev.d2v.pipelines.cli.KafkaCommand;
 import dev.d2v.pipelines.cli.PretrainCommand;
+import dev.d2v.pipelines.cli.Errors;
 import dev.d2v.pipelines.cli.EvaluateCommand;
 import dev.d2v.pipelines.cli.PreprocessCommand;
 import dev.d2v.pipelines.cli.BenchCommand;
@@ -56,7 +57,7 @@ public final class Main implements Runnable {
         PrintWriter err = cmd.getErr();
         boolean userError = ex instanceof UserError || ex instanceof D2vConfig.ConfigException
                 || ex instanceof IllegalArgumentException;
-        err.println("d2v " + cmd.getCommandName() + ": error: " + message(ex));
+        err.println("d2v " + cmd.getCommandName() + ": error: " + Errors.message(ex));
         if (System.getenv("D2V_DEBUG") != null) {
             ex.printStackTrace(err);
         } else if (!userError) {
@@ -64,15 +65,6 @@ public final class Main implements Runnable {
         }
         err.flush();
         return userError ? 2 : 1;
-    }
-
-    /** The first message along the cause chain, else the exception's class name. */
-    public static String message(Throwable ex) {
-        Throwable t = ex;
-        while (t.getMessage() == null && t.getCause() != null) {
-            t = t.getCause();
-        }
-        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
     }
 
     @Override

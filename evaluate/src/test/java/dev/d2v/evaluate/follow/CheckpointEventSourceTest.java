@@ -48,7 +48,7 @@ class CheckpointEventSourceTest {
         Properties client = new Properties();
         client.put("bootstrap.servers", SharedLocalKafka.bootstrap());
         try (TopicAdmin admin = new TopicAdmin(client)) {
-            admin.ensureTopics(new D2vConfig.TopicSettings(topics.prefix(), 1, 0, 1024 * 1024, (short) 1));
+            admin.ensureTopics(new D2vConfig.TopicSettings(topics.prefix(), 1, null, 1024 * 1024, (short) 1));
         }
         try (KafkaProducer<byte[], byte[]> p = KafkaTestClients.producer(SharedLocalKafka.bootstrap(), 1024 * 1024)) {
             send(p, topics.checkpoints(), checkpoint(1000).toJson());

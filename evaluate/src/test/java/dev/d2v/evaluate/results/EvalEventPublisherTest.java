@@ -26,7 +26,7 @@ class EvalEventPublisherTest {
         Properties client = new Properties();
         client.put("bootstrap.servers", SharedLocalKafka.bootstrap());
         try (TopicAdmin admin = new TopicAdmin(client)) {
-            admin.ensureTopics(new D2vConfig.TopicSettings(topics.prefix(), 1, 0, 1024 * 1024, (short) 1));
+            admin.ensureTopics(new D2vConfig.TopicSettings(topics.prefix(), 1, null, 1024 * 1024, (short) 1));
         }
         Instant at = Instant.parse("2026-11-28T20:00:00.123Z");
         List<EvalResult> results = List.of(EvalResultTest.LINEAR, EvalResultTest.KNN_NO_BASELINE);

@@ -1,9 +1,11 @@
 package dev.d2v.infra.config;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.Topics;
@@ -12,48 +14,59 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
 /**
- * The whole configuration: one YAML file (config/d2v.yaml is the documented default) plus command-line
- * overrides applied with the {@code with*} methods. Every section is its own record with its checks in the
- * compact constructor, so an invalid file fails at load time with the key that is wrong.
+ * The whole configuration of the pipeline: one YAML file (config/d2v.yaml shows every key with its default, commented
+ * out) plus command-line overrides applied with the {@code with*} methods. The defaults live here, once, each with its
+ * reason beside it; every section is its own record with its checks in the compact constructor, so an invalid file
+ * fails at load time with the key that is wrong. A key left out of the file is null here and takes its default; a
+ * value written in the file is checked as written (an explicit 0 never means "use the default").
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
-public record D2vConfig(Kafka kafka, TopicSettings topics, Data data, Batch batch) {
+public record D2vConfig(Kafka kafka, TopicSettings topics, Data data, Batch batch, Model model) {
 
     public D2vConfig {
         kafka = kafka == null ? Kafka.defaults() : kafka;
         topics = topics == null ? TopicSettings.defaults() : topics;
         data = data == null ? Data.defaults() : data;
         batch = batch == null ? Batch.defaults() : batch;
+        model = model == null ? Model.defaults() : model;
+    }
+
+    /** The four pipeline sections, the model section at its defaults. */
+    public D2vConfig(Kafka kafka, TopicSettings topics, Data data, Batch batch) {
+        this(kafka, topics, data, batch, null);
     }
 
     public static D2vConfig defaults() {
-        return new D2vConfig(null, null, null, null);
+        return new D2vConfig(null, null, null, null, null);
     }
 
     /** Kafka connection. clientProperties pass straight through to every client (TLS, SASL, ...). */
     public record Kafka(
-            // where the pipeline's clients connect; the local launcher's default port matches it
+            // where the pipeline's clients connect: the local broker's default port
             String bootstrap,
-            // local broker: storage folder (formatted on first start) and port (0 = any free port)
+            // local broker (./d2v kafka start): storage folder, formatted on first start
             String dataDir,
-            int port,
+            // local broker's port: 9092, Kafka's own default, matching bootstrap; 0 = any free port
+            Integer port,
             // e.g. security.protocol, sasl.mechanism, sasl.jaas.config, ssl.truststore.location
             Map<String, String> clientProperties) {
         public Kafka {
             bootstrap = bootstrap == null ? "127.0.0.1:9092" : bootstrap;
             dataDir = dataDir == null ? ".d2v/kafka" : dataDir;
+            port = port == null ? 9092 : port;
             if (port < 0 || port > 65535) {
-                throw new IllegalArgumentException("kafka.port must be 0..65535, got " + port);
+                throw new IllegalArgumentException("kafka.port must be 0..65535 (0 = any free port), got " + port);
             }
             clientProperties = clientProperties == null ? Map.of() : Map.copyOf(clientProperties);
         }
 
         public static Kafka defaults() {
-            return new Kafka(null, null, 9092, null);
+            return new Kafka(null, null, null, null);
         }
 
         /** Client properties: bootstrap servers plus the pass-through settings. */
@@ -67,32 +80,41 @@ public record D2vConfig(Kafka kafka, TopicSettings topics, Data data, Batch batc
 
     /** Topic layout: names from a prefix; partitions, retention and size limits for creation. */
     public record TopicSettings(
+            // every topic name derives from it: d2v.raw.image, d2v.batch.audio, d2v.checkpoints, ...
             String prefix,
-            // raw and batch topics: partitions bound Flink source parallelism and trainer consumer threads
-            int partitions,
-            // raw data is replayable for a week by default; -1 keeps it forever
-            long retentionMs,
+            // raw and batch topics: partitions bound Flink source parallelism and trainer consumer threads; 2 lets
+            // the local demo run two of each on 2 cores
+            Integer partitions,
+            // raw data is replayable for a week; -1 keeps it forever
+            Long retentionMs,
             // the largest record (a full audio batch of fp16 spectrograms is ~10 MB); the broker is raised to match
-            int maxMessageBytes,
+            Integer maxMessageBytes,
             // 1 for the local single-node broker; 3 on a real cluster
-            short replicationFactor) {
+            Short replicationFactor) {
         public TopicSettings {
             prefix = prefix == null ? "d2v" : prefix;
-            partitions = partitions == 0 ? 2 : partitions;
-            retentionMs = retentionMs == 0 ? 7L * 24 * 3600 * 1000 : retentionMs;
-            maxMessageBytes = maxMessageBytes == 0 ? 16 * 1024 * 1024 : maxMessageBytes;
-            replicationFactor = replicationFactor == 0 ? 1 : replicationFactor;
+            partitions = partitions == null ? 2 : partitions;
+            retentionMs = retentionMs == null ? 7L * 24 * 3600 * 1000 : retentionMs;
+            maxMessageBytes = maxMessageBytes == null ? 16 * 1024 * 1024 : maxMessageBytes;
+            replicationFactor = replicationFactor == null ? 1 : replicationFactor;
             if (partitions < 1) {
                 throw new IllegalArgumentException("topics.partitions must be >= 1, got " + partitions);
             }
+            if (retentionMs < 1 && retentionMs != -1) {
+                throw new IllegalArgumentException("topics.retentionMs must be > 0, or -1 to keep records forever, got "
+                        + retentionMs);
+            }
             if (maxMessageBytes < 1024) {
                 throw new IllegalArgumentException("topics.maxMessageBytes must be >= 1024, got " + maxMessageBytes);
+            }
+            if (replicationFactor < 1) {
+                throw new IllegalArgumentException("topics.replicationFactor must be >= 1, got " + replicationFactor);
             }
             new Topics(prefix); // validates the prefix
         }
 
         public static TopicSettings defaults() {
-            return new TopicSettings(null, 0, 0, 0, (short) 0);
+            return new TopicSettings(null, null, null, null, null);
         }
 
         public Topics names() {
@@ -101,14 +123,18 @@ public record D2vConfig(Kafka kafka, TopicSettings topics, Data data, Batch batc
     }
 
     /** Dataset cache. Generation is deterministic for a given seed. */
-    public record Data(String cacheDir, long seed) {
+    public record Data(
+            // where `./d2v data fetch` writes datasets and their labeled-folder exports
+            String cacheDir,
+            // seed of every generated dataset (spoken digits, splits): same seed, same bytes; 0 is a seed like any
+            Long seed) {
         public Data {
             cacheDir = cacheDir == null ? ".d2v/data" : cacheDir;
-            seed = seed == 0 ? 20221212L : seed;
+            seed = seed == null ? 20221212L : seed;
         }
 
         public static Data defaults() {
-            return new Data(null, 0);
+            return new Data(null, null);
         }
 
         public Path cachePath() {
@@ -116,19 +142,20 @@ public record D2vConfig(Kafka kafka, TopicSettings topics, Data data, Batch batc
         }
     }
 
-    /** Per-modality batch sizes (the seed's pitfall 11: images are redundant, tokens are not). */
-    public record Batch(int image, int audio, int text) {
+    /** Per-modality batch sizes: images are redundant, tokens are not, so images take larger batches. */
+    public record Batch(Integer image, Integer audio, Integer text) {
         public Batch {
-            image = image == 0 ? 256 : image;
-            audio = audio == 0 ? 64 : audio;
-            text = text == 0 ? 64 : text;
+            image = image == null ? 256 : image;
+            audio = audio == null ? 64 : audio;
+            text = text == null ? 64 : text;
             if (image < 1 || audio < 1 || text < 1) {
-                throw new IllegalArgumentException("batch sizes must be >= 1");
+                throw new IllegalArgumentException("batch sizes must be >= 1, got image " + image + ", audio " + audio
+                        + ", text " + text);
             }
         }
 
         public static Batch defaults() {
-            return new Batch(0, 0, 0);
+            return new Batch(null, null, null);
         }
 
         public int of(Modality m) {
@@ -140,13 +167,55 @@ public record D2vConfig(Kafka kafka, TopicSettings topics, Data data, Batch batc
         }
     }
 
+    /**
+     * The model `pretrain` and `train` build: a preset of the model configuration that checkpoints store (tiny, small,
+     * base, large, cpu) and overrides of its fields by dotted key, the same as the command line's {@code --set}.
+     * In the file, {@code set} is a list of "key=value" strings or a map (nested maps give dotted keys):
+     * <pre>
+     * model:
+     *   preset: cpu
+     *   set: {model.dim: 192, optim.lr: 5e-4}
+     * </pre>
+     * The command line's --preset replaces the preset; its --set overrides are applied after these.
+     */
+    public record Model(
+            // cpu: the preset sized for a few CPU cores, which is where ./d2v runs unless --device gpu is given
+            String preset,
+            // applied in order; a later one for the same key wins
+            @JsonDeserialize(using = OverridesReader.class) List<String> set) {
+        public static final String DEFAULT_PRESET = "cpu";
+
+        public Model {
+            preset = preset == null ? DEFAULT_PRESET : preset;
+            set = set == null ? List.of() : List.copyOf(set);
+            for (String kv : set) {
+                if (kv.indexOf('=') < 1) {
+                    throw new IllegalArgumentException("model.set: '" + kv + "' is not KEY=VALUE");
+                }
+            }
+        }
+
+        public static Model defaults() {
+            return new Model(null, null);
+        }
+    }
+
     public D2vConfig withBootstrap(String bootstrap) {
         return bootstrap == null ? this
-                : new D2vConfig(new Kafka(bootstrap, kafka.dataDir(), kafka.port(), kafka.clientProperties()), topics, data, batch);
+                : new D2vConfig(new Kafka(bootstrap, kafka.dataDir(), kafka.port(), kafka.clientProperties()), topics, data,
+                batch, model);
     }
 
     public D2vConfig withCacheDir(String cacheDir) {
-        return cacheDir == null ? this : new D2vConfig(kafka, topics, new Data(cacheDir, data.seed()), batch);
+        return cacheDir == null ? this : new D2vConfig(kafka, topics, new Data(cacheDir, data.seed()), batch, model);
+    }
+
+    public D2vConfig withBatch(Batch batch) {
+        return new D2vConfig(kafka, topics, data, batch, model);
+    }
+
+    public D2vConfig withModel(Model model) {
+        return new D2vConfig(kafka, topics, data, batch, model);
     }
 
     public Topics topicNames() {
@@ -166,8 +235,10 @@ public record D2vConfig(Kafka kafka, TopicSettings topics, Data data, Batch batc
                     + " (pass --config <file>; the documented default is config/d2v.yaml)");
         }
         try (InputStream in = Files.newInputStream(file)) {
-            D2vConfig c = YAML.readValue(in, D2vConfig.class);
-            return c == null ? defaults() : c;
+            // streamed, not through a tree: model.set keeps each value's text as written
+            JsonParser parser = YAML.createParser(in);
+            return parser.nextToken() == null ? defaults()   // a file of comments only: the defaults
+                    : YAML.readValue(parser, D2vConfig.class);
         } catch (IOException e) {
             throw new ConfigException("cannot read configuration " + file + ": " + e.getMessage(), e);
         } catch (IllegalArgumentException e) {

@@ -20,7 +20,7 @@ record BenchTopics(String prefix, D2vConfig config, Topics topics, int maxMessag
 
     static BenchTopics create(String bootstrap) throws Exception {
         String prefix = "bench" + UUID.randomUUID().toString().substring(0, 8);
-        D2vConfig.TopicSettings settings = new D2vConfig.TopicSettings(prefix, 1, 0, 0, (short) 0);
+        D2vConfig.TopicSettings settings = new D2vConfig.TopicSettings(prefix, 1, null, null, null);
         D2vConfig cfg = D2vConfig.defaults().withBootstrap(bootstrap);
         try (TopicAdmin admin = new TopicAdmin(cfg.kafka())) {
             admin.ensureTopics(settings);

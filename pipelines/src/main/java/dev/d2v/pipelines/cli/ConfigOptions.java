@@ -7,7 +7,7 @@ import picocli.CommandLine.Option;
 
 /**
  * --config and --bootstrap, shared by every command. Without --config the repository's config/d2v.yaml is
- * used when present (./d2v passes the repository root), else the built-in defaults (the same values).
+ * used when present (./d2v passes the repository root), else the built-in defaults (what it shows commented out).
  */
 public final class ConfigOptions {
     @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration (default: config/d2v.yaml)")
@@ -18,13 +18,21 @@ public final class ConfigOptions {
     String bootstrap;
 
     public D2vConfig load() {
-        Path file = config;
+        return load(config).withBootstrap(bootstrap);
+    }
+
+    /** The given file; null: the repository's config/d2v.yaml when present, else the built-in defaults. */
+    static D2vConfig load(Path file) {
         if (file == null) {
-            String root = System.getProperty("d2v.repo.root");
-            Path candidate = root == null ? Path.of("config", "d2v.yaml") : Path.of(root, "config", "d2v.yaml");
+            Path candidate = shipped("d2v.yaml");
             file = Files.isRegularFile(candidate) ? candidate : null;
         }
-        D2vConfig c = file == null ? D2vConfig.defaults() : D2vConfig.load(file);
-        return c.withBootstrap(bootstrap);
+        return file == null ? D2vConfig.defaults() : D2vConfig.load(file);
+    }
+
+    /** A file of the repository's config folder (./d2v passes the repository root; else the working directory). */
+    static Path shipped(String name) {
+        String root = System.getProperty("d2v.repo.root");
+        return root == null ? Path.of("config", name) : Path.of(root, "config", name);
     }
 }

@@ -9,16 +9,17 @@ import dev.d2v.infra.Topics;
 import dev.d2v.infra.config.D2vConfig;
 import dev.d2v.infra.kafka.LocalKafka;
 import dev.d2v.infra.kafka.TopicAdmin;
-import dev.d2v.infra.progress.Progress;
 import dev.d2v.ingest.Ingestor;
 import dev.d2v.ingest.RawItem;
 import dev.d2v.ingest.Sources;
 import dev.d2v.ingest.data.DataContext;
 import dev.d2v.ingest.data.Datasets;
+import dev.d2v.pipelines.ChildProcess;
 import dev.d2v.pipelines.Main;
-import dev.d2v.pipelines.demo.ChildCommand;
-import dev.d2v.pipelines.demo.DemoConfig;
-import dev.d2v.pipelines.demo.PreprocessProgress;
+import dev.d2v.pipelines.demo.DemoSettings;
+import dev.d2v.preprocess.job.LocalPreprocessRunner;
+import dev.d2v.preprocess.job.LocalPreprocessSettings;
+import dev.d2v.preprocess.job.PreprocessProgress;
 import dev.d2v.preprocess.job.RetainedState;
 import dev.d2v.train.checkpoint.CheckpointStore;
 import java.io.IOException;
@@ -34,7 +35,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -69,7 +69,7 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
 
     @Override
     public Integer call() throws Exception {
-        DemoConfig demo = loadDemo().withTrainMinutes(minutes);
+        DemoSettings demo = loadDemo().withTrainMinutes(minutes);
         D2vConfig base = cfg.load();
         Path dir = Path.of(demo.dir()).toAbsolutePath();
         Files.createDirectories(dir);
@@ -110,7 +110,7 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
         }
     }
 
-    private int run(DemoConfig demo, D2vConfig c, Path cfgFile, Path dir, List<Modality> modalities, long t0)
+    private int run(DemoSettings demo, D2vConfig c, Path cfgFile, Path dir, List<Modality> modalities, long t0)
             throws Exception {
         stage(2, "sample data and ingestion (train split)");
         DataContext ctx = new DataContext(c.data().cachePath(), c.data().seed(), 0, line -> System.err.println(line));
@@ -141,9 +141,17 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
                 var ends = PreprocessProgress.rawEnds(admin.admin(), c.topics().prefix(), modalities);
                 for (List<Modality> job : jobs) {
                     String m = job.size() == Modality.values().length ? "all" : job.get(0).id();
-                    subcommand("preprocess", "--config", cfgFile.toString(), "--modality", m, "--bounded", "--vocab",
-                            vocab.toString(), "--state-dir", flinkState.toString());
-                    if (stopping.get()) {
+                    System.out.println("$ ./d2v preprocess --config " + cfgFile + " --modality " + m + " --bounded --vocab "
+                            + vocab + " --state-dir " + flinkState + "   (in this process)");
+                    try {
+                        new LocalPreprocessRunner(c, System.out).run(LocalPreprocessSettings.of(job).withBounded(true)
+                                .withVocabulary(vocab).withStateDir(flinkState));
+                    } catch (Exception e) {
+                        if (!stopping.get()) {
+                            throw e;
+                        }
+                    }
+                    if (stopping.get()) {   // Ctrl-C cancelled the job: its last checkpoint is retained
                         return 130;
                     }
                 }
@@ -168,20 +176,21 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
                 demo.evaluateWhileTraining() ? String.format(Locale.ROOT, ", the evaluator following its checkpoints"
                         + " (own process, %.0f%% of the cores, nice %d)", 100 * demo.evaluatorCpuShare(),
                         demo.evaluatorNice()) : ""));
-        ChildCommand follower = null;
+        ChildProcess follower = null;
         if (demo.evaluateWhileTraining()) {
             List<String> follow = new ArrayList<>(evaluate);
             follow.addAll(List.of("--follow", "--policy", "newest", "--group", c.topics().prefix() + "-demo-evaluator",
                     "--cpu-share", String.valueOf(demo.evaluatorCpuShare()), "--nice", String.valueOf(demo.evaluatorNice())));
             System.out.println("$ ./d2v " + String.join(" ", follow) + "   (child process, log " + eval.resolve("follow.log") + ")");
-            follower = ChildCommand.start(follow, eval.resolve("follow.log"), System.out, "  [evaluator] ");
+            follower = ChildProcess.start(follow, eval.resolve("follow.log"), System.out, "  [evaluator] ");
         }
         try {
             List<String> train = new ArrayList<>(List.of("train", "--config", cfgFile.toString(), "--modality",
-                    String.join(",", modalities.stream().map(Modality::id).toList()), "--preset", demo.preset(), "--out",
-                    run.toString(), "--minutes", String.valueOf(demo.trainMinutes()), "--checkpoint-every",
+                    String.join(",", modalities.stream().map(Modality::id).toList()), "--preset", demo.model().preset(),
+                    "--out", run.toString(), "--minutes", String.valueOf(demo.trainMinutes()), "--checkpoint-every",
                     String.valueOf(demo.checkpointEvery()), "--schedule-steps", String.valueOf(demo.scheduleSteps()),
                     "--idle-stop-seconds", String.valueOf(demo.idleStopSeconds()), "--vocab", vocab.toString()));
+            demo.model().set().forEach(kv -> train.addAll(List.of("--set", kv)));
             if (demo.threads() > 0) {
                 train.addAll(List.of("--threads", String.valueOf(demo.threads())));
             }
@@ -238,8 +247,8 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
      * will not: the checkpoint was not announced in this run and the state does not have it, the follower ended, the
      * demo is stopping, or evaluatorWaitMinutes passed; the caller then evaluates it in-process.
      */
-    private boolean awaitFollower(ChildCommand follower, Path stateFile, String finalId, boolean announced,
-                                  DemoConfig demo) throws IOException, InterruptedException {
+    private boolean awaitFollower(ChildProcess follower, Path stateFile, String finalId, boolean announced,
+                                  DemoSettings demo) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + (long) (demo.evaluatorWaitMinutes() * 60e9);
         boolean told = false;
         while (!stopping.get()) {
@@ -275,16 +284,16 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
         return false;
     }
 
-    /** The base configuration pointed at the demo broker, with the demo's batch sizes. */
-    static D2vConfig demoKafkaConfig(D2vConfig base, DemoConfig demo, String bootstrap) {
+    /** The base configuration pointed at the demo broker, with the demo's batch sizes and model. */
+    static D2vConfig demoKafkaConfig(D2vConfig base, DemoSettings demo, String bootstrap) {
         Map<Modality, Integer> fallback = new EnumMap<>(Modality.class);
         for (Modality m : Modality.values()) {
             fallback.put(m, base.batch().of(m));
         }
         Map<Modality, Integer> b = demo.batchSizes(fallback);
-        D2vConfig.Kafka k = base.kafka();
-        return new D2vConfig(new D2vConfig.Kafka(bootstrap, k.dataDir(), k.port(), k.clientProperties()), base.topics(),
-                base.data(), new D2vConfig.Batch(b.get(Modality.IMAGE), b.get(Modality.AUDIO), b.get(Modality.TEXT)));
+        return base.withBootstrap(bootstrap)
+                .withBatch(new D2vConfig.Batch(b.get(Modality.IMAGE), b.get(Modality.AUDIO), b.get(Modality.TEXT)))
+                .withModel(demo.model());
     }
 
     /**
@@ -304,14 +313,10 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
         Path root = sourceRoot(dataset, ctx);
         String name = Datasets.names().contains(dataset) ? dataset : String.valueOf(root.getFileName());
         System.out.printf("%s: %d train records of %s -> %s%n", m.id(), target - have, name, topic);
-        int maxRecord = c.topics().maxMessageBytes() - 64 * 1024; // headroom for key, headers, batch framing
         try (Stream<RawItem> items = Sources.folder(root, name)
-                .filter(i -> i.split().map("train"::equals).orElse(false)).skip(have);
-             KafkaProducer<byte[], byte[]> producer = Ingestor.producer(c.kafka().clientProps(), c.topics().maxMessageBytes());
-             Progress progress = new Progress("ingest " + m.id(), target - have)) {
-            Ingestor ingestor = new Ingestor(producer, c.topicNames(), new Ingestor.Options(target - have, 0, maxRecord),
+                .filter(i -> i.split().map("train"::equals).orElse(false)).skip(have)) {
+            Ingestor.Summary s = Ingestor.send(c, items, target - have, 0, "ingest " + m.id(),
                     skip -> System.err.println("skipped " + skip.source() + ": " + skip.reason()));
-            Ingestor.Summary s = ingestor.run(items, progress);
             if (!s.ok()) {
                 throw new UserError(s.failedSends() + " " + m.id() + " records were not acknowledged by the broker");
             }
@@ -335,7 +340,7 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
     }
 
     /** The ingested datasets as probe tasks, plus fashion-mnist for images when its Debian package is installed. */
-    private static List<String> probeTasks(DemoConfig demo, DataContext ctx, List<Modality> modalities) {
+    private static List<String> probeTasks(DemoSettings demo, DataContext ctx, List<Modality> modalities) {
         List<String> tasks = new ArrayList<>();
         for (Modality m : modalities) {
             String d = demo.datasets().get(m.id());
@@ -347,7 +352,7 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
                 DataCommand.fetch(Datasets.byName("fashion-mnist"), ctx);
                 tasks.add("fashion-mnist");
             } catch (RuntimeException notInstalled) {
-                System.out.println("fashion-mnist not available (" + Main.message(notInstalled) + "): not probed");
+                System.out.println("fashion-mnist not available (" + Errors.message(notInstalled) + "): not probed");
             }
         }
         return tasks;
@@ -386,13 +391,12 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
         System.out.flush();
     }
 
-    private DemoConfig loadDemo() {
+    private DemoSettings loadDemo() {
         Path file = demoConfig;
         if (file == null) {
-            String root = System.getProperty("d2v.repo.root");
-            Path candidate = root == null ? Path.of("config", "demo.yaml") : Path.of(root, "config", "demo.yaml");
+            Path candidate = ConfigOptions.shipped("demo.yaml");
             file = Files.isRegularFile(candidate) ? candidate : null;
         }
-        return file == null ? DemoConfig.defaults() : DemoConfig.load(file);
+        return file == null ? DemoSettings.defaults() : DemoSettings.load(file);
     }
 }

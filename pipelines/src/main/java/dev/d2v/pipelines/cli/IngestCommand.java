@@ -1,7 +1,6 @@
 package dev.d2v.pipelines.cli;
 
 import dev.d2v.infra.config.D2vConfig;
-import dev.d2v.infra.progress.Progress;
 import dev.d2v.ingest.Ingestor;
 import dev.d2v.ingest.RawItem;
 import dev.d2v.ingest.Sources;
@@ -13,7 +12,6 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -62,14 +60,10 @@ public final class IngestCommand implements java.util.concurrent.Callable<Intege
         D2vConfig c = cfg.load();
         Stream<RawItem> items = split == null ? items(c)
                 : items(c).filter(i -> i.split().map(split::equals).orElse(false));
-        int maxRecord = c.topics().maxMessageBytes() - 64 * 1024; // headroom for key, headers, batch framing
-        Ingestor.Options opts = new Ingestor.Options(limit, rate, maxRecord);
         Ingestor.Summary s;
-        try (KafkaProducer<byte[], byte[]> producer = Ingestor.producer(c.kafka().clientProps(), c.topics().maxMessageBytes());
-             Progress progress = new Progress("ingest", limit)) {
-            Ingestor ingestor = new Ingestor(producer, c.topicNames(), opts,
+        try {
+            s = Ingestor.send(c, items, limit, rate, "ingest",
                     skip -> System.err.println("skipped " + skip.source() + ": " + skip.reason()));
-            s = ingestor.run(items, progress);
         } finally {
             items.close();
         }

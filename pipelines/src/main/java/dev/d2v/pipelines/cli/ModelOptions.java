@@ -1,29 +1,53 @@
 package dev.d2v.pipelines.cli;
 
+import dev.d2v.infra.config.D2vConfig;
 import dev.d2v.train.config.Data2VecConfig;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
-/** The model of `pretrain` and `train`: a preset, and dotted overrides of its fields (the reference's Hydra style). */
+/**
+ * The model of `pretrain` and `train`: a preset, and dotted overrides of its fields (the reference's Hydra style).
+ * The configuration's {@code model:} section gives both; --preset replaces its preset, --set overrides are applied
+ * after its {@code set}.
+ */
 public final class ModelOptions {
 
-    @Option(names = "--preset", defaultValue = "cpu", description = "tiny, small, base, large or cpu (default: ${DEFAULT-VALUE})")
+    @Option(names = "--preset", paramLabel = "NAME",
+            description = "tiny, small, base, large or cpu (default: model.preset of the configuration, else "
+                    + D2vConfig.Model.DEFAULT_PRESET + ")")
     String preset;
 
     @Option(names = "--set", paramLabel = "KEY=VALUE",
-            description = {"Override one field of the preset's config, repeatable: model.dim=192,",
-                    "image.masking.mask_ratio=0.7, image.multi_mask=8, optim.lr=5e-4 (keys as in a checkpoint's manifest)"})
+            description = {"Override one field of the preset's config, repeatable, after model.set of the configuration:",
+                    "model.dim=192, image.masking.mask_ratio=0.7, image.multi_mask=8, optim.lr=5e-4 (keys as in a checkpoint's manifest)"})
     List<String> overrides = new ArrayList<>();
 
+    /** The command this is mixed into: its --config option, when it has one, names the configuration file. */
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec command;
+
+    /** The preset: --preset, else the configuration's (the command's --config file, else config/d2v.yaml). */
     public String preset() {
-        return preset;
+        return preset(configuration());
+    }
+
+    public String preset(D2vConfig c) {
+        return preset != null ? preset : c.model().preset();
     }
 
     /** The preset with the overrides applied; a bad key or value is a {@link UserError} naming it. */
     public Data2VecConfig config() {
+        return config(configuration());
+    }
+
+    public Data2VecConfig config(D2vConfig c) {
         try {
-            return Data2VecConfig.preset(preset).withOverrides(overrides);
+            return Data2VecConfig.preset(preset(c)).withOverrides(overrides(c));
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }
@@ -31,6 +55,24 @@ public final class ModelOptions {
 
     /** "cpu" or "cpu with model.dim=192, ...", for the start line. */
     public String describe() {
-        return overrides.isEmpty() ? preset : preset + " with " + String.join(", ", overrides);
+        return describe(configuration());
+    }
+
+    public String describe(D2vConfig c) {
+        List<String> all = overrides(c);
+        return all.isEmpty() ? preset(c) : preset(c) + " with " + String.join(", ", all);
+    }
+
+    /** The configuration's model.set, then --set: a later value of a key wins. */
+    private List<String> overrides(D2vConfig c) {
+        List<String> all = new ArrayList<>(c.model().set());
+        all.addAll(overrides);
+        return all;
+    }
+
+    private D2vConfig configuration() {
+        OptionSpec config = command == null ? null : command.findOption("--config");
+        Path file = config == null ? null : config.getValue();
+        return ConfigOptions.load(file);
     }
 }

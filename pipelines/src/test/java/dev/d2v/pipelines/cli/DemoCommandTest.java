@@ -10,9 +10,9 @@ import dev.d2v.infra.kafka.LocalKafka;
 import dev.d2v.infra.kafka.TopicAdmin;
 import dev.d2v.infra.wire.CheckpointEvent;
 import dev.d2v.pipelines.Main;
-import dev.d2v.pipelines.demo.DemoConfig;
-import dev.d2v.pipelines.demo.PreprocessProgress;
+import dev.d2v.pipelines.demo.DemoSettings;
 import dev.d2v.preprocess.job.PreprocessJobConfig;
+import dev.d2v.preprocess.job.PreprocessProgress;
 import dev.d2v.train.checkpoint.CheckpointStore;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -41,12 +41,12 @@ class DemoCommandTest {
     Path dir;
 
     @Test
-    void shippedDemoConfigLoadsWithEveryModality() {
-        DemoConfig c = DemoConfig.load(Path.of("..", "config", "demo.yaml"));
+    void shippedDemoSettingsLoadsWithEveryModality() {
+        DemoSettings c = DemoSettings.load(Path.of("..", "config", "demo.yaml"));
         assertThat(c.modalityList()).containsExactly(Modality.IMAGE, Modality.AUDIO, Modality.TEXT);
         assertThat(c.finetune()).isFalse();
         assertThat(c.withTrainMinutes(2.0).trainMinutes()).isEqualTo(2.0);
-        assertThat(c).isEqualTo(DemoConfig.defaults());   // the file documents the built-in defaults
+        assertThat(c).isEqualTo(DemoSettings.defaults());   // the file documents the built-in defaults
     }
 
     @Test

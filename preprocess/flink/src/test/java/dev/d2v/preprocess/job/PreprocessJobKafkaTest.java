@@ -361,7 +361,7 @@ class PreprocessJobKafkaTest {
 
     private static Topics freshTopics(String bootstrap) {
         String prefix = "it" + UUID.randomUUID().toString().substring(0, 8);
-        D2vConfig.TopicSettings settings = new D2vConfig.TopicSettings(prefix, 2, 0, 0, (short) 0);
+        D2vConfig.TopicSettings settings = new D2vConfig.TopicSettings(prefix, 2, null, null, null);
         try (TopicAdmin admin = new TopicAdmin(D2vConfig.defaults().withBootstrap(bootstrap).kafka())) {
             admin.ensureTopics(settings);
         }

@@ -28,7 +28,7 @@ class BatchAssemblerTest {
         assertThat(BatchSpec.of(Modality.IMAGE, DType.UINT8, new int[] {1, 28, 28}, sizes, 0).batchSize()).isEqualTo(256);
         assertThat(BatchSpec.of(Modality.AUDIO, DType.FP16, new int[] {200, 80}, sizes, 0).batchSize()).isEqualTo(64);
         assertThat(BatchSpec.of(Modality.TEXT, DType.INT32, new int[] {64}, sizes, 0).batchSize()).isEqualTo(64);
-        assertThat(BatchSpec.of(Modality.TEXT, DType.INT32, new int[] {64}, new D2vConfig.Batch(0, 0, 8), 0).batchSize())
+        assertThat(BatchSpec.of(Modality.TEXT, DType.INT32, new int[] {64}, new D2vConfig.Batch(null, null, 8), 0).batchSize())
                 .isEqualTo(8);
     }
 

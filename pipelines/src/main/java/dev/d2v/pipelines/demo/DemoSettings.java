@@ -1,9 +1,11 @@
 package dev.d2v.pipelines.demo;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.d2v.infra.Modality;
+import dev.d2v.infra.config.D2vConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,9 +14,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The `./d2v demo` settings: config/demo.yaml (every key documented there). Missing keys keep the defaults below.
+ * The `./d2v demo` settings: config/demo.yaml, on top of the pipeline configuration (config/d2v.yaml, {@link D2vConfig}).
+ * The defaults are here, once, each with its reason; the shipped file shows them commented out. {@code batch} and
+ * {@code model} are the demo's values for the configuration's sections of the same names (same keys), sized for the
+ * time budget on a CPU; the configuration's own values apply to every other command.
  */
-public record DemoConfig(
+public record DemoSettings(
         // broker storage, run and evaluation folders live here; a second run resumes from them
         String dir,
         // the demo broker's port; 0 = any free port (no clash with `./d2v kafka start` on 9092)
@@ -29,12 +34,15 @@ public record DemoConfig(
         Map<String, Integer> batch,
         // training budget in minutes (the trainer also stops once the batch topics stay empty idleStopSeconds)
         Double trainMinutes,
-        String preset,
+        // the model: a preset and dotted overrides, as in the configuration's model section (and --preset, --set)
+        D2vConfig.Model model,
+        // checkpoints (and evaluations of the following evaluator) every this many steps
         Integer checkpointEvery,
         // LR and EMA schedule length in steps: about the number of batches the records make
         Long scheduleSteps,
         // PyTorch intra-op threads; 0 = one per core
         Integer threads,
+        // the trainer stops once the batch topics stayed empty this long: the records are a fixed set
         Long idleStopSeconds,
         // probe subsets per task (train / test records), for a bounded evaluation time
         Integer probeTrainLimit,
@@ -51,13 +59,14 @@ public record DemoConfig(
         // evaluates that checkpoint itself
         Double evaluatorWaitMinutes) {
 
-    public DemoConfig {
+    public DemoSettings {
         dir = dir == null ? ".d2v/demo" : dir;
         modalities = modalities == null ? List.of("image", "audio", "text") : List.copyOf(modalities);
         datasets = datasets == null ? Map.of("image", "mnist", "audio", "spoken-digits", "text", "wordnet") : Map.copyOf(datasets);
         records = records == null ? Map.of("image", 12288, "audio", 3072, "text", 9216) : Map.copyOf(records);
         batch = batch == null ? Map.of("image", 64, "audio", 16, "text", 32) : Map.copyOf(batch);
-        preset = preset == null ? "cpu" : preset;
+        // the 192-wide cpu preset: about 2 steps/s on 2 cores, so that scheduleSteps fits in trainMinutes
+        model = model == null ? new D2vConfig.Model("cpu", List.of()) : model;
         port = port == null ? 0 : port;
         trainMinutes = trainMinutes == null ? 6.0 : trainMinutes;
         checkpointEvery = checkpointEvery == null ? 100 : checkpointEvery;
@@ -97,9 +106,9 @@ public record DemoConfig(
         }
     }
 
-    /** The defaults: what config/demo.yaml says. */
-    public static DemoConfig defaults() {
-        return new DemoConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+    /** The defaults: what config/demo.yaml shows commented out. */
+    public static DemoSettings defaults() {
+        return new DemoSettings(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
                 null, null, null, null);
     }
 
@@ -107,28 +116,30 @@ public record DemoConfig(
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
     /** Loads a demo YAML file; keys not given keep the defaults, unknown keys are an error naming the key. */
-    public static DemoConfig load(Path file) {
+    public static DemoSettings load(Path file) {
         if (!Files.isRegularFile(file)) {
             throw new IllegalArgumentException("demo configuration not found: " + file.toAbsolutePath()
                     + " (pass --config-demo FILE; the shipped one is config/demo.yaml)");
         }
         try {
-            DemoConfig c = YAML.readValue(file.toFile(), DemoConfig.class);
-            return c == null ? defaults() : c;
+            // streamed, not through a tree: model.set keeps each value's text as written
+            JsonParser parser = YAML.createParser(file.toFile());
+            return parser.nextToken() == null ? defaults()   // a file of comments only: the defaults
+                    : YAML.readValue(parser, DemoSettings.class);
         } catch (IOException e) {
             throw new IllegalArgumentException("invalid demo configuration " + file + ": " + e.getMessage(), e);
         }
     }
 
-    public DemoConfig withTrainMinutes(Double minutes) {
-        return minutes == null ? this : new DemoConfig(dir, port, modalities, datasets, records, batch, minutes, preset,
+    public DemoSettings withTrainMinutes(Double minutes) {
+        return minutes == null ? this : new DemoSettings(dir, port, modalities, datasets, records, batch, minutes, model,
                 checkpointEvery, scheduleSteps, threads, idleStopSeconds, probeTrainLimit, probeTestLimit, finetune,
                 evaluateWhileTraining, evaluatorCpuShare, evaluatorNice, evaluatorWaitMinutes);
     }
 
     /** The same settings, the evaluator following the trainer or not. */
-    public DemoConfig withEvaluateWhileTraining(boolean follow) {
-        return new DemoConfig(dir, port, modalities, datasets, records, batch, trainMinutes, preset, checkpointEvery,
+    public DemoSettings withEvaluateWhileTraining(boolean follow) {
+        return new DemoSettings(dir, port, modalities, datasets, records, batch, trainMinutes, model, checkpointEvery,
                 scheduleSteps, threads, idleStopSeconds, probeTrainLimit, probeTestLimit, finetune, follow,
                 evaluatorCpuShare, evaluatorNice, evaluatorWaitMinutes);
     }

@@ -1,4 +1,4 @@
-package dev.d2v.pipelines.demo;
+package dev.d2v.pipelines;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -13,7 +13,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class ChildCommandTest {
+class ChildProcessTest {
 
     @TempDir
     Path dir;
@@ -22,7 +22,7 @@ class ChildCommandTest {
     void runsTheCommandLineInAChildJvmAndLogsAndEchoesItsOutput() throws Exception {
         ByteArrayOutputStream echoed = new ByteArrayOutputStream();
         Path log = dir.resolve("child.log");
-        try (ChildCommand child = ChildCommand.start(List.of("kafka", "--help"), log,
+        try (ChildProcess child = ChildProcess.start(List.of("kafka", "--help"), log,
                 new PrintStream(echoed, true, StandardCharsets.UTF_8), "[child] ")) {
             assertThat(child.pid()).isNotEqualTo(ProcessHandle.current().pid());
             assertThat(child.waitFor(Duration.ofSeconds(60))).isZero();
@@ -35,7 +35,7 @@ class ChildCommandTest {
     void stopEndsALongRunningCommandThroughItsShutdownHook() throws Exception {
         Path log = dir.resolve("follow.log");
         // a follower of a topic that gets no events: it waits for them until stopped
-        ChildCommand child = ChildCommand.start(List.of("evaluate", "--follow", "--bootstrap",
+        ChildProcess child = ChildProcess.start(List.of("evaluate", "--follow", "--bootstrap",
                 SharedLocalKafka.bootstrap(), "--group", "child-" + System.nanoTime(), "--out",
                 dir.resolve("eval").toString(), "--nice", "0"), log, null, "");
         // in its polling loop (its shutdown hook registered) before the signal

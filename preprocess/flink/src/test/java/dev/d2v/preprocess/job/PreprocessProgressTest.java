@@ -1,4 +1,4 @@
-package dev.d2v.pipelines.demo;
+package dev.d2v.preprocess.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -6,7 +6,6 @@ import dev.d2v.infra.Modality;
 import dev.d2v.infra.Topics;
 import dev.d2v.infra.kafka.KafkaTestClients;
 import dev.d2v.infra.kafka.SharedLocalKafka;
-import dev.d2v.preprocess.job.PreprocessJobConfig;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;

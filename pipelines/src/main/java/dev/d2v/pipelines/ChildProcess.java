@@ -1,4 +1,4 @@
-package dev.d2v.pipelines.demo;
+package dev.d2v.pipelines;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -25,12 +25,12 @@ import java.util.concurrent.TimeUnit;
  * child too (same process group): its own shutdown hook stops it cleanly. {@link #stop} sends SIGTERM, which does the
  * same, and kills it only after the grace period.
  */
-public final class ChildCommand implements AutoCloseable {
+public final class ChildProcess implements AutoCloseable {
 
     private final Process process;
     private final Thread pump;
 
-    private ChildCommand(Process process, Thread pump) {
+    private ChildProcess(Process process, Thread pump) {
         this.process = process;
         this.pump = pump;
     }
@@ -42,7 +42,7 @@ public final class ChildCommand implements AutoCloseable {
      * @param echo   where the lines are also printed, each behind prefix (null: log file only)
      * @param prefix e.g. "[evaluator] "
      */
-    public static ChildCommand start(List<String> args, Path log, PrintStream echo, String prefix) throws IOException {
+    public static ChildProcess start(List<String> args, Path log, PrintStream echo, String prefix) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java")
                 .toString()));
@@ -55,7 +55,7 @@ public final class ChildCommand implements AutoCloseable {
         }
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
-        cmd.add(dev.d2v.pipelines.Main.class.getName());
+        cmd.add(Main.class.getName());
         cmd.addAll(args);
         Files.createDirectories(log.toAbsolutePath().getParent());
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
@@ -63,7 +63,7 @@ public final class ChildCommand implements AutoCloseable {
         Thread pump = new Thread(() -> copy(p, log, echo, prefix), "child-output-" + p.pid());
         pump.setDaemon(true);
         pump.start();
-        return new ChildCommand(p, pump);
+        return new ChildProcess(p, pump);
     }
 
     private static void copy(Process p, Path log, PrintStream echo, String prefix) {

@@ -1,8 +1,7 @@
-package dev.d2v.pipelines.demo;
+package dev.d2v.preprocess.job;
 
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.Topics;
-import dev.d2v.preprocess.job.PreprocessJobConfig;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

@@ -1,0 +1,96 @@
+package dev.d2v.infra.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class D2vConfigTest {
+    private static final Path SHIPPED = Path.of("..", "config", "d2v.yaml");
+
+    @TempDir
+    Path dir;
+
+    private D2vConfig load(String yaml) throws IOException {
+        Path f = dir.resolve("d2v.yaml");
+        Files.writeString(f, yaml);
+        return D2vConfig.load(f);
+    }
+
+    @Test
+    void aKafkaSectionWithoutPortKeepsTheDefaultPort() throws IOException {
+        D2vConfig c = load("kafka:\n  bootstrap: 10.0.0.1:9092\n");
+        assertThat(c.kafka().port()).isEqualTo(9092);
+        assertThat(c.kafka().bootstrap()).isEqualTo("10.0.0.1:9092");
+        assertThat(c.kafka().dataDir()).isEqualTo(".d2v/kafka");
+    }
+
+    @Test
+    void portZeroMeansAnyFreePort() throws IOException {
+        assertThat(load("kafka:\n  port: 0\n").kafka().port()).isZero();
+    }
+
+    @Test
+    void sectionsWithSomeKeysKeepTheOthersDefaults() throws IOException {
+        D2vConfig c = load("topics:\n  prefix: x\nbatch:\n  text: 8\ndata:\n  cacheDir: /c\n");
+        assertThat(c.topics()).isEqualTo(new D2vConfig.TopicSettings("x", null, null, null, null));
+        assertThat(c.topics().partitions()).isEqualTo(2);
+        assertThat(c.batch()).isEqualTo(new D2vConfig.Batch(256, 64, 8));
+        assertThat(c.data().seed()).isEqualTo(20221212L);
+    }
+
+    @Test
+    void anExplicitZeroIsCheckedAsWrittenNotTakenForTheDefault() throws IOException {
+        assertThat(load("data:\n  seed: 0\n").data().seed()).isZero();   // a seed like any other
+        assertThatThrownBy(() -> load("topics:\n  partitions: 0\n")).hasMessageContaining("topics.partitions must be >= 1");
+        assertThatThrownBy(() -> load("topics:\n  retentionMs: 0\n")).hasMessageContaining("topics.retentionMs");
+        assertThatThrownBy(() -> load("topics:\n  maxMessageBytes: 0\n")).hasMessageContaining("topics.maxMessageBytes");
+        assertThatThrownBy(() -> load("topics:\n  replicationFactor: 0\n")).hasMessageContaining("topics.replicationFactor");
+        assertThatThrownBy(() -> load("batch:\n  image: 0\n")).hasMessageContaining("batch sizes must be >= 1");
+        assertThat(load("topics:\n  retentionMs: -1\n").topics().retentionMs()).isEqualTo(-1L);
+    }
+
+    @Test
+    void modelOverridesReadAsAListOrAMapInOrder() throws IOException {
+        D2vConfig list = load("model:\n  preset: tiny\n  set: [model.dim=192, optim.lr=5e-4]\n");
+        D2vConfig map = load("model:\n  preset: tiny\n  set: {model.dim: 192, optim: {lr: 5e-4}}\n");
+        assertThat(list.model().preset()).isEqualTo("tiny");
+        assertThat(list.model().set()).containsExactly("model.dim=192", "optim.lr=5e-4");
+        assertThat(map.model()).isEqualTo(list.model());
+        assertThat(load("batch:\n  image: 8\n").model()).isEqualTo(new D2vConfig.Model("cpu", List.of()));
+        assertThatThrownBy(() -> load("model:\n  set: [model.dim]\n")).hasMessageContaining("'model.dim' is not KEY=VALUE");
+    }
+
+    @Test
+    void writtenYamlLoadsBackTheSame() throws IOException {
+        D2vConfig c = D2vConfig.defaults().withBootstrap("h:1")
+                .withModel(new D2vConfig.Model("small", List.of("model.dim=64")));
+        assertThat(load(c.toYaml())).isEqualTo(c);
+    }
+
+    @Test
+    void aFileOfCommentsOnlyIsTheDefaults() throws IOException {
+        assertThat(load("# nothing set\n")).isEqualTo(D2vConfig.defaults());
+    }
+
+    @Test
+    void unknownKeysAreAnErrorNamingTheKey() {
+        assertThatThrownBy(() -> load("kafka:\n  prot: 9093\n")).hasMessageContaining("prot");
+    }
+
+    @Test
+    void shippedFileShowsEveryDefaultAndSetsNothing() throws IOException {
+        assertThat(D2vConfig.load(SHIPPED)).isEqualTo(D2vConfig.defaults());
+        // its commented-out "# key: value" lines are the records' defaults, every key of them
+        String shown = ShippedYaml.uncommented(SHIPPED);
+        assertThat(load(shown)).isEqualTo(D2vConfig.defaults());
+        Set<String> free = Set.of("kafka.clientProperties");
+        assertThat(ShippedYaml.keyPaths(shown, free)).isEqualTo(ShippedYaml.keyPaths(D2vConfig.defaults().toYaml(), free));
+    }
+}

@@ -1,0 +1,47 @@
+package dev.d2v.pipelines.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.infra.config.ShippedYaml;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DemoSettingsTest {
+    private static final Path SHIPPED = Path.of("..", "config", "demo.yaml");
+
+    @TempDir
+    Path dir;
+
+    private Path write(String yaml) throws IOException {
+        Path f = dir.resolve("demo.yaml");
+        Files.writeString(f, yaml);
+        return f;
+    }
+
+    @Test
+    void shippedFileShowsEveryDefaultAndSetsNothing() throws IOException {
+        assertThat(DemoSettings.load(SHIPPED)).isEqualTo(DemoSettings.defaults());
+        String shown = ShippedYaml.uncommented(SHIPPED);
+        assertThat(DemoSettings.load(write(shown))).isEqualTo(DemoSettings.defaults());
+        Set<String> free = Set.of("datasets", "records", "batch", "model");
+        String defaults = new ObjectMapper(new YAMLFactory()).writeValueAsString(DemoSettings.defaults());
+        assertThat(ShippedYaml.keyPaths(shown, free)).isEqualTo(ShippedYaml.keyPaths(defaults, free));
+    }
+
+    @Test
+    void theModelSectionHasTheConfigurationsKeys() throws IOException {
+        DemoSettings s = DemoSettings.load(write("model: {preset: tiny, set: {model.depth: 2}}\n"));
+        assertThat(s.model()).isEqualTo(new D2vConfig.Model("tiny", List.of("model.depth=2")));
+        assertThat(DemoSettings.defaults().model()).isEqualTo(new D2vConfig.Model("cpu", List.of()));
+        assertThatThrownBy(() -> DemoSettings.load(write("preset: cpu\n"))).hasMessageContaining("preset");
+    }
+}
