@@ -15,7 +15,7 @@ import dev.d2v.train.checkpoint.RetentionPolicy;
 import dev.d2v.train.config.Data2VecConfig;
 import dev.d2v.train.step.Trainer;
 import dev.d2v.train.stream.BatchSource;
-import dev.d2v.train.stream.ContinuousLoop;
+import dev.d2v.train.stream.StreamTrainer;
 import dev.d2v.train.stream.KafkaBatchSource;
 import dev.d2v.train.stream.MemoryBatchSource;
 import dev.d2v.train.stream.StreamSettings;
@@ -221,8 +221,8 @@ public final class TrainStreamBench {
             stepMs.add(t.result().nanos() / 1e6);
         };
         try (Trainer t = new Trainer(s.model(), Device.cpu(), s.seed()); source) {
-            ContinuousLoop.run(t, source, Map.of(), settings, checkpoints, null,
-                    ContinuousLoop.Hooks.quiet().withListeners(List.of(timing)), () -> false);
+            StreamTrainer.train(t, source, Map.of(), settings, checkpoints, null,
+                    StreamTrainer.Hooks.quiet().withListeners(List.of(timing)), () -> false);
         }
         int w = s.warmup();
         double wall = (endNs.get(endNs.size() - 1) - endNs.get(w)) / 1e9;

@@ -2,10 +2,10 @@ package dev.d2v.pipelines.cli;
 
 import dev.d2v.infra.Modality;
 import dev.d2v.pipelines.bench.TrainStreamBench;
-import dev.d2v.pipelines.train.Devices;
-import dev.d2v.pipelines.train.ModelFit;
 import dev.d2v.preprocess.local.Transforms;
 import dev.d2v.train.config.Data2VecConfig;
+import dev.d2v.train.run.Devices;
+import dev.d2v.train.run.ModelFit;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

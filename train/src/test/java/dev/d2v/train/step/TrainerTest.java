@@ -49,7 +49,7 @@ class TrainerTest {
                     assertThat(r.targetStd()).as("target spread above the collapse bound").isGreaterThan(0.1);
                 }
             }
-            assertThat(t.step()).isEqualTo(6);
+            assertThat(t.stepsDone()).isEqualTo(6);
             assertThat(t.samplesSeen()).containsEntry(Modality.IMAGE, 16L).containsEntry(Modality.TEXT, 8L);
         }
     }

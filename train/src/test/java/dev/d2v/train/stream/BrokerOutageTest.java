@@ -51,12 +51,12 @@ class BrokerOutageTest {
             List<String> ids = Collections.synchronizedList(new ArrayList<>());
             CountDownLatch firstSix = new CountDownLatch(6);
             StreamSettings s = StreamSettings.defaults(List.of(Modality.IMAGE)).withStop(12, Duration.ofSeconds(120));
-            CompletableFuture<ContinuousLoop.Outcome> run = CompletableFuture.supplyAsync(() -> {
+            CompletableFuture<StreamTrainer.Outcome> run = CompletableFuture.supplyAsync(() -> {
                 try (Trainer t = new Trainer(StreamFixtures.imageOnly(), Device.cpu(), 1);
                      KafkaBatchSource source = KafkaBatchSource.open(kafka.clientProps(), topics, List.of(Modality.IMAGE),
                              Map.of(), 4, CODEC, Map.of(), m -> {})) {
-                    return ContinuousLoop.run(t, source, Map.of(), s, tmp.resolve("ckpt"), null,
-                            ContinuousLoop.Hooks.quiet().withListeners(List.of(x -> {
+                    return StreamTrainer.train(t, source, Map.of(), s, tmp.resolve("ckpt"), null,
+                            StreamTrainer.Hooks.quiet().withListeners(List.of(x -> {
                                 ids.addAll(x.source().batch().sampleIds());
                                 firstSix.countDown();
                             })), () -> false);
@@ -72,7 +72,7 @@ class BrokerOutageTest {
             try (KafkaProducer<byte[], byte[]> p = KafkaTestClients.producer(bootstrap, 1 << 20)) {
                 StreamFixtures.send(p, topics.batch(Modality.IMAGE), StreamFixtures.encoded(after));
             }
-            ContinuousLoop.Outcome o = run.get(90, TimeUnit.SECONDS);
+            StreamTrainer.Outcome o = run.get(90, TimeUnit.SECONDS);
             assertThat(o.stepsThisRun()).isEqualTo(12);
             List<String> expected = new ArrayList<>();
             before.forEach(b -> expected.addAll(b.sampleIds()));

@@ -6,6 +6,7 @@ import ai.djl.Device;
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.wire.Minibatch;
 import dev.d2v.train.checkpoint.RetentionPolicy;
+import dev.d2v.train.loop.TrainingLoop;
 import dev.d2v.train.step.SyntheticBatches;
 import dev.d2v.train.step.TinyConfigs;
 import dev.d2v.train.step.Trainer;
@@ -23,7 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The loop on batches from memory: rollback after non-finite losses, metrics file and Prometheus endpoint. */
-class ContinuousLoopTest {
+class StreamTrainerTest {
 
     @TempDir
     Path tmp;
@@ -56,10 +57,10 @@ class ContinuousLoopTest {
         List<String> log = new ArrayList<>();
         try (Trainer t = new Trainer(TinyConfigs.tiny().restrictTo(List.of(Modality.AUDIO)), Device.cpu(), 1);
              MemoryBatchSource source = new MemoryBatchSource(Map.of(Modality.AUDIO, batches))) {
-            ContinuousLoop.Outcome o = ContinuousLoop.run(t, source, Map.of(), s, tmp, null,
-                    ContinuousLoop.Hooks.quiet().withListeners(List.of(steps::add)), () -> false);
+            StreamTrainer.Outcome o = StreamTrainer.train(t, source, Map.of(), s, tmp, null,
+                    StreamTrainer.Hooks.quiet().withListeners(List.of(steps::add)), () -> false);
             assertThat(o.rollbacks()).isEqualTo(1);
-            assertThat(t.step()).isEqualTo(9);
+            assertThat(t.stepsDone()).isEqualTo(9);
             assertThat(t.skipped()).isZero();   // the counters came back with the checkpoint of step 6
         }
         assertThat(steps).extracting(x -> x.result().step()).containsExactly(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 6L, 7L, 8L);
@@ -77,8 +78,8 @@ class ContinuousLoopTest {
                 .withCheckpoints(0, null, new RetentionPolicy(10, 0));
         try (Trainer t = new Trainer(StreamFixtures.imageOnly(), Device.cpu(), 1);
              MemoryBatchSource source = new MemoryBatchSource(Map.of(Modality.IMAGE, batches))) {
-            ContinuousLoop.Outcome o = ContinuousLoop.run(t, source, Map.of(), byNothing, tmp.resolve("stop"), null,
-                    ContinuousLoop.Hooks.quiet(), () -> t.step() >= 3);
+            StreamTrainer.Outcome o = StreamTrainer.train(t, source, Map.of(), byNothing, tmp.resolve("stop"), null,
+                    StreamTrainer.Hooks.quiet(), () -> t.stepsDone() >= 3);
             assertThat(o.reason()).isEqualTo("stopped");
             assertThat(o.checkpoints()).isEqualTo(1);
             assertThat(o.lastCheckpoint().step()).isEqualTo(3);
@@ -88,8 +89,8 @@ class ContinuousLoopTest {
                 .withStop(3, null);
         try (Trainer t = new Trainer(StreamFixtures.imageOnly(), Device.cpu(), 1);
              MemoryBatchSource source = new MemoryBatchSource(Map.of(Modality.IMAGE, batches))) {
-            ContinuousLoop.Outcome o = ContinuousLoop.run(t, source, Map.of(), byTime, tmp.resolve("time"), null,
-                    ContinuousLoop.Hooks.quiet(), () -> false);
+            StreamTrainer.Outcome o = StreamTrainer.train(t, source, Map.of(), byTime, tmp.resolve("time"), null,
+                    StreamTrainer.Hooks.quiet(), () -> false);
             // steps 1 and 2 by time (a step takes more than 1 ms), step 3 at the end
             assertThat(o.checkpoints()).isEqualTo(3);
             assertThat(dev.d2v.train.checkpoint.CheckpointStore.list(tmp.resolve("time"))).hasSize(3);
@@ -120,7 +121,7 @@ class ContinuousLoopTest {
         RoundRobin rr = new RoundRobin(s.weights());
         java.util.Set<Modality> dry = java.util.EnumSet.noneOf(Modality.class);
         for (long step = 0; step < 4; step++) {
-            assertThat(ContinuousLoop.take(source, rr.turnOrder(step), s, dry).modality()).isEqualTo(Modality.IMAGE);
+            assertThat(TrainingLoop.take(source, rr.turnOrder(step), s.maxWait(), dry).modality()).isEqualTo(Modality.IMAGE);
         }
         // step 0 image; step 1 text's turn: waited 200 ms, empty, then image; steps 2 and 3: text only peeked at
         assertThat(polls).containsExactly("image:200", "text:200", "image:200", "image:200", "text:0", "image:200");
@@ -135,8 +136,8 @@ class ContinuousLoopTest {
         try (Trainer t = new Trainer(StreamFixtures.imageOnly(), Device.cpu(), 1);
              MemoryBatchSource source = new MemoryBatchSource(Map.of(Modality.IMAGE, batches));
              StreamMetrics metrics = new StreamMetrics(file, -1)) {
-            ContinuousLoop.run(t, source, Map.of(), s, tmp.resolve("ckpt"), null,
-                    ContinuousLoop.Hooks.quiet().withListeners(List.of(metrics)), () -> false);
+            StreamTrainer.train(t, source, Map.of(), s, tmp.resolve("ckpt"), null,
+                    StreamTrainer.Hooks.quiet().withListeners(List.of(metrics)), () -> false);
             HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                     URI.create("http://127.0.0.1:" + metrics.port() + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
                     HttpResponse.BodyHandlers.ofString());
