@@ -23,7 +23,7 @@ import java.util.function.Predicate;
  * per modality a local encoder, optional prenet blocks ("{m}.prenet.{i}") and a decoder ("{m}.decoder"). Student and
  * teacher run the same code with different parameters; the teacher has no decoder.
  *
- * <p>Stages (SPEC "One training step"): {@link #embed} (local encoder + positions), the mask (gather of visible tokens),
+ * <p>Stages of a data2vec 2.0 step (Baevski et al. 2022): {@link #embed} (local encoder + positions), the mask (gather of visible tokens),
  * {@link #encode} (CLS, blocks), restore, decode; {@link #targets} for the teacher; {@link #features} for probes.
  * Every method must run inside an NDScope (see Params).
  */

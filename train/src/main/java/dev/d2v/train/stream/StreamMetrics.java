@@ -13,7 +13,9 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -48,7 +50,7 @@ public final class StreamMetrics implements Consumer<TrainedStep>, AutoCloseable
      * @param file metrics.jsonl, or null for none
      * @param port Prometheus endpoint port on all interfaces; 0 = no endpoint, -1 = any free port (tests)
      */
-    public StreamMetrics(java.nio.file.Path file, int port) throws IOException {
+    public StreamMetrics(Path file, int port) throws IOException {
         this.file = file == null ? null : new StepMetricsFile(file);
         Gauge.builder("d2v_train_data_wait_fraction", waitFraction, AtomicReference::get)
                 .description("share of wall time the trainer waited for data").register(registry);
@@ -137,7 +139,7 @@ public final class StreamMetrics implements Consumer<TrainedStep>, AutoCloseable
 
     private Map<String, AtomicReference<Double>> gauges(Modality m) {
         return last.computeIfAbsent(m, k -> {
-            Map<String, AtomicReference<Double>> g = new java.util.LinkedHashMap<>();
+            Map<String, AtomicReference<Double>> g = new LinkedHashMap<>();
             for (String name : GAUGES) {
                 AtomicReference<Double> v = new AtomicReference<>(Double.NaN);
                 Gauge.builder("d2v_train_" + name, v, AtomicReference::get).tag("modality", k.id()).register(registry);

@@ -4,6 +4,7 @@ import static dev.d2v.train.stream.StreamFixtures.CODEC;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.Device;
+import ai.djl.engine.Engine;
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.Topics;
 import dev.d2v.infra.kafka.KafkaTestClients;
@@ -20,6 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,9 +35,9 @@ class BrokerOutageTest {
      * The engine loads here, on the test thread, not on the executor below: PyTorch's grad mode is per thread and DJL
      * turns it off only where the engine loads, so later test classes that step a trainer on this thread need it.
      */
-    @org.junit.jupiter.api.BeforeAll
+    @BeforeAll
     static void loadTheEngineOnTheTestThread() {
-        ai.djl.engine.Engine.getInstance();
+        Engine.getInstance();
     }
 
     @Test

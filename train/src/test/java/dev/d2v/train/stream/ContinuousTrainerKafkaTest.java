@@ -23,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -97,7 +98,7 @@ class ContinuousTrainerKafkaTest {
 
         // the run that is never stopped
         Map<Long, Double> straight = new TreeMap<>();
-        List<String> log = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<String> log = Collections.synchronizedList(new ArrayList<>());
         StreamTrainer.Outcome o = run(bootstrap, topics, tmp.resolve("straight"), BATCHES,
                 List.of(s -> straight.put(s.result().step(), s.result().loss())), log, null);
         assertThat(o.stepsThisRun()).isEqualTo(BATCHES);
@@ -152,7 +153,7 @@ class ContinuousTrainerKafkaTest {
             StreamFixtures.send(p, topics.batch(Modality.IMAGE), StreamFixtures.encoded(StreamFixtures.images(0, 12, B)));
         }
         Path root = tmp.resolve("ckpt");
-        List<String> log = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<String> log = Collections.synchronizedList(new ArrayList<>());
         List<CheckpointEvent> events = new ArrayList<>();
         try (KafkaSinks sinks = new KafkaSinks(props(bootstrap), topics, log::add)) {
             run(bootstrap, topics, root, 12, List.of(), log, sinks);   // checkpoints at 5, 10 and 12 (shutdown)
@@ -171,7 +172,7 @@ class ContinuousTrainerKafkaTest {
             f.seek(f.length() - 3);
             f.write(f.read() ^ 0x5a);
         }
-        List<String> resumeLog = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<String> resumeLog = Collections.synchronizedList(new ArrayList<>());
         try (Trainer t = new Trainer(StreamFixtures.imageOnly(), Device.cpu(), SEED)) {
             Map<String, Long> offsets = StreamTrainer.resume(t, root, resumeLog::add);
             assertThat(t.stepsDone()).isEqualTo(10);
@@ -202,7 +203,7 @@ class ContinuousTrainerKafkaTest {
         try (KafkaProducer<byte[], byte[]> p = KafkaTestClients.producer(bootstrap, 1 << 20)) {
             StreamFixtures.send(p, topics.batch(Modality.IMAGE), values);
         }
-        List<String> log = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<String> log = Collections.synchronizedList(new ArrayList<>());
         StreamTrainer.Outcome o;
         try (KafkaSinks sinks = new KafkaSinks(props(bootstrap), topics, log::add)) {
             o = run(bootstrap, topics, tmp.resolve("dl"), 2, List.of(), log, sinks);
@@ -233,8 +234,8 @@ class ContinuousTrainerKafkaTest {
         try (KafkaProducer<byte[], byte[]> p = KafkaTestClients.producer(bootstrap, 1 << 20)) {
             StreamFixtures.send(p, topics.batch(Modality.IMAGE), values);
         }
-        List<String> log = java.util.Collections.synchronizedList(new ArrayList<>());
-        List<String> trained = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<String> log = Collections.synchronizedList(new ArrayList<>());
+        List<String> trained = Collections.synchronizedList(new ArrayList<>());
         StreamTrainer.Outcome o;
         try (KafkaSinks sinks = new KafkaSinks(props(bootstrap), topics, log::add)) {
             o = run(bootstrap, topics, tmp.resolve("hash"), 2, List.of(s -> trained.addAll(s.source().batch().sampleIds())),

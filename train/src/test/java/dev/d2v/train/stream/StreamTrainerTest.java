@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ai.djl.Device;
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.wire.Minibatch;
+import dev.d2v.train.checkpoint.CheckpointStore;
 import dev.d2v.train.checkpoint.RetentionPolicy;
+import dev.d2v.train.config.Data2VecConfig;
 import dev.d2v.train.loop.TrainingLoop;
 import dev.d2v.train.step.SyntheticBatches;
 import dev.d2v.train.step.TinyConfigs;
@@ -18,12 +20,17 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The loop on batches from memory: rollback after non-finite losses, metrics file and Prometheus endpoint. */
+/**
+ * The continuous trainer's loop on batches from memory: rollback after non-finite losses, the collapse guard, stop and
+ * time checkpoints, turns, metrics file and Prometheus endpoint.
+ */
 class StreamTrainerTest {
 
     @TempDir
@@ -70,6 +77,27 @@ class StreamTrainerTest {
         assertThat(steps.get(9).source().batch().sampleIds().get(0)).isEqualTo("aud-6-0");
     }
 
+    /** The collapse guard acts on the continuous trainer too: a config whose guard says stop ends the run, checkpointed. */
+    @Test
+    void aCollapseGuardThatSaysStopEndsTheRunWithACheckpoint() throws Exception {
+        // no real model reaches a mean channel std of 1000: from step 2 on (after_steps) every check fails
+        Data2VecConfig guarded = StreamFixtures.imageOnly().withOverrides(List.of("collapse_guard.min_target_var=1000",
+                "collapse_guard.after_steps=2", "collapse_guard.stop=true"));
+        List<Minibatch> batches = List.of(StreamFixtures.image(0, 2), StreamFixtures.image(1, 2));
+        StreamSettings s = StreamSettings.defaults(List.of(Modality.IMAGE))
+                .withCheckpoints(0, null, new RetentionPolicy(10, 0)).withStop(6, null);
+        List<String> log = new ArrayList<>();
+        try (Trainer t = new Trainer(guarded, Device.cpu(), 1);
+             MemoryBatchSource source = new MemoryBatchSource(Map.of(Modality.IMAGE, batches))) {
+            StreamTrainer.Outcome o = StreamTrainer.train(t, source, Map.of(), s, tmp.resolve("guard"), null,
+                    new StreamTrainer.Hooks(List.of(), d -> {}, e -> {}, log::add), () -> false);
+            assertThat(o.reason()).isEqualTo("collapse guard");
+            assertThat(t.stepsDone()).isEqualTo(3);             // steps 0 and 1 unchecked, step 2 stops
+            assertThat(o.lastCheckpoint().step()).isEqualTo(3);
+        }
+        assertThat(log).anyMatch(l -> l.startsWith("collapse guard at step 2: "));
+    }
+
     /** A stop request (the shutdown hook's) ends the loop with a checkpoint; the time trigger checkpoints too. */
     @Test
     void stopCheckpointsAndSoDoesTheTimeTrigger() throws Exception {
@@ -93,7 +121,7 @@ class StreamTrainerTest {
                     StreamTrainer.Hooks.quiet(), () -> false);
             // steps 1 and 2 by time (a step takes more than 1 ms), step 3 at the end
             assertThat(o.checkpoints()).isEqualTo(3);
-            assertThat(dev.d2v.train.checkpoint.CheckpointStore.list(tmp.resolve("time"))).hasSize(3);
+            assertThat(CheckpointStore.list(tmp.resolve("time"))).hasSize(3);
         }
     }
 
@@ -119,7 +147,7 @@ class StreamTrainerTest {
         };
         StreamSettings s = StreamSettings.defaults(List.of(Modality.IMAGE, Modality.TEXT));
         RoundRobin rr = new RoundRobin(s.weights());
-        java.util.Set<Modality> dry = java.util.EnumSet.noneOf(Modality.class);
+        Set<Modality> dry = EnumSet.noneOf(Modality.class);
         for (long step = 0; step < 4; step++) {
             assertThat(TrainingLoop.take(source, rr.turnOrder(step), s.maxWait(), dry).modality()).isEqualTo(Modality.IMAGE);
         }
