@@ -4,12 +4,12 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.d2v.infra.Modality;
+import dev.d2v.train.config.ModalityConfig;
 import dev.d2v.train.mask.MaskBatch;
 import dev.d2v.train.model.Data2VecModel;
 import dev.d2v.train.model.Decoders;
 import dev.d2v.train.model.Init;
 import dev.d2v.train.model.Params;
-import dev.d2v.train.config.ModalityConfig;
 import dev.d2v.train.step.StepStrategy;
 import dev.d2v.train.tensor.Tokens;
 
