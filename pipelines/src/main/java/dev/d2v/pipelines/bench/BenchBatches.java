@@ -4,6 +4,7 @@ import dev.d2v.infra.Modality;
 import dev.d2v.infra.wire.Minibatch;
 import dev.d2v.train.config.LocalEncoderConfig;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -48,7 +49,7 @@ final class BenchBatches {
 
     private static int[] full(int b, int length) {
         int[] v = new int[b];
-        java.util.Arrays.fill(v, length);
+        Arrays.fill(v, length);
         return v;
     }
 }

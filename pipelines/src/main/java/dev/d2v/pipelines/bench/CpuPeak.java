@@ -3,6 +3,7 @@ package dev.d2v.pipelines.bench;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -71,7 +72,7 @@ public record CpuPeak(int cores, double ghz, int flopsPerCycle, String derivatio
             ghz = mhz > 0 ? mhz / 1000 : 2.0;
             clock = mhz > 0 ? "cpu MHz " + mhz : "no clock listed, guessed 2.0 GHz";
         }
-        return new CpuPeak(cores, ghz, perCycle, cores + " cores x " + String.format(java.util.Locale.ROOT, "%.3f", ghz)
+        return new CpuPeak(cores, ghz, perCycle, cores + " cores x " + String.format(Locale.ROOT, "%.3f", ghz)
                 + " GHz (" + clock + ") x " + perCycle + " fp32 FLOPs/cycle (" + isa + "), " + modelName);
     }
 }

@@ -13,8 +13,8 @@ import dev.d2v.train.config.DecoderConfig;
 import dev.d2v.train.config.MaskingConfig;
 import dev.d2v.train.config.ModalityConfig;
 import dev.d2v.train.step.StepResult;
+import dev.d2v.train.step.StepStrategy;
 import dev.d2v.train.step.Trainer;
-import dev.d2v.train.step.Trainer.BenchVariant;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -215,7 +215,7 @@ public final class TrainBench {
         MaskingConfig mk = ic.masking();
         Data2VecConfig c = image.with(Modality.IMAGE, ic.withMasking(
                 new MaskingConfig(mk.kind(), ratio, mk.blockLength(), mk.maskProbAdjust(), mk.inverseMask())));
-        double[] r = compare(c, c, new BenchVariant(true, false), BenchVariant.STANDARD);
+        double[] r = compare(c, c, new MaskTokenStudent(), StepStrategy.DATA2VEC_2);
         Map<String, Object> p = params(c, Modality.IMAGE);
         p.put("mask_ratio", ratio);
         p.put("step_s_mask_tokens", r[0]);
@@ -237,7 +237,7 @@ public final class TrainBench {
                 d.projectionLayers());
         Data2VecConfig ct = image.with(Modality.IMAGE, ic.withDecoder(transformer));
         Data2VecConfig cc = image.with(Modality.IMAGE, ic.withDecoder(conv));
-        double[] r = compare(ct, cc, BenchVariant.STANDARD, BenchVariant.STANDARD);
+        double[] r = compare(ct, cc, StepStrategy.DATA2VEC_2, StepStrategy.DATA2VEC_2);
         Map<String, Object> p = params(cc, Modality.IMAGE);
         p.put("decoder_dim", d.dim());
         p.put("decoder_layers", d.layers());
@@ -251,7 +251,7 @@ public final class TrainBench {
     private void teacherReuse(Data2VecConfig image) throws Exception {
         progress.accept("teacher reuse over " + REUSE_CLONES + " clones");
         Data2VecConfig c = image.with(Modality.IMAGE, image.image().withMultiMask(REUSE_CLONES));
-        double[] r = compare(c, c, new BenchVariant(false, true), BenchVariant.STANDARD);
+        double[] r = compare(c, c, new TeacherPerClone(), StepStrategy.DATA2VEC_2);
         Map<String, Object> p = params(c, Modality.IMAGE);
         p.put("step_s_teacher_per_clone", r[0]);
         p.put("step_s_teacher_once", r[1]);
@@ -284,7 +284,7 @@ public final class TrainBench {
     // ---- helpers ----
 
     /** Median step seconds of variant a on config ca and b on cb, interleaved: {a, b, rounds timed}. */
-    private double[] compare(Data2VecConfig ca, Data2VecConfig cb, BenchVariant va, BenchVariant vb) throws Exception {
+    private double[] compare(Data2VecConfig ca, Data2VecConfig cb, StepStrategy va, StepStrategy vb) throws Exception {
         try (Trainer a = new Trainer(ca, Device.cpu(), o.seed(), va);
              Trainer b = new Trainer(cb, Device.cpu(), o.seed(), vb)) {
             Minibatch batch = batch(ca, Modality.IMAGE);

@@ -6,28 +6,30 @@ import dev.d2v.infra.Topics;
 import dev.d2v.infra.kafka.LocalKafka;
 import dev.d2v.infra.wire.Minibatch;
 import dev.d2v.infra.wire.MinibatchCodec;
-import dev.d2v.preprocess.sample.RawRecord;
 import dev.d2v.preprocess.job.PreprocessJob;
 import dev.d2v.preprocess.job.PreprocessJobConfig;
+import dev.d2v.preprocess.sample.RawRecord;
 import dev.d2v.preprocess.sample.TransformSpec;
 import dev.d2v.preprocess.transform.image.ImageTransformConfig;
 import dev.d2v.train.checkpoint.RetentionPolicy;
 import dev.d2v.train.config.Data2VecConfig;
 import dev.d2v.train.step.Trainer;
 import dev.d2v.train.stream.BatchSource;
-import dev.d2v.train.stream.ContinuousLoop;
 import dev.d2v.train.stream.KafkaBatchSource;
 import dev.d2v.train.stream.MemoryBatchSource;
 import dev.d2v.train.stream.StreamSettings;
+import dev.d2v.train.stream.StreamTrainer;
 import dev.d2v.train.stream.TrainedStep;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.apache.flink.core.execution.JobClient;
@@ -178,7 +180,7 @@ public final class TrainStreamBench {
             stop.set(true);
             producer.join(10_000);
             try {
-                job.cancel().get(60, java.util.concurrent.TimeUnit.SECONDS);
+                job.cancel().get(60, TimeUnit.SECONDS);
             } catch (Exception e) {
                 System.err.println("cancelling the bench preprocessing job: " + e);
             }
@@ -221,8 +223,8 @@ public final class TrainStreamBench {
             stepMs.add(t.result().nanos() / 1e6);
         };
         try (Trainer t = new Trainer(s.model(), Device.cpu(), s.seed()); source) {
-            ContinuousLoop.run(t, source, Map.of(), settings, checkpoints, null,
-                    ContinuousLoop.Hooks.quiet().withListeners(List.of(timing)), () -> false);
+            StreamTrainer.train(t, source, Map.of(), settings, checkpoints, null,
+                    StreamTrainer.Hooks.quiet().withListeners(List.of(timing)), () -> false);
         }
         int w = s.warmup();
         double wall = (endNs.get(endNs.size() - 1) - endNs.get(w)) / 1e9;
@@ -269,7 +271,7 @@ public final class TrainStreamBench {
     }
 
     private static String shape(Minibatch b) {
-        return java.util.Arrays.toString(b.shape()).replace(" ", "");
+        return Arrays.toString(b.shape()).replace(" ", "");
     }
 
     private static Map<String, Object> with(Map<String, Object> p, String k, Object v) {

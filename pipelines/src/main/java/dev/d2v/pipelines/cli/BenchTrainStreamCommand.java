@@ -2,13 +2,15 @@ package dev.d2v.pipelines.cli;
 
 import dev.d2v.infra.Modality;
 import dev.d2v.pipelines.bench.TrainStreamBench;
-import dev.d2v.pipelines.train.Devices;
-import dev.d2v.pipelines.train.ModelFit;
 import dev.d2v.preprocess.local.Transforms;
 import dev.d2v.train.config.Data2VecConfig;
+import dev.d2v.train.run.Devices;
+import dev.d2v.train.run.ModelFit;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -18,7 +20,7 @@ import picocli.CommandLine.Option;
                 "local broker): stream_overhead_ratio, data_wait_fraction and both samples/s; then the data-wait",
                 "fraction with the image preprocessing job (Flink MiniCluster) running beside the trainer.",
                 "Prints one JSON object per line: name, value, unit, modality, preset, batch_size, steps, ..."})
-public final class BenchTrainStreamCommand implements java.util.concurrent.Callable<Integer> {
+public final class BenchTrainStreamCommand implements Callable<Integer> {
 
     @Option(names = "--preset", defaultValue = "cpu", description = "Model preset, image encoder fitted to the default transforms (default: ${DEFAULT-VALUE})")
     String preset;
@@ -64,7 +66,7 @@ public final class BenchTrainStreamCommand implements java.util.concurrent.Calla
                     });
         } finally {
             try (var files = Files.walk(work)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             } catch (Exception ignored) {
                 // a temporary folder
             }

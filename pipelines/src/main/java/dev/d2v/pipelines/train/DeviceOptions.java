@@ -1,6 +1,7 @@
 package dev.d2v.pipelines.train;
 
 import ai.djl.Device;
+import dev.d2v.train.run.Devices;
 import picocli.CommandLine.Option;
 
 /** --device and --threads, shared by every command that runs the model (a picocli mixin). */
@@ -25,6 +26,11 @@ public final class DeviceOptions {
     public Device open(int maxThreads) {
         Devices.configureThreads(Math.min(threads != null ? threads : Runtime.getRuntime().availableProcessors(), maxThreads));
         return Devices.parse(device);
+    }
+
+    /** --device as given: cpu or gpu. */
+    public String name() {
+        return device;
     }
 
     /** --threads as given; null = the default. */

@@ -8,12 +8,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.d2v.infra.Modality;
 import dev.d2v.train.config.Data2VecConfig;
-import dev.d2v.train.model.Data2VecModel;
 import dev.d2v.train.step.StepResult;
 import dev.d2v.train.step.SyntheticBatches;
 import dev.d2v.train.step.TinyConfigs;
 import dev.d2v.train.step.Trainer;
-import dev.d2v.train.step.Trainer.BenchVariant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -59,8 +57,8 @@ class TrainBenchTest {
     @Test
     void maskTokenVariantTrainsAMaskEmbeddingThatTheTeacherLacks() {
         Data2VecConfig c = TrainBench.single(TinyConfigs.tiny(), Modality.IMAGE);
-        String name = Data2VecModel.maskEmbeddingName(Modality.IMAGE);
-        try (Trainer t = new Trainer(c, Device.cpu(), 3, new BenchVariant(true, true))) {
+        String name = MaskTokenStudent.maskEmbeddingName(Modality.IMAGE);
+        try (Trainer t = new Trainer(c, Device.cpu(), 3, new MaskTokenStudent())) {
             float[] before = t.student().get(name).toFloatArray();
             t.step(SyntheticBatches.image(4, 1, 8, 5));                        // step 0: lr 0 (warmup)
             StepResult r = t.step(SyntheticBatches.image(4, 1, 8, 6));
@@ -75,7 +73,7 @@ class TrainBenchTest {
     void teacherPerCloneGivesTheSameLossAsTheTeacherOnce() {
         Data2VecConfig c = TrainBench.single(TinyConfigs.tiny(), Modality.AUDIO);
         try (Trainer once = new Trainer(c, Device.cpu(), 3);
-             Trainer each = new Trainer(c, Device.cpu(), 3, new BenchVariant(false, true))) {
+             Trainer each = new Trainer(c, Device.cpu(), 3, new TeacherPerClone())) {
             for (int s = 0; s < 2; s++) {
                 var b = SyntheticBatches.audio(3, 24, 16, s);
                 assertThat(each.step(b).loss()).isCloseTo(once.step(b).loss(), within(1e-5));

@@ -13,7 +13,7 @@ import dev.d2v.infra.wire.CheckpointEvent;
 import dev.d2v.infra.wire.EvalEvent;
 import dev.d2v.pipelines.Main;
 import dev.d2v.train.checkpoint.CheckpointStore;
-import dev.d2v.train.stream.ContinuousLoop;
+import dev.d2v.train.run.TrainerCheckpoints;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -50,8 +50,8 @@ class EvaluateFollowTest {
                 .map(c -> verify(c.folder())).toList();
         assertThat(written).extracting(v -> v.manifest().step()).containsExactly(1L, 2L);
         // the trainer's own events, taken while both were intact; then step 1 is damaged on disk
-        CheckpointEvent corrupt = ContinuousLoop.event(written.get(0));
-        CheckpointEvent valid = ContinuousLoop.event(written.get(1));
+        CheckpointEvent corrupt = TrainerCheckpoints.event(written.get(0));
+        CheckpointEvent valid = TrainerCheckpoints.event(written.get(1));
         Path student = written.get(0).folder().resolve("student" + CheckpointStore.GROUP_SUFFIX);
         byte[] bytes = Files.readAllBytes(student);
         bytes[bytes.length / 2] ^= 0x01;

@@ -7,7 +7,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.d2v.pipelines.Main;
 import dev.d2v.train.checkpoint.CheckpointStore;
 import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -85,9 +88,9 @@ class PretrainCommandTest {
         }
 
         // the checkpoint alone rebuilds the encoder; probes on the labeled folder, against a random init
-        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
-        java.io.PrintStream old = System.out;
-        System.setOut(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        PrintStream old = System.out;
+        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
         int code;
         try {
             code = Main.run("evaluate", "--checkpoint", straight.resolve("checkpoints").resolve("step-000000005").toString(),
@@ -98,7 +101,7 @@ class PretrainCommandTest {
         assertThat(code).isZero();
         ObjectMapper json = new ObjectMapper();
         List<JsonNode> results = new ArrayList<>();
-        for (String line : captured.toString(java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
+        for (String line : captured.toString(StandardCharsets.UTF_8).split("\n")) {
             if (line.startsWith("{")) {
                 results.add(json.readTree(line));
             }

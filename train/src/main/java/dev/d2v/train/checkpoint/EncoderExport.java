@@ -3,6 +3,7 @@ package dev.d2v.train.checkpoint;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.d2v.infra.Modality;
@@ -93,7 +94,7 @@ public final class EncoderExport {
         meta.put("checkpoint", info.checkpointId());
         meta.put("created_at", createdAt);
         meta.put("config", CheckpointManifest.JSON.writer().without(
-                com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT).writeValueAsString(info.config()));
+                SerializationFeature.INDENT_OUTPUT).writeValueAsString(info.config()));
         return meta;
     }
 

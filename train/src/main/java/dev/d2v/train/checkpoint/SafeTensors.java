@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.Iterator;
@@ -305,7 +306,7 @@ public final class SafeTensors {
         long bytes = Math.multiplyExact(count, width(dtype));
         if (e.asLong() - b.asLong() != bytes) {
             throw new IOException(what + "spans " + (e.asLong() - b.asLong()) + " bytes but " + dtype + " "
-                    + java.util.Arrays.toString(shape) + " needs " + bytes);
+                    + Arrays.toString(shape) + " needs " + bytes);
         }
         return new Entry(dtype, shape, b.asLong(), e.asLong());
     }

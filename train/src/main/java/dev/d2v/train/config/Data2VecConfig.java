@@ -6,16 +6,21 @@ import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.d2v.infra.Modality;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The whole data2vec 2.0 trainer configuration: a shared encoder, one section per trained modality (null = not
  * trained), the teacher EMA, the optimiser and the collapse guard. Presets: {@link #tiny()}, {@link #small()},
- * {@link #base()}, {@link #large()} (the seed's scaling study) and {@link #cpu()}.
+ * {@link #base()}, {@link #large()} (the usual transformer sizes) and {@link #cpu()}.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Data2VecConfig(
@@ -99,7 +104,7 @@ public record Data2VecConfig(
     }
 
     /** This config trained on the given modalities only, keeping its own EMA and optimiser sections (presets). */
-    public Data2VecConfig restrictTo(java.util.Collection<Modality> keep) {
+    public Data2VecConfig restrictTo(Collection<Modality> keep) {
         require(keep.stream().allMatch(m -> modality(m) != null), "restrictTo " + keep + ": not all are configured in " + modalities());
         return new Data2VecConfig(model, keep.contains(Modality.IMAGE) ? image : null,
                 keep.contains(Modality.AUDIO) ? audio : null, keep.contains(Modality.TEXT) ? text : null, ema, optim,
@@ -108,7 +113,7 @@ public record Data2VecConfig(
 
     /**
      * The schedules stretched (or shrunk) to a run of totalSteps optimizer steps: warm-up and the tau anneal keep
-     * their share of the run, so that lr and tau stay synchronised (the seed's pitfall 10).
+     * their share of the run, so that lr and tau stay synchronised (an anneal that ends before the warm-up does, or long after the run, trains badly).
      */
     public Data2VecConfig forSteps(long totalSteps) {
         require(totalSteps >= 1, "a run needs at least 1 step, got " + totalSteps);
@@ -129,7 +134,7 @@ public record Data2VecConfig(
                 m == Modality.TEXT ? c : null, EmaConfig.reference(m), OptimConfig.reference(m), collapseGuard);
     }
 
-    // ---- presets: widths and depths from the seed's scaling study, the rest from the reference ----
+    // ---- presets: the usual transformer widths and depths, the rest from the reference ----
 
     public static Data2VecConfig tiny() {
         return preset(new ModelConfig(192, 6, 3, 4.0, 0.0), 0);
@@ -191,7 +196,7 @@ public record Data2VecConfig(
 
     /** Preset by name: tiny, small, base, large, cpu. */
     public static Data2VecConfig preset(String name) {
-        return switch (name.trim().toLowerCase(java.util.Locale.ROOT)) {
+        return switch (name.trim().toLowerCase(Locale.ROOT)) {
             case "tiny" -> tiny();
             case "small" -> small();
             case "base" -> base();
@@ -222,8 +227,8 @@ public record Data2VecConfig(
             return this;
         }
         try {
-            com.fasterxml.jackson.databind.node.ObjectNode tree =
-                    (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(toJson());
+            ObjectNode tree =
+                    (ObjectNode) JSON.readTree(toJson());
             for (String a : assignments) {
                 int eq = a.indexOf('=');
                 if (eq <= 0) {
@@ -232,12 +237,12 @@ public record Data2VecConfig(
                 String key = a.substring(0, eq).trim();
                 String value = a.substring(eq + 1).trim();
                 String[] path = key.split("\\.");
-                com.fasterxml.jackson.databind.JsonNode node = tree;
+                JsonNode node = tree;
                 for (int i = 0; i < path.length - 1; i++) {
                     node = child(node, path, i);
                 }
-                com.fasterxml.jackson.databind.JsonNode old = child(node, path, path.length - 1);
-                com.fasterxml.jackson.databind.JsonNode parsed;
+                JsonNode old = child(node, path, path.length - 1);
+                JsonNode parsed;
                 try {
                     parsed = old.isTextual() ? JSON.getNodeFactory().textNode(value) : JSON.readTree(value);
                 } catch (JsonProcessingException notJson) {
@@ -246,9 +251,9 @@ public record Data2VecConfig(
                 if (parsed == null || parsed.isMissingNode() || old.isNumber() && !parsed.isNumber()
                         || old.isBoolean() && !parsed.isBoolean()) {
                     throw new IllegalArgumentException("override " + key + ": '" + value + "' is not a "
-                            + old.getNodeType().name().toLowerCase(java.util.Locale.ROOT));
+                            + old.getNodeType().name().toLowerCase(Locale.ROOT));
                 }
-                ((com.fasterxml.jackson.databind.node.ObjectNode) node).set(path[path.length - 1], parsed);
+                ((ObjectNode) node).set(path[path.length - 1], parsed);
             }
             return fromJson(tree.toString());
         } catch (JsonProcessingException e) {
@@ -256,13 +261,13 @@ public record Data2VecConfig(
         }
     }
 
-    private static com.fasterxml.jackson.databind.JsonNode child(com.fasterxml.jackson.databind.JsonNode node,
+    private static JsonNode child(JsonNode node,
                                                                   String[] path, int i) {
-        com.fasterxml.jackson.databind.JsonNode next = node.isObject() ? node.get(path[i]) : null;
+        JsonNode next = node.isObject() ? node.get(path[i]) : null;
         if (next == null || next.isNull()) {
             List<String> known = new ArrayList<>();
             node.fieldNames().forEachRemaining(known::add);
-            String at = String.join(".", java.util.Arrays.copyOf(path, i));
+            String at = String.join(".", Arrays.copyOf(path, i));
             throw new IllegalArgumentException("override: no key '" + path[i] + "'" + (at.isEmpty() ? "" : " in " + at)
                     + (known.isEmpty() ? "" : "; there: " + String.join(", ", known)));
         }

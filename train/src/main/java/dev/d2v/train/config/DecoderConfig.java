@@ -6,7 +6,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.d2v.infra.Modality;
 
 /**
- * The student-only decoder (SPEC "Decoder"): layers of Conv(k, groups) -> LayerNorm(no affine) -> GELU with a
+ * The student-only decoder (data2vec 2.0): layers of Conv(k, groups) -> LayerNorm(no affine) -> GELU with a
  * residual where widths match, then a projection to D.
  *
  * @param convDecoder       true: the conv decoder; false: a transformer decoder (for the speed comparison)

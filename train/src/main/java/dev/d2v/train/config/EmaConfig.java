@@ -7,13 +7,13 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.d2v.infra.Modality;
 
 /**
- * Teacher EMA momentum tau (SPEC "One training step", last paragraph).
+ * Teacher EMA momentum tau (data2vec 2.0: the teacher is an EMA of the student).
  *
- * @param tauStart          tau at step 0 (seed: ema_momentum_start)
+ * @param tauStart          tau at step 0 (config key ema_momentum_start)
  * @param tauEnd            tau after the anneal; 1 freezes the teacher (the update is then skipped)
  * @param annealSteps       steps from tauStart to tauEnd
- * @param schedule          cosine (seed) or linear (reference)
- * @param afterWarmup       true: hold tauStart during the LR warmup and anneal after it (the seed's pitfall 10:
+ * @param schedule          cosine or linear (the reference)
+ * @param afterWarmup       true: hold tauStart during the LR warmup and anneal after it (so that
  *                          LR and tau move together); false: anneal from step 0 as the reference does
  */
 public record EmaConfig(
@@ -31,7 +31,7 @@ public record EmaConfig(
         require(schedule != null, "ema.schedule is required (cosine or linear)");
     }
 
-    /** SPEC table: image 0.9998 -> 0.99999 over 100k, audio 0.999 -> 0.99999 over 75k, text 0.9999 -> 0.99999 over 100k. */
+    /** fairseq examples/data2vec base configs: image 0.9998 -> 0.99999 over 100k, audio 0.999 -> 0.99999 over 75k, text 0.9999 -> 0.99999 over 100k. */
     public static EmaConfig reference(Modality m) {
         return switch (m) {
             case IMAGE -> new EmaConfig(0.9998, 0.99999, 100_000, EmaSchedule.LINEAR, true);

@@ -1,6 +1,6 @@
 package dev.d2v.train.config;
 
-/** Shape of the tau anneal: the seed's cosine or the reference's linear. */
+/** Shape of the tau anneal: cosine, or the reference's linear. */
 public enum EmaSchedule {
     COSINE,
     LINEAR

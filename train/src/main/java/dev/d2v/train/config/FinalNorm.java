@@ -1,6 +1,6 @@
 package dev.d2v.train.config;
 
-/** Norm applied to the averaged teacher layers (SPEC "Targets"). */
+/** Norm applied to the averaged teacher layers (data2vec 2.0 target construction). */
 public enum FinalNorm {
     /** per token over D, no affine (image) */
     LAYER_NORM,

@@ -6,9 +6,9 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.d2v.infra.Modality;
 
 /**
- * The regression loss at masked positions (SPEC "One training step").
+ * The regression loss at masked positions (data2vec 2.0).
  *
- * @param lossBeta       0: squared error (reference); > 0: Smooth L1 with this beta (the seed's 2.0)
+ * @param lossBeta       0: squared error (reference); > 0: Smooth L1 with this beta (2.0 is a robust choice)
  * @param lossScale      multiplier of the per-token loss; 0 means 1/sqrt(D), the reference default
  * @param clsLossWeight  image only: weight of the CLS-vs-mean-target loss (0 turns it off)
  */

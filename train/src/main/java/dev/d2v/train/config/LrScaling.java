@@ -5,9 +5,9 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Per-modality learning rates from per-modality batch sizes (the seed's pitfall 11): each modality has its own batch
+ * Per-modality learning rates from per-modality batch sizes (one learning rate for all would over-step the small batches): each modality has its own batch
  * size, and a step on a smaller batch is a noisier gradient, so it takes a proportionally smaller step. The scale
- * of modality m is rule(batch_m / reference): linear (the seed's {@code lr * batch / 256}; Goyal et al.), square root
+ * of modality m is rule(batch_m / reference): linear ({@code lr * batch / 256}, Goyal et al. 2017), square root
  * (often preferred for Adam), or none. The reference batch takes the schedule's own learning rate; by default it is
  * the largest enabled batch, so the preset's rate holds for the modality with the most samples per step and the
  * others scale down.

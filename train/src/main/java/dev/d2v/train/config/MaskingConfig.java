@@ -7,7 +7,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.d2v.infra.Modality;
 
 /**
- * How one modality is masked (SPEC "Masking" table).
+ * How one modality is masked (the data2vec 2.0 masking settings per modality).
  *
  * @param kind            block (image), span (audio) or random (text)
  * @param maskRatio       fraction of tokens the student does not see
@@ -31,7 +31,7 @@ public record MaskingConfig(
         require(maskProbAdjust >= 0 && maskProbAdjust < 1, "masking.mask_prob_adjust must be in [0, 1), got " + maskProbAdjust);
     }
 
-    /** Reference values (SPEC table, fairseq data2vec2 base configs). */
+    /** Reference values (fairseq examples/data2vec base configs). */
     public static MaskingConfig reference(Modality m) {
         return switch (m) {
             // 0.8 masked with 3x3 keep-blocks: the reference's best image setting (seed range 0.6-0.7)

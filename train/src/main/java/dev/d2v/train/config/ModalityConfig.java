@@ -15,8 +15,7 @@ import dev.d2v.infra.Modality;
  * @param multiMask    clones M of each sample, each with its own mask (reference clone_batch); the teacher runs once
  * @param localEncoder the input side: image size and patch, audio mels and frames, text vocabulary and length
  * @param lrScale      this modality's steps use the schedule's learning rate times this factor (absent: 1): the
- *                     continuous trainer sets it from the modality's batch size ({@link LrScaling}, the seed's
- *                     pitfall 11), so that a modality with smaller batches takes proportionally smaller steps
+ *                     continuous trainer sets it from the modality's batch size ({@link LrScaling}), so that a modality with smaller batches takes proportionally smaller steps
  */
 public record ModalityConfig(
         @JsonProperty("prenet_depth") int prenetDepth,
@@ -45,7 +44,7 @@ public record ModalityConfig(
         this(prenetDepth, masking, multiMask, decoder, targets, loss, localEncoder, 1.0);
     }
 
-    /** SPEC reference column for modality m on an encoder of the given width and depth. */
+    /** The reference values (fairseq examples/data2vec) for modality m on an encoder of the given width and depth. */
     public static ModalityConfig reference(Modality m, ModelConfig model, int prenetDepth, int multiMask) {
         int main = model.depth() - prenetDepth;
         return new ModalityConfig(prenetDepth, MaskingConfig.reference(m), multiMask,

@@ -3,7 +3,7 @@ package dev.d2v.train.config;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
 /**
- * The shared transformer encoder (post-LN blocks, SPEC "Encoder").
+ * The shared transformer encoder (post-LN blocks, as data2vec 2.0).
  *
  * @param dim       token width D; must be a multiple of heads
  * @param depth     all blocks, prenet included: a modality's main blocks are {@code depth - prenet_depth}

@@ -38,7 +38,7 @@ public record OptimConfig(
         require(clipGradNorm >= 0, "optim.clip_grad_norm must be >= 0 (0 = off), got " + clipGradNorm);
     }
 
-    /** SPEC table values; schedule lengths follow the tau anneal (400k updates image, ~400k audio, 1M text scaled down). */
+    /** fairseq examples/data2vec base config values; schedule lengths follow the tau anneal (400k updates image, ~400k audio, 1M text scaled down). */
     public static OptimConfig reference(Modality m) {
         return switch (m) {
             // floor 0.01: a continuous trainer runs past total_steps and should keep learning a little

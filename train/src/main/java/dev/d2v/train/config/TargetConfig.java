@@ -9,7 +9,7 @@ import dev.d2v.infra.Modality;
 /**
  * How teacher targets are built: instance norm over time of each of the top-K FFN outputs, average, final norm.
  *
- * @param averageTopKLayers  K (the seed's avg_pool_layers)
+ * @param averageTopKLayers  K (config key avg_pool_layers)
  * @param instanceNorm       per-layer instance norm over time, per channel (reference: on)
  * @param finalNorm          norm of the average
  */

@@ -1,9 +1,10 @@
 package dev.d2v.train.guard;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import dev.d2v.train.config.CollapseGuardConfig;
 
-/** Representation-collapse check (SPEC "Collapse guard"), pure apart from reading two scalars. */
+/** Representation-collapse check (after fairseq data2vec's compute_var), pure apart from reading two scalars. */
 public final class CollapseGuard {
 
     public enum Action { OK, WARN, STOP }
@@ -40,7 +41,7 @@ public final class CollapseGuard {
     public static double channelStd(NDArray x, NDArray keep) {
         long d = x.getShape().get(x.getShape().dimension() - 1);
         try (NDArray flat = x.reshape(-1, d);
-             NDArray w = keep.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).reshape(-1, 1);   // (R, 1)
+             NDArray w = keep.toType(DataType.FLOAT32, false).reshape(-1, 1);   // (R, 1)
              NDArray n = w.sum()) {
             double count = n.getFloat();
             if (count < 2) {

@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.types.DataType;
 
 /**
- * The data2vec 2.0 losses (SPEC "One training step"). Results land in the prediction's manager: call inside the
+ * The data2vec 2.0 losses (Baevski et al. 2022). Results land in the prediction's manager: call inside the
  * step's scope.
  */
 public final class Losses {

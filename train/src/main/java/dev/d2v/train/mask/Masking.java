@@ -6,7 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.SplittableRandom;
 
 /**
- * Mask generation (SPEC "Masking"), plain Java. A row's mask is a pure function of (seed, step, sample key, clone):
+ * Mask generation (the data2vec 2.0 block masking, after fairseq examples/data2vec), plain Java. A row's mask is a pure function of (seed, step, sample key, clone):
  * replaying a batch at the same step gives the same masks whatever else is in the batch.
  *
  * <p>Padding (audio, text): a row masks only within its valid length; padded positions are always masked (never

@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * One post-LN transformer block (SPEC "Encoder"): x = LN1(x + Attn(x)); f = MLP(x); x = LN2(x + f).
+ * One post-LN transformer block (the data2vec 2.0 encoder block): x = LN1(x + Attn(x)); f = MLP(x); x = LN2(x + f).
  * Fused qkv with bias, exact GELU. Parameters under {name}: attn.qkv, attn.proj, norm1, mlp.fc1, mlp.fc2, norm2.
  */
 public final class Block {

@@ -23,7 +23,7 @@ import java.util.function.Predicate;
  * per modality a local encoder, optional prenet blocks ("{m}.prenet.{i}") and a decoder ("{m}.decoder"). Student and
  * teacher run the same code with different parameters; the teacher has no decoder.
  *
- * <p>Stages (SPEC "One training step"): {@link #embed} (local encoder + positions), the mask (gather of visible tokens),
+ * <p>Stages of a data2vec 2.0 step (Baevski et al. 2022): {@link #embed} (local encoder + positions), the mask (gather of visible tokens),
  * {@link #encode} (CLS, blocks), restore, decode; {@link #targets} for the teacher; {@link #features} for probes.
  * Every method must run inside an NDScope (see Params).
  */
@@ -202,50 +202,6 @@ public final class Data2VecModel {
         Encoded e = encode(p, m, visible, positions, null, training, false);
         NDArray z = Tokens.restore(e.x(), Tokens.indices(scope, mask.idsRestore()), Tokens.MASK_NOISE_STD);
         NDArray prediction = Decoders.forward(p, m.id() + ".decoder", c.decoder(), z, gridRows, m == Modality.IMAGE);
-        return new StudentOut(prediction, e.cls());
-    }
-
-    /** The data2vec 1.0 mask token of modality m (D): declared by the benchmark's mask-token variant only. */
-    public static String maskEmbeddingName(Modality m) {
-        return m.id() + ".mask_emb";
-    }
-
-    /** Adds {@link #maskEmbeddingName}, N(0, 0.02^2), to p (the student of the mask-token benchmark variant). */
-    public void declareMaskEmbedding(Params p, Modality m, long seed) {
-        String name = maskEmbeddingName(m);
-        int dim = config.model().dim();
-        p.put(name, new Init(seed).normal(name, dim, Init.LINEAR_STD), dim);
-    }
-
-    /**
-     * The data2vec 1.0 student, for the speed comparison with {@link #student} only: every clone encodes all T tokens,
-     * the masked ones replaced by the learned {@link #maskEmbeddingName} (declared with {@link #declareMaskEmbedding});
-     * padding stays excluded as keys; the decoder reads the encoder output directly (nothing to restore).
-     *
-     * @return prediction (B * M, T, D); cls (B * M, D) or null
-     */
-    public StudentOut studentMaskTokens(Params p, Modality m, NDArray embedded, MaskBatch mask, int gridRows,
-                                        boolean training) {
-        ModalityConfig c = config.modality(m);
-        NDManager scope = embedded.getManager();
-        NDArray x = Tokens.repeatInterleave(embedded, c.multiMask());                         // (N, T, D)
-        long n = x.getShape().get(0);
-        long t = x.getShape().get(1);
-        NDArray masked = Tokens.mask(scope, mask.masked()).toType(DataType.FLOAT32, false).reshape(n, t, 1);
-        NDArray emb = p.get(maskEmbeddingName(m)).reshape(1, 1, -1);                          // (1, 1, D)
-        NDArray tokens = x.mul(masked.neg().add(1f)).add(masked.mul(emb));                   // (N, T, D)
-        boolean[][] valid = new boolean[(int) n][(int) t];                                    // padding = masked, not in the loss
-        boolean padded = false;
-        for (int r = 0; r < n; r++) {
-            for (int i = 0; i < t; i++) {
-                valid[r][i] = !mask.masked()[r][i] || mask.lossMask()[r][i];
-                padded |= !valid[r][i];
-            }
-        }
-        NDArray keyValid = padded ? Tokens.mask(scope, valid) : null;
-        NDArray positions = m == Modality.AUDIO ? scope.arange(0f, (float) t).reshape(1, t) : null;
-        Encoded e = encode(p, m, tokens, positions, keyValid, training, false);
-        NDArray prediction = Decoders.forward(p, m.id() + ".decoder", c.decoder(), e.x(), gridRows, m == Modality.IMAGE);
         return new StudentOut(prediction, e.cls());
     }
 

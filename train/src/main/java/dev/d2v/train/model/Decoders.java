@@ -5,7 +5,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.d2v.train.config.DecoderConfig;
 
 /**
- * Student-only decoders (SPEC "Decoder"), parameters under {name} = "{modality}.decoder".
+ * Student-only decoders (the data2vec 2.0 lightweight decoder), parameters under {name} = "{modality}.decoder".
  * Conv: layers of Conv (k, padding k/2, groups) -> LayerNorm without affine -> GELU, a residual where widths match,
  * then a projection to D; Conv2d on the patch grid for images, Conv1d on sequences.
  * Transformer (conv_decoder false, for the speed comparison): Linear to the decoder width, fixed sin-cos positions,

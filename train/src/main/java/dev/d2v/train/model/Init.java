@@ -1,6 +1,7 @@
 package dev.d2v.train.model;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
@@ -9,7 +10,7 @@ import java.util.SplittableRandom;
  */
 public final class Init {
 
-    /** SPEC "Init": Linear and Embedding weights N(0, 0.02^2). */
+    /** Linear and Embedding weights N(0, 0.02^2), the BERT / fairseq initialisation data2vec 2.0 uses. */
     public static final double LINEAR_STD = 0.02;
 
     private final long seed;
@@ -40,7 +41,7 @@ public final class Init {
 
     public static float[] constant(long n, float value) {
         float[] v = new float[Math.toIntExact(n)];
-        java.util.Arrays.fill(v, value);
+        Arrays.fill(v, value);
         return v;
     }
 

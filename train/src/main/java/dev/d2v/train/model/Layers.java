@@ -64,7 +64,7 @@ public final class Layers {
 
     // ---- declarations: shapes and initial values of the parameters above ----
 
-    /** Linear in -> out: weight N(0, 0.02^2), bias 0 (SPEC "Init"). */
+    /** Linear in -> out: weight N(0, 0.02^2), bias 0 (the fairseq initialisation). */
     public static void declareLinear(Params p, Init init, String name, int in, int out) {
         p.put(name + ".weight", init.normal(name + ".weight", (long) in * out, Init.LINEAR_STD), out, in);
         p.put(name + ".bias", new float[out], out);

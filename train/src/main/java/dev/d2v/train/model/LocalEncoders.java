@@ -8,7 +8,7 @@ import ai.djl.nn.core.Embedding;
 import dev.d2v.train.config.LocalEncoderConfig;
 
 /**
- * The per-modality local encoders (SPEC "One training step", first lines): raw batch -> (B, T, D) tokens with
+ * The per-modality local encoders (the modality-specific feature encoders of data2vec 2.0): raw batch -> (B, T, D) tokens with
  * positions, layer-normed. The norm is per token, so applying it before the gather of visible tokens is the same as
  * after it. Parameters under "image.", "audio.", "text.".
  */

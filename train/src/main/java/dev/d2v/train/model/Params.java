@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -44,7 +45,7 @@ public final class Params implements AutoCloseable {
 
     /** Adds a parameter from flat fp32 values. */
     public NDArray put(String name, float[] values, long... shape) {
-        return put(name, manager.create(values, new ai.djl.ndarray.types.Shape(shape)));
+        return put(name, manager.create(values, new Shape(shape)));
     }
 
     public NDArray get(String name) {

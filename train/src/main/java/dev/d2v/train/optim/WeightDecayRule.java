@@ -4,7 +4,7 @@ import ai.djl.ndarray.types.Shape;
 import java.util.Locale;
 
 /**
- * AdamW parameter groups (SPEC "AdamW"): no weight decay for biases, norm parameters and any parameter of at most
+ * AdamW parameter groups, as fairseq's data2vec optimizer settings: no weight decay for biases, norm parameters and any parameter of at most
  * one dimension (cls token vectors, scales); decay for weight matrices and kernels.
  */
 public final class WeightDecayRule {

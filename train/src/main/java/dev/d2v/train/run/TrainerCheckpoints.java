@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.d2v.infra.Modality;
+import dev.d2v.infra.wire.CheckpointEvent;
 import dev.d2v.train.checkpoint.CheckpointException;
 import dev.d2v.train.checkpoint.CheckpointManifest;
 import dev.d2v.train.checkpoint.CheckpointStore;
@@ -16,10 +17,13 @@ import dev.d2v.train.schedule.Schedules;
 import dev.d2v.train.step.Trainer;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * A {@link Trainer}'s state to and from the checkpoint store. The manifest's config node holds the model config under
@@ -57,6 +61,30 @@ public final class TrainerCheckpoints {
         return CheckpointStore.write(root, m, t.tensors());
     }
 
+    /**
+     * A resumed run keeps the LR and tau schedules it started with (those of the newest valid checkpoint under root),
+     * unless the caller sets the schedule length itself ({@code scheduleGiven}).
+     */
+    public static Data2VecConfig keepSchedule(Data2VecConfig model, Path root, boolean scheduleGiven) throws IOException {
+        if (scheduleGiven) {
+            return model;
+        }
+        Optional<CheckpointStore.Verified> newest = CheckpointStore.newestValid(root).checkpoint();
+        if (newest.isEmpty()) {
+            return model;
+        }
+        Data2VecConfig saved = modelConfig(newest.get().manifest());
+        return model.withOptim(saved.optim()).withEma(saved.ema());
+    }
+
+    /** The d2v.checkpoints event of a written checkpoint (id = folder name, location = absolute folder). */
+    public static CheckpointEvent event(CheckpointStore.Verified v) {
+        CheckpointManifest m = v.manifest();
+        return new CheckpointEvent(v.folder().getFileName().toString(), m.step(), m.samplesSeen(),
+                m.dataPosition().offsets(), v.folder().toAbsolutePath().toString(),
+                Long.parseUnsignedLong(m.configHash(), 16), Instant.parse(m.createdAt()));
+    }
+
     /** The model configuration a checkpoint was trained with. */
     public static Data2VecConfig modelConfig(CheckpointManifest m) throws CheckpointException {
         JsonNode model = m.config().get(MODEL);
@@ -86,21 +114,21 @@ public final class TrainerCheckpoints {
     }
 
     /** The newest checkpoint under root that verifies, loaded into t; rejected ones are reported to log. */
-    public static java.util.Optional<CheckpointManifest.DataPosition> resumeNewest(Trainer t, Path root, NDManager manager,
-                                                                                  java.util.function.Consumer<String> log)
+    public static Optional<CheckpointManifest.DataPosition> resumeNewest(Trainer t, Path root, NDManager manager,
+                                                                                  Consumer<String> log)
             throws IOException {
         CheckpointStore.Newest newest = CheckpointStore.newestValid(root);
         for (CheckpointStore.Rejected r : newest.rejected()) {
             log.accept("checkpoint " + r.folder() + " is not usable: " + r.reason());
         }
         if (newest.checkpoint().isEmpty()) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         try (NDManager scope = manager.newSubManager()) {
             CheckpointStore.Loaded loaded = CheckpointStore.read(newest.checkpoint().get().folder(), scope);
             CheckpointManifest.DataPosition p = restore(t, loaded);
             log.accept("resumed from " + loaded.folder() + " at step " + loaded.manifest().step());
-            return java.util.Optional.of(p);
+            return Optional.of(p);
         }
     }
 
@@ -116,7 +144,7 @@ public final class TrainerCheckpoints {
             }
         });
         JsonNode config = JSON.readTree(t.config().toJson());
-        return EncoderExport.write(folder, encoder, new EncoderExport.Info(t.config().modalities(), config, t.step(),
+        return EncoderExport.write(folder, encoder, new EncoderExport.Info(t.config().modalities(), config, t.stepsDone(),
                 checkpointId));
     }
 }

@@ -24,8 +24,8 @@ public final class Schedules {
 
     /**
      * EMA momentum at step. Progress p = (step - offset) / anneal_steps clamped to [0, 1], offset = the LR warmup
-     * when anneal_after_warmup (tau holds tauStart during warmup: pitfall 10), else 0.
-     * linear: start + (end - start) * p; cosine (seed): end - (end - start) * (1 + cos(pi * p)) / 2.
+     * when anneal_after_warmup (tau holds tauStart during warmup, so LR and tau move together), else 0.
+     * linear: start + (end - start) * p; cosine: end - (end - start) * (1 + cos(pi * p)) / 2.
      */
     public static double tau(EmaConfig e, long warmupSteps, long step) {
         long offset = e.afterWarmup() ? warmupSteps : 0;

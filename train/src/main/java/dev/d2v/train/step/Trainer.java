@@ -5,6 +5,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.wire.Minibatch;
@@ -22,11 +23,12 @@ import dev.d2v.train.optim.AdamW;
 import dev.d2v.train.schedule.Schedules;
 import dev.d2v.train.tensor.Tokens;
 import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The data2vec 2.0 training state and its update (SPEC "One training step"): student, EMA teacher, AdamW, the step
- * counter. {@link #step} does one optimizer update on one modality batch inside its own NDManager and NDScope;
+ * The data2vec 2.0 training state and its update (Baevski et al. 2022): student, EMA teacher, AdamW, the
+ * step counter. {@link #step} does one optimizer update on one modality batch inside its own NDManager and NDScope;
  * nothing native outlives it except the in-place updated parameters and optimizer moments.
  *
  * <p>Replays are exact on CPU: the masks are a function of (seed, step, sample id, clone) and the engine generator
@@ -41,41 +43,26 @@ public final class Trainer implements AutoCloseable {
     private final Params student;
     private final Params teacher;
     private final AdamW optimizer;
-    private final BenchVariant variant;
+    private final StepStrategy strategy;
     private final Map<Modality, Long> samples = new EnumMap<>(Modality.class);
     private long step;
     private long skipped;
 
+    /** A trainer of the data2vec 2.0 step. */
     public Trainer(Data2VecConfig config, Device device, long seed) {
-        this(config, device, seed, BenchVariant.STANDARD);
+        this(config, device, seed, StepStrategy.DATA2VEC_2);
     }
 
-    /**
-     * Step variants that exist only for the speed comparisons of {@code dev.d2v.pipelines.bench}; training uses
-     * {@link #STANDARD}.
-     *
-     * @param maskTokenStudent data2vec 1.0 style: the student encodes all T tokens, the masked ones replaced by a learned
-     *                         "{m}.mask_emb" (declared in this variant only), instead of the visible tokens alone
-     * @param teacherPerClone  the teacher runs on all B * M clone rows instead of once per sample
-     */
-    public record BenchVariant(boolean maskTokenStudent, boolean teacherPerClone) {
-        public static final BenchVariant STANDARD = new BenchVariant(false, false);
-    }
-
-    /** A trainer whose step is a {@link BenchVariant} (benchmarks only). */
-    public Trainer(Data2VecConfig config, Device device, long seed, BenchVariant variant) {
-        this.variant = variant;
+    /** A trainer whose step builds targets and runs the student as {@code strategy} says (step comparisons). */
+    public Trainer(Data2VecConfig config, Device device, long seed, StepStrategy strategy) {
+        this.strategy = strategy;
         this.config = config;
         this.model = new Data2VecModel(config);
         this.seed = seed;
         this.root = NDManager.newBaseManager(device);
         this.student = model.declare(root, seed);
         this.teacher = student.copy(Data2VecModel::inTeacher, root);
-        if (variant.maskTokenStudent()) {
-            for (Modality m : config.modalities()) {
-                model.declareMaskEmbedding(student, m, seed);                       // student only, after the copy
-            }
-        }
+        strategy.declareStudentOnly(model, student, seed);                         // student only, after the copy
         this.student.requireGradients(true);
         this.teacher.requireGradients(false);
         this.optimizer = new AdamW(config.optim(), root);
@@ -105,9 +92,14 @@ public final class Trainer implements AutoCloseable {
         return seed;
     }
 
-    /** Optimizer steps done so far (the next step's index). */
-    public long step() {
+    /** Optimizer steps done so far, which is also the index of the next step. */
+    public long stepsDone() {
         return step;
+    }
+
+    /** The device the parameters live on. */
+    public Device device() {
+        return root.getDevice();
     }
 
     /** Steps skipped for a non-finite loss or gradient. */
@@ -132,7 +124,7 @@ public final class Trainer implements AutoCloseable {
 
     /** Tensor groups of the training state, by checkpoint group name: "student", "teacher", "optimizer". */
     public Map<String, Map<String, NDArray>> tensors() {
-        Map<String, Map<String, NDArray>> out = new java.util.LinkedHashMap<>();
+        Map<String, Map<String, NDArray>> out = new LinkedHashMap<>();
         out.put("student", student.view());
         out.put("teacher", teacher.view());
         out.put("optimizer", optimizer.state());
@@ -176,13 +168,12 @@ public final class Trainer implements AutoCloseable {
         Engine.getInstance().setRandomSeed(engineSeed(seed, t));
         // PyTorch's grad mode is per thread and on by default: DJL turns it off only on the thread that loaded the
         // engine. Off here, so the teacher builds no graph and the in-place updates are legal on any thread.
-        ai.djl.pytorch.jni.JniUtils.setGradMode(false);
+        JniUtils.setGradMode(false);
         try (NDManager scope = root.newSubManager(); NDScope ignored = new NDScope()) {
             BatchTensors in = BatchTensors.of(b, c, scope);
             int tokens = model.tokens(m, in.input().getShape());
             int gridRows = model.gridRows(m, in.input().getShape());
-            NDArray targets = variant.teacherPerClone() ? perCloneTargets(m, in, c.multiMask())
-                    : model.targets(teacher, m, in.input(), in.validTokens());                  // (B, T, D), no graph
+            NDArray targets = strategy.targets(model, teacher, m, in, c.multiMask());        // (B, T, D), no graph
             MaskBatch mask = Masking.forBatch(c.masking(), gridRows, tokens, seed, t, in.sampleKeys(),
                     in.validTokens(), c.multiMask());
             double loss;
@@ -190,9 +181,7 @@ public final class Trainer implements AutoCloseable {
             NDArray prediction;
             try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
                 NDArray embedded = model.embed(student, m, in.input());
-                Data2VecModel.StudentOut out = variant.maskTokenStudent()
-                        ? model.studentMaskTokens(student, m, embedded, mask, gridRows, true)
-                        : model.student(student, m, embedded, mask, gridRows, true);
+                Data2VecModel.StudentOut out = strategy.student(model, student, m, embedded, mask, gridRows);
                 prediction = out.prediction();
                 NDArray total = loss(c.loss(), out, targets, mask, c.multiMask(), scope);
                 if (out.cls() != null && c.loss().clsLossWeight() > 0) {
@@ -227,23 +216,6 @@ public final class Trainer implements AutoCloseable {
             return new StepResult(t, m, loss, cls, lr, tau, gradNorm, targetStd, predictionStd, in.batchSize(), applied,
                     System.nanoTime() - start);
         }
-    }
-
-    /**
-     * Bench variant teacherPerClone: the teacher on the B * M clone rows (B * M, T, D), then one row per sample
-     * (B, T, D) so that the rest of the step is unchanged (the clones' targets are equal: clean input, eval mode).
-     */
-    private NDArray perCloneTargets(Modality m, BatchTensors in, int clones) {
-        int[] valid = in.validTokens();
-        int[] repeated = null;
-        if (valid != null) {
-            repeated = new int[valid.length * clones];
-            for (int i = 0; i < repeated.length; i++) {
-                repeated[i] = valid[i / clones];
-            }
-        }
-        NDArray all = model.targets(teacher, m, Tokens.repeatInterleave(in.input(), clones), repeated);
-        return all.get(new ai.djl.ndarray.index.NDIndex("::" + clones));
     }
 
     /** Masked regression of the predictions against the targets repeated over the clones. */

@@ -9,6 +9,7 @@ import dev.d2v.infra.wire.MinibatchCodec;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +25,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
@@ -190,7 +192,7 @@ public final class KafkaBatchSource implements BatchSource {
                         if (lag.isPresent()) {
                             try {
                                 end.put(CheckpointEvent.offsetKey(tp), c.position(tp, Duration.ZERO) + lag.getAsLong());
-                            } catch (org.apache.kafka.common.errors.TimeoutException notYetKnown) {
+                            } catch (TimeoutException notYetKnown) {
                                 // the position is looked up by the next poll
                             }
                         }
@@ -212,13 +214,13 @@ public final class KafkaBatchSource implements BatchSource {
                 List<PartitionInfo> infos;
                 try {
                     infos = c.partitionsFor(topic, Duration.ofSeconds(5));
-                } catch (org.apache.kafka.common.errors.TimeoutException e) {
+                } catch (TimeoutException e) {
                     infos = List.of();
                 }
                 if (infos != null && !infos.isEmpty()) {
                     List<TopicPartition> out = new ArrayList<>();
                     infos.forEach(i -> out.add(new TopicPartition(topic, i.partition())));
-                    out.sort(java.util.Comparator.comparingInt(TopicPartition::partition));
+                    out.sort(Comparator.comparingInt(TopicPartition::partition));
                     return out;
                 }
                 if (!told) {

@@ -3,7 +3,7 @@ package dev.d2v.train.stream;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpServer;
 import dev.d2v.infra.Modality;
-import dev.d2v.train.run.MetricsLog;
+import dev.d2v.train.run.StepMetricsFile;
 import dev.d2v.train.step.StepResult;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -13,13 +13,15 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
- * The continuous trainer's metrics: each step as a line of metrics.jsonl ({@link MetricsLog#line} plus data_wait_ms,
+ * The continuous trainer's metrics: each step as a line of metrics.jsonl ({@link StepMetricsFile#line} plus data_wait_ms,
  * data_wait_fraction, lag, freshness_ms, wall_samples_per_s, topic, partition, offset) and as Micrometer meters,
  * scraped in the Prometheus text format from {@code http://HOST:PORT/metrics} when a port is given.
  *
@@ -38,7 +40,7 @@ public final class StreamMetrics implements Consumer<TrainedStep>, AutoCloseable
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Counter deadLetters;
     private final Counter checkpoints;
-    private final MetricsLog file;
+    private final StepMetricsFile file;
     private final HttpServer server;
 
     private static final String[] GAUGES = {"loss", "lr", "tau", "target_std", "prediction_std", "consumer_lag_records",
@@ -48,8 +50,8 @@ public final class StreamMetrics implements Consumer<TrainedStep>, AutoCloseable
      * @param file metrics.jsonl, or null for none
      * @param port Prometheus endpoint port on all interfaces; 0 = no endpoint, -1 = any free port (tests)
      */
-    public StreamMetrics(java.nio.file.Path file, int port) throws IOException {
-        this.file = file == null ? null : new MetricsLog(file);
+    public StreamMetrics(Path file, int port) throws IOException {
+        this.file = file == null ? null : new StepMetricsFile(file);
         Gauge.builder("d2v_train_data_wait_fraction", waitFraction, AtomicReference::get)
                 .description("share of wall time the trainer waited for data").register(registry);
         Gauge.builder("d2v_train_samples_per_second", samplesPerSecond, AtomicReference::get)
@@ -90,7 +92,7 @@ public final class StreamMetrics implements Consumer<TrainedStep>, AutoCloseable
 
     /** The metrics.jsonl line of one step. */
     public static ObjectNode line(TrainedStep s) {
-        ObjectNode o = MetricsLog.line(s.result());
+        ObjectNode o = StepMetricsFile.line(s.result());
         o.put("data_wait_ms", s.dataWaitMs());
         o.put("data_wait_fraction", s.dataWaitFraction());
         o.put("lag", s.lag());
@@ -137,7 +139,7 @@ public final class StreamMetrics implements Consumer<TrainedStep>, AutoCloseable
 
     private Map<String, AtomicReference<Double>> gauges(Modality m) {
         return last.computeIfAbsent(m, k -> {
-            Map<String, AtomicReference<Double>> g = new java.util.LinkedHashMap<>();
+            Map<String, AtomicReference<Double>> g = new LinkedHashMap<>();
             for (String name : GAUGES) {
                 AtomicReference<Double> v = new AtomicReference<>(Double.NaN);
                 Gauge.builder("d2v_train_" + name, v, AtomicReference::get).tag("modality", k.id()).register(registry);

@@ -2,12 +2,14 @@ package dev.d2v.train.stream;
 
 import dev.d2v.infra.Modality;
 import dev.d2v.train.checkpoint.RetentionPolicy;
+import dev.d2v.train.loop.LoopSettings;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.Map;
 
 /**
- * How the continuous trainer consumes and checkpoints.
+ * How the continuous trainer consumes, checkpoints and stops.
  *
  * @param weights         modality -> slots per round-robin cycle (image 2, audio 1: two image steps per audio step);
  *                        only the modalities named here are consumed
@@ -22,10 +24,11 @@ import java.util.Map;
  *                        batch is skipped and counted, a run of them means the state itself has diverged)
  * @param targetStep      stop once the trainer has done this many steps in total (Long.MAX_VALUE: run until stopped)
  * @param idleStop        stop after no batch arrived for this long (null: wait forever, the service default)
+ * @param timeBudget      stop (with a checkpoint) after this much wall time of the run (null: none)
  */
 public record StreamSettings(Map<Modality, Integer> weights, Duration maxWait, int queueCapacity, long checkpointEvery,
                              Duration checkpointInterval, RetentionPolicy retention, int rollbackAfter, long targetStep,
-                             Duration idleStop) {
+                             Duration idleStop, Duration timeBudget) {
 
     public StreamSettings {
         if (weights == null || weights.isEmpty()) {
@@ -36,7 +39,7 @@ public record StreamSettings(Map<Modality, Integer> weights, Duration maxWait, i
                 throw new IllegalArgumentException("weight of " + m.id() + " must be >= 1, got " + w);
             }
         });
-        weights = java.util.Collections.unmodifiableMap(new EnumMap<>(weights));
+        weights = Collections.unmodifiableMap(new EnumMap<>(weights));
         if (maxWait == null || maxWait.isNegative()) {
             throw new IllegalArgumentException("maxWait must be >= 0, got " + maxWait);
         }
@@ -62,31 +65,41 @@ public record StreamSettings(Map<Modality, Integer> weights, Duration maxWait, i
         Map<Modality, Integer> w = new EnumMap<>(Modality.class);
         modalities.forEach(m -> w.put(m, 1));
         return new StreamSettings(w, Duration.ofMillis(200), 4, 1000, Duration.ofMinutes(10),
-                new RetentionPolicy(3, 10_000), 5, Long.MAX_VALUE, null);
+                new RetentionPolicy(3, 10_000), 5, Long.MAX_VALUE, null, null);
     }
 
     public StreamSettings withWeights(Map<Modality, Integer> w) {
         return new StreamSettings(w, maxWait, queueCapacity, checkpointEvery, checkpointInterval, retention, rollbackAfter,
-                targetStep, idleStop);
+                targetStep, idleStop, timeBudget);
     }
 
     public StreamSettings withCheckpoints(long everySteps, Duration interval, RetentionPolicy keep) {
         return new StreamSettings(weights, maxWait, queueCapacity, everySteps, interval, keep, rollbackAfter, targetStep,
-                idleStop);
+                idleStop, timeBudget);
     }
 
     public StreamSettings withStop(long target, Duration idle) {
         return new StreamSettings(weights, maxWait, queueCapacity, checkpointEvery, checkpointInterval, retention,
-                rollbackAfter, target, idle);
+                rollbackAfter, target, idle, timeBudget);
+    }
+
+    public StreamSettings withTimeBudget(Duration budget) {
+        return new StreamSettings(weights, maxWait, queueCapacity, checkpointEvery, checkpointInterval, retention,
+                rollbackAfter, targetStep, idleStop, budget);
+    }
+
+    /** The loop's share: turns, waits and stop conditions. */
+    public LoopSettings loop() {
+        return new LoopSettings(weights, maxWait, targetStep, timeBudget, idleStop);
     }
 
     public StreamSettings withPrefetch(int capacity, Duration wait) {
         return new StreamSettings(weights, wait, capacity, checkpointEvery, checkpointInterval, retention, rollbackAfter,
-                targetStep, idleStop);
+                targetStep, idleStop, timeBudget);
     }
 
     public StreamSettings withRollbackAfter(int n) {
         return new StreamSettings(weights, maxWait, queueCapacity, checkpointEvery, checkpointInterval, retention, n,
-                targetStep, idleStop);
+                targetStep, idleStop, timeBudget);
     }
 }

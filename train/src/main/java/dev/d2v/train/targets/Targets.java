@@ -7,7 +7,7 @@ import dev.d2v.train.config.TargetConfig;
 import java.util.List;
 
 /**
- * Teacher targets (SPEC "One training step"): y = FinalNorm(mean_l InstanceNorm_time(f_l)) over the top-K FFN
+ * Teacher targets (data2vec 2.0, Baevski et al. 2022): y = FinalNorm(mean_l InstanceNorm_time(f_l)) over the top-K FFN
  * outputs f_l of the teacher's main blocks. Results land in the first layer's manager: call inside the step's scope.
  *
  * <p>Better than the reference on padded batches: the instance norm's mean and variance run over the valid time steps

@@ -12,7 +12,7 @@ import ai.djl.ndarray.types.Shape;
  */
 public final class Tokens {
 
-    /** Std of the fill at masked slots before the decoder (SPEC: N(0, 0.01^2)). */
+    /** Std of the fill at masked slots before the decoder (data2vec 2.0: N(0, 0.01^2)). */
     public static final float MASK_NOISE_STD = 0.01f;
 
     private Tokens() {}

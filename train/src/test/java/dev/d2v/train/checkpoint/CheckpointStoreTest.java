@@ -12,8 +12,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -111,7 +113,7 @@ class CheckpointStoreTest {
         Path folder = CheckpointStore.write(root, manifest(5), groups(1f)).folder();
         Path student = folder.resolve("student.safetensors");
         byte[] b = Files.readAllBytes(student);
-        Files.write(student, java.util.Arrays.copyOf(b, b.length - 8));
+        Files.write(student, Arrays.copyOf(b, b.length - 8));
         assertThatThrownBy(() -> CheckpointStore.verify(folder)).hasMessageContaining("student.safetensors")
                 .hasMessageContaining("truncated");
         Files.delete(student);
@@ -196,7 +198,7 @@ class CheckpointStoreTest {
         Files.write(t, new byte[] {1, 0, 0, 0, 0, 0, 0, 0, '{'});
         String mfJson = Files.readString(folder.resolve("manifest.json"));
         CheckpointManifest mf = CheckpointManifest.fromJson(mfJson.getBytes(StandardCharsets.UTF_8), t);
-        var files = new java.util.TreeMap<>(mf.files());
+        var files = new TreeMap<>(mf.files());
         files.put("teacher.safetensors", new CheckpointManifest.FileDigest(9, Digests.sha256Hex(t)));
         byte[] json = mf.withFiles(files).toJson();
         Files.write(folder.resolve("manifest.json"), json);

@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -118,7 +119,7 @@ class SafeTensorsTest {
         Map<String, NDArray> in = sample();
         SafeTensors.write(a, in, Map.of("x", "1"));
         Map<String, NDArray> reversed = new LinkedHashMap<>();
-        in.keySet().stream().sorted(java.util.Comparator.reverseOrder()).forEach(k -> reversed.put(k, in.get(k)));
+        in.keySet().stream().sorted(Comparator.reverseOrder()).forEach(k -> reversed.put(k, in.get(k)));
         SafeTensors.write(b, reversed, Map.of("x", "1"));
         assertThat(Files.readAllBytes(a)).isEqualTo(Files.readAllBytes(b));
     }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.d2v.infra.Modality;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class Data2VecConfigTest {
@@ -96,22 +97,22 @@ class Data2VecConfigTest {
 
     @Test
     void dottedOverridesChangeOneFieldAndAreValidated() {
-        Data2VecConfig c = Data2VecConfig.cpu().withOverrides(java.util.List.of("model.dim=256",
+        Data2VecConfig c = Data2VecConfig.cpu().withOverrides(List.of("model.dim=256",
                 "image.masking.mask_ratio=0.7", "optim.lr=5e-4", "image.targets.final_norm=none"));
         assertThat(c.model().dim()).isEqualTo(256);
         assertThat(c.image().masking().maskRatio()).isEqualTo(0.7);
         assertThat(c.optim().lr()).isEqualTo(5e-4);
         assertThat(c.image().targets().finalNorm()).isEqualTo(FinalNorm.NONE);
         assertThat(c.model().depth()).isEqualTo(Data2VecConfig.cpu().model().depth());   // the rest unchanged
-        assertThat(Data2VecConfig.cpu().withOverrides(java.util.List.of())).isEqualTo(Data2VecConfig.cpu());
+        assertThat(Data2VecConfig.cpu().withOverrides(List.of())).isEqualTo(Data2VecConfig.cpu());
 
-        assertThatThrownBy(() -> Data2VecConfig.cpu().withOverrides(java.util.List.of("model.width=192")))
+        assertThatThrownBy(() -> Data2VecConfig.cpu().withOverrides(List.of("model.width=192")))
                 .hasMessageContaining("no key 'width' in model").hasMessageContaining("dim");
-        assertThatThrownBy(() -> Data2VecConfig.cpu().withOverrides(java.util.List.of("model.dim=wide")))
+        assertThatThrownBy(() -> Data2VecConfig.cpu().withOverrides(List.of("model.dim=wide")))
                 .hasMessageContaining("model.dim");
-        assertThatThrownBy(() -> Data2VecConfig.cpu().withOverrides(java.util.List.of("model.dim")))
+        assertThatThrownBy(() -> Data2VecConfig.cpu().withOverrides(List.of("model.dim")))
                 .hasMessageContaining("KEY=VALUE");
-        assertThatThrownBy(() -> Data2VecConfig.cpu().withOverrides(java.util.List.of("optim.lr=-1")))
+        assertThatThrownBy(() -> Data2VecConfig.cpu().withOverrides(List.of("optim.lr=-1")))
                 .hasMessageContaining("optim.lr must be > 0");
     }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.d2v.infra.Modality;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -16,7 +17,7 @@ class LrScalingTest {
     @Test
     void linearScalingAgainstTheLargestBatchGivesTheSeedsRates() {
         Data2VecConfig c = LrScaling.LINEAR.apply(Data2VecConfig.cpu(), SEED_BATCHES, 0);
-        // the seed: vision 1.5e-4 * 256 / 256, audio 1.5e-4 * 128 / 256, text 1.5e-4 * 64 / 256
+        // lr * batch / 256: vision 1.5e-4 * 256 / 256, audio 1.5e-4 * 128 / 256, text 1.5e-4 * 64 / 256
         assertThat(c.image().lrScale()).isEqualTo(1.0);
         assertThat(c.audio().lrScale()).isEqualTo(0.5);
         assertThat(c.text().lrScale()).isEqualTo(0.25);
@@ -34,7 +35,7 @@ class LrScalingTest {
         assertThat(ref.audio().lrScale()).isEqualTo(1.0);
         // only the trained modalities count for the largest batch
         Data2VecConfig audioText = LrScaling.LINEAR.apply(Data2VecConfig.cpu().restrictTo(
-                java.util.List.of(Modality.AUDIO, Modality.TEXT)), SEED_BATCHES, 0);
+                List.of(Modality.AUDIO, Modality.TEXT)), SEED_BATCHES, 0);
         assertThat(audioText.audio().lrScale()).isEqualTo(1.0);
         assertThat(audioText.text().lrScale()).isEqualTo(0.5);
     }

@@ -7,6 +7,7 @@ import dev.d2v.train.config.MaskKind;
 import dev.d2v.train.config.MaskingConfig;
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 class MaskingTest {
@@ -144,7 +145,7 @@ class MaskingTest {
     }
 
     static int[] trueIndices(boolean[] m) {
-        return java.util.stream.IntStream.range(0, m.length).filter(i -> m[i]).toArray();
+        return IntStream.range(0, m.length).filter(i -> m[i]).toArray();
     }
 
     static int countFalse(boolean[] m) {

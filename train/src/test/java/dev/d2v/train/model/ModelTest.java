@@ -22,6 +22,7 @@ import dev.d2v.train.step.SyntheticBatches;
 import dev.d2v.train.step.TinyConfigs;
 import dev.d2v.train.tensor.Tokens;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -209,7 +210,7 @@ class ModelTest {
         for (int i = 0; i < g.length; i++) {
             order[i] = i;
         }
-        java.util.Arrays.sort(order, (a, b) -> Float.compare(Math.abs(g[b]), Math.abs(g[a])));
+        Arrays.sort(order, (a, b) -> Float.compare(Math.abs(g[b]), Math.abs(g[a])));
         int[] out = new int[n];
         for (int i = 0; i < n; i++) {
             out[i] = order[i];

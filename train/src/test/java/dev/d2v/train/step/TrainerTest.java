@@ -9,12 +9,16 @@ import ai.djl.ndarray.NDManager;
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.wire.Minibatch;
 import dev.d2v.train.config.Data2VecConfig;
+import dev.d2v.train.config.DecoderConfig;
 import dev.d2v.train.config.LocalEncoderConfig;
 import dev.d2v.train.model.Data2VecModel;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,7 +53,7 @@ class TrainerTest {
                     assertThat(r.targetStd()).as("target spread above the collapse bound").isGreaterThan(0.1);
                 }
             }
-            assertThat(t.step()).isEqualTo(6);
+            assertThat(t.stepsDone()).isEqualTo(6);
             assertThat(t.samplesSeen()).containsEntry(Modality.IMAGE, 16L).containsEntry(Modality.TEXT, 8L);
         }
     }
@@ -96,8 +100,8 @@ class TrainerTest {
     void transformerDecoderAlternativeTrains() {
         Data2VecConfig c = TinyConfigs.tiny();
         for (Modality m : Modality.values()) {
-            dev.d2v.train.config.DecoderConfig d = c.modality(m).decoder();
-            c = c.with(m, c.modality(m).withDecoder(new dev.d2v.train.config.DecoderConfig(false, d.dim(), 1, d.kernel(),
+            DecoderConfig d = c.modality(m).decoder();
+            c = c.with(m, c.modality(m).withDecoder(new DecoderConfig(false, d.dim(), 1, d.kernel(),
                     d.groups(), d.residual(), d.projectionLayers())));
         }
         try (Trainer t = new Trainer(c, Device.cpu(), 3)) {
@@ -134,7 +138,7 @@ class TrainerTest {
                     double expected = r.tau() * old[i] + (1 - r.tau()) * student[i];
                     assertThat((double) now[i]).isCloseTo(expected, within(1e-6 + 1e-6 * Math.abs(expected)));
                 }
-                if (!java.util.Arrays.equals(old, now)) {
+                if (!Arrays.equals(old, now)) {
                     moved++;
                 }
             }
@@ -205,7 +209,7 @@ class TrainerTest {
 
     /** Resident set minus the JVM's committed heap and non-heap memory, in KB. */
     static long nativeKb() throws IOException {
-        java.lang.management.MemoryMXBean mem = java.lang.management.ManagementFactory.getMemoryMXBean();
+        MemoryMXBean mem = ManagementFactory.getMemoryMXBean();
         long jvm = mem.getHeapMemoryUsage().getCommitted() + mem.getNonHeapMemoryUsage().getCommitted();
         return rssKb() - jvm / 1024;
     }

@@ -4,6 +4,7 @@ import static dev.d2v.train.stream.StreamFixtures.CODEC;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.Device;
+import ai.djl.engine.Engine;
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.Topics;
 import dev.d2v.infra.kafka.KafkaTestClients;
@@ -20,6 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,9 +35,9 @@ class BrokerOutageTest {
      * The engine loads here, on the test thread, not on the executor below: PyTorch's grad mode is per thread and DJL
      * turns it off only where the engine loads, so later test classes that step a trainer on this thread need it.
      */
-    @org.junit.jupiter.api.BeforeAll
+    @BeforeAll
     static void loadTheEngineOnTheTestThread() {
-        ai.djl.engine.Engine.getInstance();
+        Engine.getInstance();
     }
 
     @Test
@@ -51,12 +53,12 @@ class BrokerOutageTest {
             List<String> ids = Collections.synchronizedList(new ArrayList<>());
             CountDownLatch firstSix = new CountDownLatch(6);
             StreamSettings s = StreamSettings.defaults(List.of(Modality.IMAGE)).withStop(12, Duration.ofSeconds(120));
-            CompletableFuture<ContinuousLoop.Outcome> run = CompletableFuture.supplyAsync(() -> {
+            CompletableFuture<StreamTrainer.Outcome> run = CompletableFuture.supplyAsync(() -> {
                 try (Trainer t = new Trainer(StreamFixtures.imageOnly(), Device.cpu(), 1);
                      KafkaBatchSource source = KafkaBatchSource.open(kafka.clientProps(), topics, List.of(Modality.IMAGE),
                              Map.of(), 4, CODEC, Map.of(), m -> {})) {
-                    return ContinuousLoop.run(t, source, Map.of(), s, tmp.resolve("ckpt"), null,
-                            ContinuousLoop.Hooks.quiet().withListeners(List.of(x -> {
+                    return StreamTrainer.train(t, source, Map.of(), s, tmp.resolve("ckpt"), null,
+                            StreamTrainer.Hooks.quiet().withListeners(List.of(x -> {
                                 ids.addAll(x.source().batch().sampleIds());
                                 firstSix.countDown();
                             })), () -> false);
@@ -72,7 +74,7 @@ class BrokerOutageTest {
             try (KafkaProducer<byte[], byte[]> p = KafkaTestClients.producer(bootstrap, 1 << 20)) {
                 StreamFixtures.send(p, topics.batch(Modality.IMAGE), StreamFixtures.encoded(after));
             }
-            ContinuousLoop.Outcome o = run.get(90, TimeUnit.SECONDS);
+            StreamTrainer.Outcome o = run.get(90, TimeUnit.SECONDS);
             assertThat(o.stepsThisRun()).isEqualTo(12);
             List<String> expected = new ArrayList<>();
             before.forEach(b -> expected.addAll(b.sampleIds()));

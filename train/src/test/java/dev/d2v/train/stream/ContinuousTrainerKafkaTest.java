@@ -23,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -65,23 +66,23 @@ class ContinuousTrainerKafkaTest {
     }
 
     /** One run of the loop over the image topic: resume from root, train to target, listeners as given. */
-    private static ContinuousLoop.Outcome run(String bootstrap, Topics topics, Path root, long target,
+    private static StreamTrainer.Outcome run(String bootstrap, Topics topics, Path root, long target,
                                               List<Consumer<TrainedStep>> listeners, List<String> log,
                                               KafkaSinks sinks) throws Exception {
         return run(bootstrap, topics, root, target, listeners, log, sinks, Map.of());
     }
 
     /** The same, refusing image batches whose preprocessing config hash is not configHashes' (when it names image). */
-    private static ContinuousLoop.Outcome run(String bootstrap, Topics topics, Path root, long target,
+    private static StreamTrainer.Outcome run(String bootstrap, Topics topics, Path root, long target,
                                               List<Consumer<TrainedStep>> listeners, List<String> log,
                                               KafkaSinks sinks, Map<Modality, Long> configHashes) throws Exception {
         try (Trainer t = new Trainer(StreamFixtures.imageOnly(), Device.cpu(), SEED)) {
-            Map<String, Long> offsets = ContinuousLoop.resume(t, root, log::add);
+            Map<String, Long> offsets = StreamTrainer.resume(t, root, log::add);
             try (KafkaBatchSource source = KafkaBatchSource.open(props(bootstrap), topics, List.of(Modality.IMAGE),
                     offsets, 4, CODEC, configHashes, log::add)) {
-                ContinuousLoop.Hooks hooks = new ContinuousLoop.Hooks(listeners,
+                StreamTrainer.Hooks hooks = new StreamTrainer.Hooks(listeners,
                         sinks == null ? d -> {} : sinks::deadLetter, sinks == null ? e -> {} : sinks::checkpoint, log::add);
-                return ContinuousLoop.run(t, source, offsets, settings(target), root, null, hooks, () -> false);
+                return StreamTrainer.train(t, source, offsets, settings(target), root, null, hooks, () -> false);
             }
         }
     }
@@ -97,8 +98,8 @@ class ContinuousTrainerKafkaTest {
 
         // the run that is never stopped
         Map<Long, Double> straight = new TreeMap<>();
-        List<String> log = java.util.Collections.synchronizedList(new ArrayList<>());
-        ContinuousLoop.Outcome o = run(bootstrap, topics, tmp.resolve("straight"), BATCHES,
+        List<String> log = Collections.synchronizedList(new ArrayList<>());
+        StreamTrainer.Outcome o = run(bootstrap, topics, tmp.resolve("straight"), BATCHES,
                 List.of(s -> straight.put(s.result().step(), s.result().loss())), log, null);
         assertThat(o.stepsThisRun()).isEqualTo(BATCHES);
         assertThat(o.lastCheckpoint().offsets()).containsEntry(topics.batch(Modality.IMAGE) + ":0", (long) BATCHES);
@@ -152,7 +153,7 @@ class ContinuousTrainerKafkaTest {
             StreamFixtures.send(p, topics.batch(Modality.IMAGE), StreamFixtures.encoded(StreamFixtures.images(0, 12, B)));
         }
         Path root = tmp.resolve("ckpt");
-        List<String> log = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<String> log = Collections.synchronizedList(new ArrayList<>());
         List<CheckpointEvent> events = new ArrayList<>();
         try (KafkaSinks sinks = new KafkaSinks(props(bootstrap), topics, log::add)) {
             run(bootstrap, topics, root, 12, List.of(), log, sinks);   // checkpoints at 5, 10 and 12 (shutdown)
@@ -171,16 +172,16 @@ class ContinuousTrainerKafkaTest {
             f.seek(f.length() - 3);
             f.write(f.read() ^ 0x5a);
         }
-        List<String> resumeLog = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<String> resumeLog = Collections.synchronizedList(new ArrayList<>());
         try (Trainer t = new Trainer(StreamFixtures.imageOnly(), Device.cpu(), SEED)) {
-            Map<String, Long> offsets = ContinuousLoop.resume(t, root, resumeLog::add);
-            assertThat(t.step()).isEqualTo(10);
+            Map<String, Long> offsets = StreamTrainer.resume(t, root, resumeLog::add);
+            assertThat(t.stepsDone()).isEqualTo(10);
             assertThat(offsets).containsEntry(topics.batch(Modality.IMAGE) + ":0", 10L);
         }
         assertThat(String.join("\n", resumeLog)).contains("step-000000012 is not usable").contains("SHA-256 mismatch")
                 .contains("resumed from").contains("step 10");
         // the corrupt folder was moved aside, so the resumed run writes step 12 again
-        ContinuousLoop.Outcome o = run(bootstrap, topics, root, 12, List.of(), log, null);
+        StreamTrainer.Outcome o = run(bootstrap, topics, root, 12, List.of(), log, null);
         assertThat(o.stepsThisRun()).isEqualTo(2);
         assertThat(CheckpointStore.newestValid(root).checkpoint().orElseThrow().manifest().step()).isEqualTo(12);
         try (var files = Files.list(root)) {
@@ -202,8 +203,8 @@ class ContinuousTrainerKafkaTest {
         try (KafkaProducer<byte[], byte[]> p = KafkaTestClients.producer(bootstrap, 1 << 20)) {
             StreamFixtures.send(p, topics.batch(Modality.IMAGE), values);
         }
-        List<String> log = java.util.Collections.synchronizedList(new ArrayList<>());
-        ContinuousLoop.Outcome o;
+        List<String> log = Collections.synchronizedList(new ArrayList<>());
+        StreamTrainer.Outcome o;
         try (KafkaSinks sinks = new KafkaSinks(props(bootstrap), topics, log::add)) {
             o = run(bootstrap, topics, tmp.resolve("dl"), 2, List.of(), log, sinks);
             sinks.flush();
@@ -233,9 +234,9 @@ class ContinuousTrainerKafkaTest {
         try (KafkaProducer<byte[], byte[]> p = KafkaTestClients.producer(bootstrap, 1 << 20)) {
             StreamFixtures.send(p, topics.batch(Modality.IMAGE), values);
         }
-        List<String> log = java.util.Collections.synchronizedList(new ArrayList<>());
-        List<String> trained = java.util.Collections.synchronizedList(new ArrayList<>());
-        ContinuousLoop.Outcome o;
+        List<String> log = Collections.synchronizedList(new ArrayList<>());
+        List<String> trained = Collections.synchronizedList(new ArrayList<>());
+        StreamTrainer.Outcome o;
         try (KafkaSinks sinks = new KafkaSinks(props(bootstrap), topics, log::add)) {
             o = run(bootstrap, topics, tmp.resolve("hash"), 2, List.of(s -> trained.addAll(s.source().batch().sampleIds())),
                     log, sinks, Map.of(Modality.IMAGE, ours));

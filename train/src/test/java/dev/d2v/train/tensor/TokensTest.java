@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.within;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.d2v.infra.Modality;
+import dev.d2v.train.config.MaskingConfig;
 import dev.d2v.train.mask.Masking;
 import org.junit.jupiter.api.Test;
 
@@ -35,7 +37,7 @@ class TokensTest {
     void restoreFillsMaskedSlotsWithSmallNoise() {
         try (NDManager m = NDManager.newBaseManager()) {
             boolean[][] masked = new boolean[4][];
-            for (int r = 0; r < 4; r++) masked[r] = Masking.rowMask(dev.d2v.train.config.MaskingConfig.reference(dev.d2v.infra.Modality.TEXT), 1, 100, 100, 52, Masking.rowRandom(1, 2, r, 0));
+            for (int r = 0; r < 4; r++) masked[r] = Masking.rowMask(MaskingConfig.reference(Modality.TEXT), 1, 100, 100, 52, Masking.rowRandom(1, 2, r, 0));
             int[][] keep = new int[4][];
             int[][] restore = new int[4][];
             for (int r = 0; r < 4; r++) { keep[r] = Masking.idsKeep(masked[r], 52); restore[r] = Masking.idsRestore(masked[r]); }

@@ -1,4 +1,4 @@
-package dev.d2v.pipelines.train;
+package dev.d2v.train.run;
 
 import dev.d2v.infra.Modality;
 import dev.d2v.preprocess.local.Transforms;

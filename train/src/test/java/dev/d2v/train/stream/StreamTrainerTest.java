@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ai.djl.Device;
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.wire.Minibatch;
+import dev.d2v.train.checkpoint.CheckpointStore;
 import dev.d2v.train.checkpoint.RetentionPolicy;
+import dev.d2v.train.config.Data2VecConfig;
+import dev.d2v.train.loop.TrainingLoop;
 import dev.d2v.train.step.SyntheticBatches;
 import dev.d2v.train.step.TinyConfigs;
 import dev.d2v.train.step.Trainer;
@@ -17,13 +20,18 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The loop on batches from memory: rollback after non-finite losses, metrics file and Prometheus endpoint. */
-class ContinuousLoopTest {
+/**
+ * The continuous trainer's loop on batches from memory: rollback after non-finite losses, the collapse guard, stop and
+ * time checkpoints, turns, metrics file and Prometheus endpoint.
+ */
+class StreamTrainerTest {
 
     @TempDir
     Path tmp;
@@ -56,10 +64,10 @@ class ContinuousLoopTest {
         List<String> log = new ArrayList<>();
         try (Trainer t = new Trainer(TinyConfigs.tiny().restrictTo(List.of(Modality.AUDIO)), Device.cpu(), 1);
              MemoryBatchSource source = new MemoryBatchSource(Map.of(Modality.AUDIO, batches))) {
-            ContinuousLoop.Outcome o = ContinuousLoop.run(t, source, Map.of(), s, tmp, null,
-                    ContinuousLoop.Hooks.quiet().withListeners(List.of(steps::add)), () -> false);
+            StreamTrainer.Outcome o = StreamTrainer.train(t, source, Map.of(), s, tmp, null,
+                    StreamTrainer.Hooks.quiet().withListeners(List.of(steps::add)), () -> false);
             assertThat(o.rollbacks()).isEqualTo(1);
-            assertThat(t.step()).isEqualTo(9);
+            assertThat(t.stepsDone()).isEqualTo(9);
             assertThat(t.skipped()).isZero();   // the counters came back with the checkpoint of step 6
         }
         assertThat(steps).extracting(x -> x.result().step()).containsExactly(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 6L, 7L, 8L);
@@ -67,6 +75,27 @@ class ContinuousLoopTest {
         // after the rollback the data moved on: batches 6..8 of the good ones, not the NaN ones again
         assertThat(steps.subList(9, 12)).allMatch(x -> x.result().applied() && Double.isFinite(x.result().loss()));
         assertThat(steps.get(9).source().batch().sampleIds().get(0)).isEqualTo("aud-6-0");
+    }
+
+    /** The collapse guard acts on the continuous trainer too: a config whose guard says stop ends the run, checkpointed. */
+    @Test
+    void aCollapseGuardThatSaysStopEndsTheRunWithACheckpoint() throws Exception {
+        // no real model reaches a mean channel std of 1000: from step 2 on (after_steps) every check fails
+        Data2VecConfig guarded = StreamFixtures.imageOnly().withOverrides(List.of("collapse_guard.min_target_var=1000",
+                "collapse_guard.after_steps=2", "collapse_guard.stop=true"));
+        List<Minibatch> batches = List.of(StreamFixtures.image(0, 2), StreamFixtures.image(1, 2));
+        StreamSettings s = StreamSettings.defaults(List.of(Modality.IMAGE))
+                .withCheckpoints(0, null, new RetentionPolicy(10, 0)).withStop(6, null);
+        List<String> log = new ArrayList<>();
+        try (Trainer t = new Trainer(guarded, Device.cpu(), 1);
+             MemoryBatchSource source = new MemoryBatchSource(Map.of(Modality.IMAGE, batches))) {
+            StreamTrainer.Outcome o = StreamTrainer.train(t, source, Map.of(), s, tmp.resolve("guard"), null,
+                    new StreamTrainer.Hooks(List.of(), d -> {}, e -> {}, log::add), () -> false);
+            assertThat(o.reason()).isEqualTo("collapse guard");
+            assertThat(t.stepsDone()).isEqualTo(3);             // steps 0 and 1 unchecked, step 2 stops
+            assertThat(o.lastCheckpoint().step()).isEqualTo(3);
+        }
+        assertThat(log).anyMatch(l -> l.startsWith("collapse guard at step 2: "));
     }
 
     /** A stop request (the shutdown hook's) ends the loop with a checkpoint; the time trigger checkpoints too. */
@@ -77,8 +106,8 @@ class ContinuousLoopTest {
                 .withCheckpoints(0, null, new RetentionPolicy(10, 0));
         try (Trainer t = new Trainer(StreamFixtures.imageOnly(), Device.cpu(), 1);
              MemoryBatchSource source = new MemoryBatchSource(Map.of(Modality.IMAGE, batches))) {
-            ContinuousLoop.Outcome o = ContinuousLoop.run(t, source, Map.of(), byNothing, tmp.resolve("stop"), null,
-                    ContinuousLoop.Hooks.quiet(), () -> t.step() >= 3);
+            StreamTrainer.Outcome o = StreamTrainer.train(t, source, Map.of(), byNothing, tmp.resolve("stop"), null,
+                    StreamTrainer.Hooks.quiet(), () -> t.stepsDone() >= 3);
             assertThat(o.reason()).isEqualTo("stopped");
             assertThat(o.checkpoints()).isEqualTo(1);
             assertThat(o.lastCheckpoint().step()).isEqualTo(3);
@@ -88,11 +117,11 @@ class ContinuousLoopTest {
                 .withStop(3, null);
         try (Trainer t = new Trainer(StreamFixtures.imageOnly(), Device.cpu(), 1);
              MemoryBatchSource source = new MemoryBatchSource(Map.of(Modality.IMAGE, batches))) {
-            ContinuousLoop.Outcome o = ContinuousLoop.run(t, source, Map.of(), byTime, tmp.resolve("time"), null,
-                    ContinuousLoop.Hooks.quiet(), () -> false);
+            StreamTrainer.Outcome o = StreamTrainer.train(t, source, Map.of(), byTime, tmp.resolve("time"), null,
+                    StreamTrainer.Hooks.quiet(), () -> false);
             // steps 1 and 2 by time (a step takes more than 1 ms), step 3 at the end
             assertThat(o.checkpoints()).isEqualTo(3);
-            assertThat(dev.d2v.train.checkpoint.CheckpointStore.list(tmp.resolve("time"))).hasSize(3);
+            assertThat(CheckpointStore.list(tmp.resolve("time"))).hasSize(3);
         }
     }
 
@@ -118,9 +147,9 @@ class ContinuousLoopTest {
         };
         StreamSettings s = StreamSettings.defaults(List.of(Modality.IMAGE, Modality.TEXT));
         RoundRobin rr = new RoundRobin(s.weights());
-        java.util.Set<Modality> dry = java.util.EnumSet.noneOf(Modality.class);
+        Set<Modality> dry = EnumSet.noneOf(Modality.class);
         for (long step = 0; step < 4; step++) {
-            assertThat(ContinuousLoop.take(source, rr.turnOrder(step), s, dry).modality()).isEqualTo(Modality.IMAGE);
+            assertThat(TrainingLoop.take(source, rr.turnOrder(step), s.maxWait(), dry).modality()).isEqualTo(Modality.IMAGE);
         }
         // step 0 image; step 1 text's turn: waited 200 ms, empty, then image; steps 2 and 3: text only peeked at
         assertThat(polls).containsExactly("image:200", "text:200", "image:200", "image:200", "text:0", "image:200");
@@ -135,8 +164,8 @@ class ContinuousLoopTest {
         try (Trainer t = new Trainer(StreamFixtures.imageOnly(), Device.cpu(), 1);
              MemoryBatchSource source = new MemoryBatchSource(Map.of(Modality.IMAGE, batches));
              StreamMetrics metrics = new StreamMetrics(file, -1)) {
-            ContinuousLoop.run(t, source, Map.of(), s, tmp.resolve("ckpt"), null,
-                    ContinuousLoop.Hooks.quiet().withListeners(List.of(metrics)), () -> false);
+            StreamTrainer.train(t, source, Map.of(), s, tmp.resolve("ckpt"), null,
+                    StreamTrainer.Hooks.quiet().withListeners(List.of(metrics)), () -> false);
             HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                     URI.create("http://127.0.0.1:" + metrics.port() + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
                     HttpResponse.BodyHandlers.ofString());

@@ -1,26 +1,36 @@
-package dev.d2v.pipelines.train;
+package dev.d2v.train.run;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
-import dev.d2v.pipelines.cli.UserError;
+import java.util.Locale;
 
 /** --device and --threads for the DJL PyTorch engine. */
 public final class Devices {
 
     private Devices() {}
 
-    /** "cpu" or "gpu" (the first CUDA device); gpu without CUDA is a user error that says what to do. */
+    /** Sets the engine's threads (before it loads) and returns the device: --device and --threads. */
+    public static Device open(String name, Integer threads) {
+        configureThreads(threads);
+        return parse(name);
+    }
+
+    /**
+     * "cpu" or "gpu" (the first CUDA device).
+     *
+     * @throws IllegalArgumentException for another name, or gpu without CUDA (the message says what to do)
+     */
     public static Device parse(String name) {
-        return switch (name.trim().toLowerCase(java.util.Locale.ROOT)) {
+        return switch (name.trim().toLowerCase(Locale.ROOT)) {
             case "cpu" -> Device.cpu();
             case "gpu", "cuda" -> {
                 if (Engine.getInstance().getGpuCount() == 0) {
-                    throw new UserError("--device gpu: no CUDA device is visible to PyTorch. Build with the CUDA "
+                    throw new IllegalArgumentException("--device gpu: no CUDA device is visible to PyTorch. Build with the CUDA "
                             + "native library (D2V_MVN_ARGS=-Pgpu D2V_REBUILD=1 ./d2v ..., see README 'GPU') on a machine with an NVIDIA driver.");
                 }
                 yield Device.gpu();
             }
-            default -> throw new UserError("--device must be cpu or gpu, got '" + name + "'");
+            default -> throw new IllegalArgumentException("--device must be cpu or gpu, got '" + name + "'");
         };
     }
 

@@ -16,12 +16,12 @@ import java.nio.file.StandardOpenOption;
  * grad_norm, target_std, prediction_std, batch, applied, step_ms, samples_per_s, time (epoch ms). A resumed run
  * appends; readers take the last line per step.
  */
-public final class MetricsLog implements AutoCloseable {
+public final class StepMetricsFile implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private final BufferedWriter out;
 
-    public MetricsLog(Path file) throws IOException {
+    public StepMetricsFile(Path file) throws IOException {
         Files.createDirectories(file.toAbsolutePath().getParent());
         this.out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     }
@@ -57,7 +57,7 @@ public final class MetricsLog implements AutoCloseable {
             out.newLine();
             out.flush();
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot append to the metrics log", e);
+            throw new UncheckedIOException("cannot append to the metrics file", e);
         }
     }
 
