@@ -13,6 +13,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -130,7 +131,7 @@ class RawFeaturesTest {
                 }
             }
             int[] valid = new int[b];
-            java.util.Arrays.fill(valid, 1);
+            Arrays.fill(valid, 1);
             out.add(batch(Modality.IMAGE, DType.UINT8, new int[] {b, 1, 8, 8}, valid, labels, px));
         }
         return out;
