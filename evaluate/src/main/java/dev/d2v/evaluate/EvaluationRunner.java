@@ -11,7 +11,7 @@ import dev.d2v.evaluate.follow.FollowerState;
 import dev.d2v.evaluate.probe.FrozenFeatureProbes;
 import dev.d2v.evaluate.report.Report;
 import dev.d2v.evaluate.results.EvalEventPublisher;
-import dev.d2v.evaluate.results.EvalResult;
+import dev.d2v.infra.wire.EvalResult;
 import dev.d2v.evaluate.results.ResultsFile;
 import dev.d2v.ingest.data.DataContext;
 import java.io.IOException;

@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.d2v.evaluate.features.FeatureCache;
 import dev.d2v.evaluate.probe.FrozenFeatureProbes;
 import dev.d2v.infra.Modality;
-import dev.d2v.evaluate.results.EvalResult;
+import dev.d2v.infra.wire.EvalResult;
 import dev.d2v.ingest.data.DataContext;
 import dev.d2v.preprocess.local.Transforms;
 import dev.d2v.preprocess.transform.audio.AudioTransformConfig;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.d2v.evaluate.probe.FrozenFeatureProbes;
-import dev.d2v.evaluate.results.EvalResult;
+import dev.d2v.infra.wire.EvalResult;
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.wire.DType;
 import dev.d2v.infra.wire.Minibatch;
