@@ -74,9 +74,7 @@ public record EvaluationSettings(List<String> tasks, int trainLimit, int testLim
 
         public Follow {
             Objects.requireNonNull(policy, "policy");
-            if (group == null || group.isBlank()) {
-                throw new IllegalArgumentException("--group must not be empty");
-            }
+            Objects.requireNonNull(group, "group");
             if (maxCheckpoints < 0 || idleStopSeconds < 0) {
                 throw new IllegalArgumentException("--max-checkpoints and --idle-stop-seconds must be >= 0 (0 = no limit)");
             }

@@ -72,7 +72,7 @@ public final class EvaluateCommand implements Callable<Integer> {
                             + EvaluationSettings.FOLLOW_CPU_SHARE + " with --follow, beside a trainer; 1 with --checkpoint)"})
     Double cpuShare;
 
-    @Option(names = "--nice", defaultValue = "10", paramLabel = "N",
+    @Option(names = "--nice", defaultValue = "" + EvaluationSettings.DEFAULT_NICE, paramLabel = "N",
             description = "Scheduling priority of the evaluator's process (renice on every thread; 0 = leave it; only when "
                     + "`d2v evaluate` is the process, not inside another command) (default: ${DEFAULT-VALUE})")
     int nice;
