@@ -4,17 +4,20 @@ import ai.djl.Device;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.d2v.evaluate.cpu.CpuShare;
+import dev.d2v.evaluate.encoder.Encoder;
 import dev.d2v.evaluate.features.FeatureCache;
 import dev.d2v.evaluate.features.FeatureKey;
 import dev.d2v.evaluate.features.FeatureSet;
 import dev.d2v.evaluate.features.RawFeatures;
+import dev.d2v.evaluate.finetune.FineTune;
 import dev.d2v.evaluate.probe.FrozenFeatureProbes;
 import dev.d2v.evaluate.probe.LinearModel;
 import dev.d2v.evaluate.probe.LinearProbe;
-import dev.d2v.evaluate.results.EvalResult;
+import dev.d2v.infra.wire.EvalResult;
 import dev.d2v.infra.Modality;
-import dev.d2v.infra.wire.EvalEvent.Protocol;
+import dev.d2v.infra.wire.EvalResult.Protocol;
 import dev.d2v.infra.wire.Minibatch;
+import dev.d2v.ingest.RawItem;
 import dev.d2v.ingest.data.DataContext;
 import dev.d2v.preprocess.local.LocalSource;
 import dev.d2v.preprocess.local.ProbeTask;
@@ -22,8 +25,6 @@ import dev.d2v.preprocess.local.Transforms;
 import dev.d2v.preprocess.transform.text.Vocabulary;
 import dev.d2v.train.checkpoint.CheckpointManifest;
 import dev.d2v.train.checkpoint.CheckpointStore;
-import dev.d2v.evaluate.finetune.FineTune;
-import dev.d2v.evaluate.encoder.Encoder;
 import dev.d2v.train.run.TrainerCheckpoints;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -34,6 +35,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 
 /**
  * Evaluates one checkpoint: per probe task of a trained modality, frozen-encoder features (cached per checkpoint,
@@ -49,7 +51,9 @@ import java.util.function.Consumer;
 public final class CheckpointEvaluation {
 
     /**
-     * @param tasks     probe tasks per run (dataset names or folders); empty = the defaults of each trained modality
+     * @param tasks     probe tasks per run (dataset names or folders); empty = the defaults of each trained modality.
+     *                   A task is probed with the encoder of its own modality: a dataset's, or the most common one
+     *                   among a folder's files; a task of a modality the checkpoint did not train is left out
      * @param trainLimit at most this many training records per task, a seeded sample across the labels (0 = all)
      * @param testLimit  at most this many test records per task, sampled the same way (0 = all)
      * @param finetune   the fine-tuning protocol's settings; null = no fine-tuning (frozen-feature protocols only)
@@ -120,12 +124,18 @@ public final class CheckpointEvaluation {
         try (Encoder encoder = Encoder.fromCheckpoint(folder, options.device());
              Encoder random = Encoder.randomInit(encoder.config(), options.baselineSeed(), options.device())) {
             String randomId = "random-init-" + options.baselineSeed() + "-" + manifest.configHash();
+            Map<String, LocalSource> sources = new HashMap<>();
             for (Modality m : encoder.config().modalities()) {
                 for (String task : options.tasks().isEmpty() ? defaultTasks(m) : options.tasks()) {
-                    ProbeTask p = load(task, m, transforms, vocab);
-                    if (p == null) {
-                        continue;
+                    LocalSource source = sources.get(task);
+                    if (source == null) {
+                        source = LocalSource.open(task, null, data);
+                        sources.put(task, source);
                     }
+                    if (source.modality() != m) {
+                        continue; // another modality's task: probed with that modality's encoder, if it was trained
+                    }
+                    ProbeTask p = load(source, transforms, vocab);
                     log.accept(String.format("%s: %s %s (%d train, %d test)", folder.getFileName(), m.id(), p.name(),
                             p.trainSamples(), p.testSamples()));
                     List<EvalResult> trained = probe(encoder, id, manifest.step(), m, p);
@@ -148,6 +158,11 @@ public final class CheckpointEvaluation {
                         out.add(tuned.withBaseline(base.accuracy()));
                     }
                 }
+            }
+            if (out.isEmpty() && !options.tasks().isEmpty()) {
+                throw new IOException("none of the probe tasks " + options.tasks() + " holds records of a modality "
+                        + "this checkpoint trained (" + encoder.config().modalities().stream().map(Modality::id)
+                        .collect(Collectors.joining(", ")) + ")");
             }
         }
         if (cpu.sleptSeconds() - slept >= 0.05) { // not the few ms that the JIT's threads cost beside one thread
@@ -276,11 +291,8 @@ public final class CheckpointEvaluation {
         return new FeatureSet(f, labels);
     }
 
-    private ProbeTask load(String task, Modality m, Transforms t, Vocabulary vocab) throws IOException {
-        LocalSource source = LocalSource.open(task, m, data);
-        if (source.modality() != m) {
-            return null;
-        }
+    /** The probe task of a source, within the options' record limits, through the checkpoint's transforms. */
+    private ProbeTask load(LocalSource source, Transforms t, Vocabulary vocab) throws IOException {
         LocalSource train = source.split("train");
         LocalSource test = source.split("test");
         if (options.trainLimit() > 0) {
@@ -289,9 +301,9 @@ public final class CheckpointEvaluation {
         if (options.testLimit() > 0) {
             test = test.sample(options.testLimit(), 18);
         }
-        List<dev.d2v.ingest.RawItem> items = new ArrayList<>(train.items());
+        List<RawItem> items = new ArrayList<>(train.items());
         items.addAll(test.items());
-        LocalSource limited = new LocalSource(source.name(), m, items, source.labels());
+        LocalSource limited = new LocalSource(source.name(), source.modality(), items, source.labels());
         return ProbeTask.of(limited, t, options.batchSize(), vocab);
     }
 

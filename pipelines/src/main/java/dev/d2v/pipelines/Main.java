@@ -11,6 +11,7 @@ import dev.d2v.pipelines.cli.PreprocessCommand;
 import dev.d2v.pipelines.cli.BenchCommand;
 import dev.d2v.pipelines.cli.UserError;
 import java.io.PrintWriter;
+import java.util.Arrays;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -24,21 +25,18 @@ public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    /** The subcommand this process was started for by {@link #main}; null for in-process callers (tests). */
-    private static volatile String processCommand;
-
-    public static void main(String[] args) {
-        processCommand = java.util.Arrays.stream(args).filter(a -> !a.startsWith("-")).findFirst().orElse(null);
-        System.exit(run(args));
-    }
-
     /**
-     * The subcommand the JVM was started for ("evaluate" for {@code ./d2v evaluate ...}), or null when the command
-     * line runs inside another program (a test, or {@code d2v demo} running its stages in-process): what may change
+     * The system property set by {@link #main} to the subcommand the JVM was started for ("evaluate" for
+     * {@code ./d2v evaluate ...}); unset when the command line runs inside another program (a test, or
+     * {@code d2v demo} running its stages in-process). A command reads it to decide whether it may change
      * process-wide settings such as the scheduling priority.
      */
-    public static String processCommand() {
-        return processCommand;
+    public static final String PROCESS_COMMAND_PROPERTY = "d2v.process.command";
+
+    public static void main(String[] args) {
+        Arrays.stream(args).filter(a -> !a.startsWith("-")).findFirst()
+                .ifPresent(command -> System.setProperty(PROCESS_COMMAND_PROPERTY, command));
+        System.exit(run(args));
     }
 
     /** Runs the command line and returns its exit code: 0 ok, 1 failed, 2 usage or configuration error. */

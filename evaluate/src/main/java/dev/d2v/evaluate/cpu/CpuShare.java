@@ -1,6 +1,7 @@
 package dev.d2v.evaluate.cpu;
 
 import java.lang.management.ManagementFactory;
+import java.util.Locale;
 
 /**
  * The evaluator's cap on the machine: a share F of its cores (0 &lt; F &lt;= 1), so that it never slows the trainer
@@ -174,9 +175,9 @@ public final class CpuShare {
 
     /** "0.25 of 2 cores (1 thread, duty-cycled to 0.50 core)" and the like, for log lines. */
     public String describe() {
-        return String.format(java.util.Locale.ROOT, "%s of %d core%s (%d thread%s%s)", trim(share), cores,
+        return String.format(Locale.ROOT, "%s of %d core%s (%d thread%s%s)", trim(share), cores,
                 cores == 1 ? "" : "s", threads(), threads() == 1 ? "" : "s",
-                dutyCycled() ? String.format(java.util.Locale.ROOT, ", duty-cycled to %.2f core", budget()) : "");
+                dutyCycled() ? String.format(Locale.ROOT, ", duty-cycled to %.2f core", budget()) : "");
     }
 
     private static String trim(double v) {

@@ -8,12 +8,13 @@ import dev.d2v.infra.Modality;
 import dev.d2v.infra.wire.Minibatch;
 import dev.d2v.train.checkpoint.CheckpointException;
 import dev.d2v.train.checkpoint.CheckpointStore;
-import dev.d2v.train.run.TrainerCheckpoints;
 import dev.d2v.train.config.Data2VecConfig;
 import dev.d2v.train.model.Data2VecModel;
 import dev.d2v.train.model.Params;
+import dev.d2v.train.run.TrainerCheckpoints;
 import dev.d2v.train.step.BatchTensors;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +22,7 @@ import java.util.Map;
 /**
  * A frozen student encoder for probes: rebuilt from a checkpoint alone (its manifest carries the config), or randomly
  * initialised with the same shape as the baseline. {@link #features} gives the mean-pooled output over the real tokens
- * (no mask, eval mode), SPEC "What the evaluation stage does".
+ * (no mask, eval mode): the fixed representation that the linear probe and k-NN read, and that fine-tuning starts from.
  */
 public final class Encoder implements AutoCloseable {
 
@@ -97,7 +98,7 @@ public final class Encoder implements AutoCloseable {
                 BatchTensors in = BatchTensors.of(b, config.modality(m), scope);
                 float[] f = model.features(params, m, in.input(), in.validTokens()).toFloatArray();
                 for (int i = 0; i < b.batchSize(); i++) {
-                    out[row++] = java.util.Arrays.copyOfRange(f, i * d, (i + 1) * d);
+                    out[row++] = Arrays.copyOfRange(f, i * d, (i + 1) * d);
                 }
             }
             pace.run();

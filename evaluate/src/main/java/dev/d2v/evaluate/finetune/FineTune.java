@@ -8,6 +8,8 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import dev.d2v.evaluate.cpu.CpuShare;
+import dev.d2v.evaluate.encoder.Encoder;
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.wire.Minibatch;
 import dev.d2v.train.config.Data2VecConfig;
@@ -18,18 +20,20 @@ import dev.d2v.train.model.Init;
 import dev.d2v.train.model.Layers;
 import dev.d2v.train.model.Params;
 import dev.d2v.train.optim.AdamW;
-import dev.d2v.evaluate.encoder.Encoder;
 import dev.d2v.train.schedule.Schedules;
 import dev.d2v.train.step.BatchTensors;
 import dev.d2v.train.step.Trainer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
+import java.util.function.ToDoubleFunction;
 
 /**
- * The fine-tuning protocol of the evaluation stage (issue 6): a copy of one modality's encoder plus a head
+ * The fine-tuning protocol of the evaluation stage: a copy of one modality's encoder plus a head
  * (mean-pool over the real tokens, a fixed standardisation by default, LayerNorm, Linear to the classes), trained end
  * to end with cross-entropy for a fixed budget, then scored on the test split. The head's Linear starts at random or
  * from a {@link HeadFit} (a linear probe: LP-FT). evaluate/EVALUATE.md "Fine-tuning" has the reasons and figures.
@@ -255,7 +259,7 @@ public final class FineTune {
 
     /**
      * The same, calling {@code pace} after each update and each forward pass over a batch (pooled features, test
-     * scoring): the evaluator's CPU governor ({@code dev.d2v.evaluate.cpu.CpuShare}) sleeps there. The result does
+     * scoring): the evaluator's CPU governor ({@link CpuShare}) sleeps there. The result does
      * not depend on it.
      */
     public static Result run(Data2VecConfig modelConfig, Map<String, NDArray> source, Modality m, List<Minibatch> train,
@@ -332,7 +336,7 @@ public final class FineTune {
 
     /** One update on batch b in its own scope: forward in training mode, cross-entropy, backward, AdamW. */
     private static StepOut step(Data2VecModel model, Params p, AdamW optimizer, Modality m, ModalityConfig mc,
-                                Minibatch b, int numClasses, java.util.function.ToDoubleFunction<String> lrOf,
+                                Minibatch b, int numClasses, ToDoubleFunction<String> lrOf,
                                 NDManager root) {
         try (NDManager scope = root.newSubManager(); NDScope ignored = new NDScope()) {
             BatchTensors in = BatchTensors.of(b, mc, scope);
@@ -391,7 +395,7 @@ public final class FineTune {
                 BatchTensors in = BatchTensors.of(b, mc, scope);
                 float[] f = model.features(p, m, in.input(), in.validTokens(), false).toFloatArray();
                 for (int i = 0; i < b.batchSize(); i++) {
-                    rows.add(java.util.Arrays.copyOfRange(f, i * d, (i + 1) * d));
+                    rows.add(Arrays.copyOfRange(f, i * d, (i + 1) * d));
                 }
             }
             pace.run();
@@ -439,7 +443,7 @@ public final class FineTune {
             }
             float[] f = headInput(p, scope.create(flat, new Shape(n, d))).toFloatArray();
             for (int i = 0; i < n; i++) {
-                inputs[i] = java.util.Arrays.copyOfRange(f, i * d, (i + 1) * d);
+                inputs[i] = Arrays.copyOfRange(f, i * d, (i + 1) * d);
             }
         }
         HeadWeights w = headFit.fit(inputs, labels, numClasses);
@@ -541,7 +545,7 @@ public final class FineTune {
      */
     static Params copyEncoder(Map<String, NDArray> source, Data2VecModel model, Modality m, NDManager root) {
         Params p = new Params(root);
-        java.util.function.Predicate<String> used = model.usedBy(m);
+        Predicate<String> used = model.usedBy(m);
         try {
             for (Map.Entry<String, NDArray> e : source.entrySet()) {
                 if (used.test(e.getKey()) && Data2VecModel.inTeacher(e.getKey())) {

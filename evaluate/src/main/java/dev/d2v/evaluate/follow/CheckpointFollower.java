@@ -1,7 +1,7 @@
 package dev.d2v.evaluate.follow;
 
 import dev.d2v.evaluate.follow.FollowerState.Status;
-import dev.d2v.evaluate.results.EvalResult;
+import dev.d2v.infra.wire.EvalResult;
 import dev.d2v.infra.wire.CheckpointEvent;
 import java.io.IOException;
 import java.time.Clock;

@@ -1,6 +1,6 @@
 package dev.d2v.evaluate.follow;
 
-import dev.d2v.evaluate.results.EvalResult;
+import dev.d2v.infra.wire.EvalResult;
 import dev.d2v.infra.wire.CheckpointEvent;
 import java.util.List;
 

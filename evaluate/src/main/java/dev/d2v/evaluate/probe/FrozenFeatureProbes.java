@@ -1,9 +1,9 @@
 package dev.d2v.evaluate.probe;
 
 import dev.d2v.evaluate.features.FeatureSet;
-import dev.d2v.evaluate.results.EvalResult;
+import dev.d2v.infra.wire.EvalResult;
 import dev.d2v.infra.Modality;
-import dev.d2v.infra.wire.EvalEvent.Protocol;
+import dev.d2v.infra.wire.EvalResult.Protocol;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

@@ -1,5 +1,6 @@
 package dev.d2v.evaluate.probe;
 
+import dev.d2v.evaluate.cpu.CpuShare;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -122,7 +123,7 @@ public final class LinearProbe {
 
     /**
      * The same, calling {@code pace} after each L-BFGS iteration (grid and final fit): the evaluator's CPU share
-     * ({@code dev.d2v.evaluate.cpu.CpuShare}) sleeps there. The model does not depend on it.
+     * ({@link CpuShare}) sleeps there. The model does not depend on it.
      */
     public static LinearModel fit(float[][] features, int[] labels, int numClasses, Config config, Runnable pace) {
         Features.checkMatrix(features, "training features");

@@ -4,10 +4,10 @@ import dev.d2v.evaluate.io.AtomicFiles;
 import dev.d2v.evaluate.report.SvgPlot.Point;
 import dev.d2v.evaluate.report.SvgPlot.Reference;
 import dev.d2v.evaluate.report.SvgPlot.Series;
-import dev.d2v.evaluate.results.EvalResult;
+import dev.d2v.infra.wire.EvalResult;
 import dev.d2v.evaluate.results.ResultsFile;
 import dev.d2v.infra.Modality;
-import dev.d2v.infra.wire.EvalEvent.Protocol;
+import dev.d2v.infra.wire.EvalResult.Protocol;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -34,7 +34,7 @@ import java.util.TreeMap;
  * after each checkpoint while a browser reloads the page. {@link #terminalTable} prints the same summary as text.
  */
 public final class Report {
-    /** Loss curves longer than this are averaged down (see {@link MetricsLog#downsample}). */
+    /** Loss curves longer than this are averaged down (see {@link LossCurves#downsample}). */
     public static final int MAX_LOSS_POINTS = 1000;
 
     /**
@@ -61,11 +61,11 @@ public final class Report {
     public static List<SummaryRow> rebuild(Path resultsDir, Path metricsJsonl, Path html, Instant now) throws IOException {
         List<String> problems = new ArrayList<>();
         List<EvalResult> results = ResultsFile.readAll(resultsDir, problems);
-        MetricsLog metrics = metricsJsonl == null ? MetricsLog.empty() : MetricsLog.read(metricsJsonl);
-        if (metrics.skippedLines() > 0) {
-            problems.add(metrics.skippedLines() + " line(s) of " + metricsJsonl + " are not loss points and were skipped");
+        LossCurves loss = metricsJsonl == null ? LossCurves.empty() : LossCurves.read(metricsJsonl);
+        if (loss.skippedLines() > 0) {
+            problems.add(loss.skippedLines() + " line(s) of " + metricsJsonl + " are not loss points and were skipped");
         }
-        AtomicFiles.write(html, html(results, metrics, problems, now));
+        AtomicFiles.write(html, html(results, loss, problems, now));
         return summarize(results);
     }
 
@@ -113,7 +113,7 @@ public final class Report {
     }
 
     /** The whole page. */
-    public static String html(List<EvalResult> results, MetricsLog metrics, List<String> problems, Instant now) {
+    public static String html(List<EvalResult> results, LossCurves loss, List<String> problems, Instant now) {
         StringBuilder b = new StringBuilder();
         b.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>d2v evaluation report</title>\n")
                 .append("<style>body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse}")
@@ -139,12 +139,12 @@ public final class Report {
             b.append(accuracyPlot(task));
         }
         b.append("</div>\n<h2>Pretraining loss</h2>\n<div class=\"plots\">\n");
-        if (metrics.lossByModality().isEmpty()) {
+        if (loss.lossByModality().isEmpty()) {
             b.append(SvgPlot.lineChart("pretraining loss", SvgPlot.Layout.of("step", "loss"), List.of(), List.of()));
         }
         int colour = 0;
-        for (Map.Entry<String, List<Point>> e : metrics.lossByModality().entrySet()) {
-            List<Point> curve = MetricsLog.downsample(e.getValue(), MAX_LOSS_POINTS);
+        for (Map.Entry<String, List<Point>> e : loss.lossByModality().entrySet()) {
+            List<Point> curve = LossCurves.downsample(e.getValue(), MAX_LOSS_POINTS);
             Series s = new Series(e.getKey() + " loss", curve, SvgPlot.PALETTE.get(colour++ % SvgPlot.PALETTE.size()),
                     curve.size() <= 50);
             b.append(SvgPlot.lineChart(e.getKey() + ": pretraining loss", SvgPlot.Layout.of("step", "loss"), List.of(s), List.of()));

@@ -2,6 +2,7 @@ package dev.d2v.evaluate.results;
 
 import dev.d2v.infra.Topics;
 import dev.d2v.infra.wire.EvalEvent;
+import dev.d2v.infra.wire.EvalResult;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -81,7 +82,7 @@ public final class EvalEventPublisher implements AutoCloseable {
 
     /** Publishes each result as an event stamped {@code createdAt}; returns the events sent. */
     public List<EvalEvent> publish(List<EvalResult> results, Instant createdAt) {
-        List<EvalEvent> events = results.stream().map(r -> r.toEvent(createdAt)).toList();
+        List<EvalEvent> events = results.stream().map(r -> new EvalEvent(r, createdAt)).toList();
         events.forEach(this::publish);
         return events;
     }

@@ -2,10 +2,12 @@ package dev.d2v.evaluate.results;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.d2v.evaluate.io.AtomicFiles;
+import dev.d2v.infra.wire.EvalResult;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,6 +31,7 @@ import java.util.stream.Stream;
 public final class ResultsFile {
     public static final int VERSION = 1;
     static final String KIND = "eval-results";
+    private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private ResultsFile() {
     }
@@ -49,7 +52,7 @@ public final class ResultsFile {
                         + " (step " + first.step() + ") and " + r.checkpoint() + " (step " + r.step() + ")");
             }
         }
-        ObjectNode n = EvalResult.MAPPER.createObjectNode();
+        ObjectNode n = MAPPER.createObjectNode();
         n.put("version", VERSION);
         n.put("kind", KIND);
         n.put("checkpoint", first.checkpoint());
@@ -58,7 +61,7 @@ public final class ResultsFile {
         results.forEach(r -> list.add(r.toJson()));
         Path file = path(dir, first.checkpoint());
         try {
-            AtomicFiles.write(file, EvalResult.MAPPER.writer(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(n));
+            AtomicFiles.write(file, MAPPER.writer(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(n));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("a tree of plain values always serialises", e);
         }
@@ -83,7 +86,7 @@ public final class ResultsFile {
     public static List<EvalResult> read(Path file) throws IOException {
         JsonNode n;
         try {
-            n = EvalResult.MAPPER.readTree(file.toFile());
+            n = MAPPER.readTree(file.toFile());
         } catch (JsonProcessingException e) {
             throw new IOException("malformed results file " + file + ": " + e.getOriginalMessage(), e);
         }

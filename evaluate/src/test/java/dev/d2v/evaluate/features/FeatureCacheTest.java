@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -125,7 +126,7 @@ class FeatureCacheTest {
         FeatureCache cache = new FeatureCache(dir);
         cache.get(KEY, extractor);
         byte[] bytes = Files.readAllBytes(cache.path(KEY));
-        Files.write(cache.path(KEY), java.util.Arrays.copyOf(bytes, bytes.length - 100)); // a crash mid-write elsewhere
+        Files.write(cache.path(KEY), Arrays.copyOf(bytes, bytes.length - 100)); // a crash mid-write elsewhere
         assertThatThrownBy(() -> FeatureFile.read(cache.path(KEY), KEY)).hasMessageContaining("truncated or corrupt");
         cache.get(KEY, extractor);
         assertThat(extractor.calls).hasValue(2);

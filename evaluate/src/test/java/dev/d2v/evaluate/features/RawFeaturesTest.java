@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.d2v.evaluate.probe.FrozenFeatureProbes;
-import dev.d2v.evaluate.results.EvalResult;
+import dev.d2v.infra.wire.EvalResult;
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.wire.DType;
 import dev.d2v.infra.wire.Minibatch;
@@ -13,6 +13,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -130,7 +131,7 @@ class RawFeaturesTest {
                 }
             }
             int[] valid = new int[b];
-            java.util.Arrays.fill(valid, 1);
+            Arrays.fill(valid, 1);
             out.add(batch(Modality.IMAGE, DType.UINT8, new int[] {b, 1, 8, 8}, valid, labels, px));
         }
         return out;

@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 class FineTuneTest {
@@ -110,9 +111,9 @@ class FineTuneTest {
         FineTune.HeadFit alwaysOne = (x, y, classes) -> {
             seen[0] = x.length;
             seen[1] = x[0].length;
-            assertThat(y).containsExactly(java.util.stream.IntStream.concat(Arrays.stream(train.get(0).labels()),
+            assertThat(y).containsExactly(IntStream.concat(Arrays.stream(train.get(0).labels()),
                     Arrays.stream(train.get(1).labels())).toArray());
-            double mean = Arrays.stream(x).flatMapToDouble(r -> java.util.stream.IntStream.range(0, r.length)
+            double mean = Arrays.stream(x).flatMapToDouble(r -> IntStream.range(0, r.length)
                     .mapToDouble(j -> r[j])).average().orElseThrow();
             assertThat(mean).as("LayerNorm output").isCloseTo(0.0, org.assertj.core.api.Assertions.within(1e-4));
             return new FineTune.HeadWeights(new float[classes][x[0].length], new float[] {0f, 100f});
@@ -149,7 +150,7 @@ class FineTuneTest {
         assertThat(Arrays.copyOfRange(m.payload(), 0, 64)).isEqualTo(Arrays.copyOfRange(batches.get(1).payload(), 64, 128));
 
         int[] p = Samples.permutation(100, 7, 0);
-        assertThat(Arrays.stream(p).sorted().toArray()).isEqualTo(java.util.stream.IntStream.range(0, 100).toArray());
+        assertThat(Arrays.stream(p).sorted().toArray()).isEqualTo(IntStream.range(0, 100).toArray());
         assertThat(Samples.permutation(100, 7, 0)).isEqualTo(p);
         assertThat(Samples.permutation(100, 7, 1)).isNotEqualTo(p);
         assertThat(Samples.permutation(100, 8, 0)).isNotEqualTo(p);

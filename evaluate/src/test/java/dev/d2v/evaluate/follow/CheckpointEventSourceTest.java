@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.d2v.evaluate.follow.CheckpointFollower.Action;
 import dev.d2v.evaluate.follow.CheckpointFollower.Outcome;
-import dev.d2v.evaluate.results.EvalResult;
+import dev.d2v.infra.wire.EvalResult;
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.Topics;
 import dev.d2v.infra.config.D2vConfig;
@@ -12,7 +12,7 @@ import dev.d2v.infra.kafka.KafkaTestClients;
 import dev.d2v.infra.kafka.SharedLocalKafka;
 import dev.d2v.infra.kafka.TopicAdmin;
 import dev.d2v.infra.wire.CheckpointEvent;
-import dev.d2v.infra.wire.EvalEvent.Protocol;
+import dev.d2v.infra.wire.EvalResult.Protocol;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;

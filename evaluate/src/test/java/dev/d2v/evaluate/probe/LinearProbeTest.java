@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.within;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.ForkJoinPool;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 class LinearProbeTest {
@@ -106,7 +107,7 @@ class LinearProbeTest {
     @Test
     void lossOfZeroWeightsIsLogC() {
         Synthetic.Task t = Synthetic.blobs(30, 4, 5, 1, 1, 10);
-        int[] rows = java.util.stream.IntStream.range(0, 30).toArray();
+        int[] rows = IntStream.range(0, 30).toArray();
         SoftmaxObjective f = new SoftmaxObjective(t.x(), t.y(), rows, 5, 1.0, ForkJoinPool.commonPool());
         double[] theta = new double[SoftmaxObjective.parameterCount(5, 4)];
         assertThat(f.evaluate(theta, new double[theta.length])).isCloseTo(Math.log(5), within(1e-12));

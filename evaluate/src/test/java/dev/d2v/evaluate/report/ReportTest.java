@@ -2,10 +2,10 @@ package dev.d2v.evaluate.report;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.d2v.evaluate.results.EvalResult;
+import dev.d2v.infra.wire.EvalResult;
 import dev.d2v.evaluate.results.ResultsFile;
 import dev.d2v.infra.Modality;
-import dev.d2v.infra.wire.EvalEvent.Protocol;
+import dev.d2v.infra.wire.EvalResult.Protocol;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -79,7 +79,7 @@ class ReportTest {
     void oneSvgPerPlotWithTheRightPoints() {
         List<Point3> loss = List.of(new Point3(0, "image", 2.0), new Point3(10, "image", 1.5), new Point3(20, "image", 1.2),
                 new Point3(0, "text", 5.0), new Point3(10, "text", 4.0));
-        MetricsLog metrics = new MetricsLog(Map.of(
+        LossCurves metrics = new LossCurves(Map.of(
                 "image", loss.stream().filter(p -> p.m.equals("image")).map(p -> new SvgPlot.Point(p.step, p.loss)).toList(),
                 "text", loss.stream().filter(p -> p.m.equals("text")).map(p -> new SvgPlot.Point(p.step, p.loss)).toList()), 0);
         String html = Report.html(threeCheckpoints(), metrics, List.of(), NOW);
@@ -113,20 +113,20 @@ class ReportTest {
             // the raw figure of the k-NN series arrives only with the second checkpoint: the latest measured one counts
             results.add(!image ? r : r.protocol() == Protocol.LINEAR ? r.withRaw(0.8) : r.step() >= 2000 ? r.withRaw(0.77) : r);
         }
-        String fashion = svgs(Report.html(results, MetricsLog.empty(), List.of(), NOW))
+        String fashion = svgs(Report.html(results, LossCurves.empty(), List.of(), NOW))
                 .get("image / fashion-mnist: probe accuracy");
         assertThat(count(fashion, "class=\"baseline\"")).isEqualTo(4); // random init and raw features per protocol
         assertThat(fashion).contains("data-name=\"linear probe, raw features\"", "data-name=\"k-NN, raw features\"",
                 "stroke-dasharray=\"" + SvgPlot.Reference.DOTTED + "\"");
         assertThat(count(fashion, "stroke-dasharray=\"" + SvgPlot.Reference.DOTTED + "\"")).isEqualTo(2 + 2); // lines, legend
-        String wordnet = svgs(Report.html(results, MetricsLog.empty(), List.of(), NOW)).get("text / wordnet: probe accuracy");
+        String wordnet = svgs(Report.html(results, LossCurves.empty(), List.of(), NOW)).get("text / wordnet: probe accuracy");
         assertThat(wordnet).doesNotContain("raw features");
 
         Map<String, Report.SummaryRow> rows = Report.bySeries(Report.summarize(results));
         assertThat(rows.get("image/fashion-mnist/linear").raw()).isEqualTo(0.8);
         assertThat(rows.get("image/fashion-mnist/knn").raw()).isEqualTo(0.77);
         assertThat(rows.get("text/wordnet/linear").raw()).isNaN();
-        assertThat(Report.html(results, MetricsLog.empty(), List.of(), NOW)).contains("<th>raw features</th>",
+        assertThat(Report.html(results, LossCurves.empty(), List.of(), NOW)).contains("<th>raw features</th>",
                 "<td>85.0%</td><td>72.0%</td><td>80.0%</td><td class=\"gain\">+13.0</td>");
 
         List<String> lines = Report.terminalTable(results).lines().toList();
@@ -141,7 +141,7 @@ class ReportTest {
 
     @Test
     void survivesEmptyInput() {
-        String html = Report.html(List.of(), MetricsLog.empty(), List.of(), NOW);
+        String html = Report.html(List.of(), LossCurves.empty(), List.of(), NOW);
         assertThat(count(html, "<svg ")).isEqualTo(2);
         assertThat(count(html, "no data yet")).isEqualTo(2);
         assertThat(html).contains("no evaluations yet").doesNotContain("NaN", "Infinity");
@@ -151,7 +151,7 @@ class ReportTest {
     @Test
     void survivesOnePoint() {
         List<EvalResult> one = List.of(result("step-000000000", 0, Modality.AUDIO, "spoken-digits", Protocol.LINEAR, 0.5, 0.5));
-        MetricsLog metrics = new MetricsLog(Map.of("audio", List.of(new SvgPlot.Point(0, 3.0))), 0);
+        LossCurves metrics = new LossCurves(Map.of("audio", List.of(new SvgPlot.Point(0, 3.0))), 0);
         String html = Report.html(one, metrics, List.of(), NOW);
         Map<String, String> svgs = svgs(html);
         assertThat(svgs).hasSize(2);
@@ -164,7 +164,7 @@ class ReportTest {
     @Test
     void namesAreEscaped() {
         String html = Report.html(List.of(result("c<1>", 5, Modality.TEXT, "a<b>&\"c\"", Protocol.KNN, 0.1, Double.NaN)),
-                MetricsLog.empty(), List.of("file <x> broken"), NOW);
+                LossCurves.empty(), List.of("file <x> broken"), NOW);
         assertThat(html).contains("a&lt;b&gt;&amp;&quot;c&quot;", "file &lt;x&gt; broken").doesNotContain("a<b>");
     }
 
@@ -215,7 +215,7 @@ class ReportTest {
         assertThat(SvgPlot.range(new double[0], new double[0])).containsExactly(0, 1);
         assertThat(SvgPlot.number(1000)).isEqualTo("1000");
         assertThat(SvgPlot.number(0.25)).isEqualTo("0.25");
-        assertThat(MetricsLog.downsample(List.of(new SvgPlot.Point(0, 0), new SvgPlot.Point(1, 2), new SvgPlot.Point(2, 4),
+        assertThat(LossCurves.downsample(List.of(new SvgPlot.Point(0, 0), new SvgPlot.Point(1, 2), new SvgPlot.Point(2, 4),
                 new SvgPlot.Point(3, 6)), 2)).containsExactly(new SvgPlot.Point(0.5, 1), new SvgPlot.Point(2.5, 5));
     }
 }

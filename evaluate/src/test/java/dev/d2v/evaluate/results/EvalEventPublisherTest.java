@@ -8,6 +8,7 @@ import dev.d2v.infra.kafka.KafkaTestClients;
 import dev.d2v.infra.kafka.SharedLocalKafka;
 import dev.d2v.infra.kafka.TopicAdmin;
 import dev.d2v.infra.wire.EvalEvent;
+import dev.d2v.infra.wire.EvalResult;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -42,9 +43,9 @@ class EvalEventPublisherTest {
         assertThat(records).hasSize(2);
         List<EvalEvent> received = records.stream().map(r -> EvalEvent.fromJson(r.value())).toList();
         assertThat(received).containsExactlyElementsOf(sent);
-        assertThat(received.stream().map(EvalResult::fromEvent).toList()).containsExactlyElementsOf(results);
+        assertThat(received.stream().map(EvalEvent::result).toList()).containsExactlyElementsOf(results);
         assertThat(records).allSatisfy(r ->
                 assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo("step-000001200"));
-        assertThat(received.get(1).hasBaseline()).isFalse();
+        assertThat(received.get(1).result().hasBaseline()).isFalse();
     }
 }

@@ -8,7 +8,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.wire.EvalEvent;
-import dev.d2v.infra.wire.EvalEvent.Protocol;
+import dev.d2v.infra.wire.EvalResult.Protocol;
+import dev.d2v.infra.wire.EvalResult;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -77,11 +78,11 @@ class EvalResultTest {
         assertThat(ResultsFile.read(file)).containsExactly(LINEAR_WITH_RAW, KNN_NO_BASELINE);
         assertThat(Files.readString(file)).contains("\"raw_accuracy\" : 0.8237");
 
-        // d2v.eval (version 1) carries it among the metrics, and fromEvent takes it back out
-        EvalEvent e = EvalEvent.fromJson(LINEAR_WITH_RAW.toEvent(Instant.parse("2026-11-28T20:00:00Z")).toJson());
-        assertThat(e.metrics()).containsEntry(EvalResult.RAW_ACCURACY_METRIC, 0.8237);
-        assertThat(EvalResult.fromEvent(e)).isEqualTo(LINEAR_WITH_RAW);
-        assertThat(EvalResult.fromEvent(e).extras()).doesNotContainKey(EvalResult.RAW_ACCURACY_METRIC);
+        // d2v.eval (version 1) carries it among the metrics, and decoding takes it back out
+        EvalEvent e = EvalEvent.fromJson(new EvalEvent(LINEAR_WITH_RAW, Instant.parse("2026-11-28T20:00:00Z")).toJson());
+        assertThat(e.metrics()).containsEntry(EvalEvent.RAW_ACCURACY_METRIC, 0.8237);
+        assertThat(e.result()).isEqualTo(LINEAR_WITH_RAW);
+        assertThat(e.result().extras()).doesNotContainKey(EvalEvent.RAW_ACCURACY_METRIC);
 
         assertThatThrownBy(() -> LINEAR.withRaw(1.5)).hasMessageContaining("rawAccuracy must be in [0, 1] or NaN");
     }
@@ -99,11 +100,11 @@ class EvalResultTest {
     @Test
     void eventConversionUsesInfrasCodec() {
         Instant at = Instant.parse("2026-11-28T20:00:00Z");
-        EvalEvent e = LINEAR.toEvent(at);
+        EvalEvent e = new EvalEvent(LINEAR, at);
         assertThat(e.metrics()).isEqualTo(LINEAR.extras());
         EvalEvent decoded = EvalEvent.fromJson(e.toJson());
-        assertThat(EvalResult.fromEvent(decoded)).isEqualTo(LINEAR);
-        assertThat(EvalResult.fromEvent(EvalEvent.fromJson(KNN_NO_BASELINE.toEvent(at).toJson())).hasBaseline()).isFalse();
+        assertThat(decoded.result()).isEqualTo(LINEAR);
+        assertThat(EvalEvent.fromJson(new EvalEvent(KNN_NO_BASELINE, at).toJson()).result().hasBaseline()).isFalse();
     }
 
     @Test

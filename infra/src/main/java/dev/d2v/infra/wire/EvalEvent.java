@@ -3,104 +3,93 @@ package dev.d2v.infra.wire;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.d2v.infra.Modality;
+import dev.d2v.infra.wire.EvalResult.Protocol;
 import java.time.Instant;
-import java.util.Collections;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 
 /**
- * One record on d2v.eval: the result of evaluating one checkpoint on one modality's task with one protocol.
- * Versioned JSON, see infra/WIRE.md.
+ * One record on d2v.eval: an {@link EvalResult} (one checkpoint, one modality's task, one protocol) and when it was
+ * finished. Versioned JSON, see infra/WIRE.md.
  *
- * @param checkpointId     the checkpoint evaluated (as in its {@link CheckpointEvent})
- * @param step             its step
- * @param modality         which encoder was probed
- * @param task             dataset/task name, e.g. "mnist", "speech-commands", "ag-news"
- * @param protocol         linear probe, k-nearest-neighbours or fine-tuning
- * @param accuracy         top-1 accuracy on the test split, in [0, 1]
- * @param baselineAccuracy the same protocol on a reference (e.g. a randomly initialised encoder), in [0, 1];
- *                         NaN = none measured (null in JSON)
- * @param metrics          further numbers (loss, top-5, seconds...); NaN allowed (null in JSON)
- * @param createdAt        when the evaluation finished
+ * <p>Version 1 has a field for one baseline, the random-init encoder's ({@code baselineAccuracy}); the raw-feature
+ * baseline travels among the metrics as {@value #RAW_ACCURACY_METRIC}, and the result's extras are the other metrics.
+ *
+ * @param result    the figure
+ * @param createdAt when the evaluation finished
  */
-public record EvalEvent(
-        String checkpointId,
-        long step,
-        Modality modality,
-        String task,
-        Protocol protocol,
-        double accuracy,
-        double baselineAccuracy,
-        Map<String, Double> metrics,
-        Instant createdAt) {
+public record EvalEvent(EvalResult result, Instant createdAt) {
 
     public static final int VERSION = 1;
     static final String KIND = "eval";
 
-    /** How the representation was evaluated; the JSON value is {@link #id()}. */
-    public enum Protocol {
-        LINEAR, KNN, FINETUNE;
-
-        public String id() {
-            return name().toLowerCase(Locale.ROOT);
-        }
-
-        public static Protocol parse(String s) {
-            for (Protocol p : values()) {
-                if (p.id().equalsIgnoreCase(s.trim())) {
-                    return p;
-                }
-            }
-            throw new IllegalArgumentException("unknown protocol '" + s + "': expected linear, knn or finetune");
-        }
-    }
+    /** The metric that carries {@link EvalResult#rawAccuracy} in version 1 (absent = not measured). */
+    public static final String RAW_ACCURACY_METRIC = "raw_accuracy";
 
     public EvalEvent {
-        if (checkpointId == null || checkpointId.isBlank()) {
-            throw new IllegalArgumentException("checkpointId is required");
-        }
-        if (step < 0) {
-            throw new IllegalArgumentException("step must be >= 0, got " + step);
-        }
-        Objects.requireNonNull(modality, "modality");
-        if (task == null || task.isBlank()) {
-            throw new IllegalArgumentException("task is required");
-        }
-        Objects.requireNonNull(protocol, "protocol");
-        requireFraction("accuracy", accuracy, false);
-        requireFraction("baselineAccuracy", baselineAccuracy, true);
+        Objects.requireNonNull(result, "result");
         Objects.requireNonNull(createdAt, "createdAt");
-        Map<String, Double> copy = new TreeMap<>();
-        (metrics == null ? Map.<String, Double>of() : metrics).forEach((k, v) -> copy.put(
-                Objects.requireNonNull(k, "metric name"), v == null ? Double.NaN : v));
-        metrics = Collections.unmodifiableMap(copy);
     }
 
-    private static void requireFraction(String what, double v, boolean nanAllowed) {
-        if (Double.isNaN(v) ? !nanAllowed : v < 0 || v > 1) {
-            throw new IllegalArgumentException(what + " must be in [0, 1]" + (nanAllowed ? " or NaN" : "") + ", got " + v);
+    /**
+     * An event from version 1's fields.
+     *
+     * @param checkpointId     the checkpoint evaluated (as in its {@link CheckpointEvent})
+     * @param step             its step
+     * @param modality         which encoder was probed
+     * @param task             dataset/task name, e.g. "mnist", "speech-commands", "ag-news"
+     * @param protocol         linear probe, k-nearest-neighbours or fine-tuning
+     * @param accuracy         top-1 accuracy on the test split, in [0, 1]
+     * @param baselineAccuracy the same protocol on a randomly initialised encoder of the same shape, in [0, 1];
+     *                         NaN = none measured (null in JSON)
+     * @param metrics          further numbers (loss, top-5, seconds...), NaN allowed (null in JSON);
+     *                         {@value #RAW_ACCURACY_METRIC} becomes the result's raw-feature baseline
+     * @param createdAt        when the evaluation finished
+     */
+    public EvalEvent(String checkpointId, long step, Modality modality, String task, Protocol protocol, double accuracy,
+                     double baselineAccuracy, Map<String, Double> metrics, Instant createdAt) {
+        this(result(checkpointId, step, modality, task, protocol, accuracy, baselineAccuracy, metrics), createdAt);
+    }
+
+    private static EvalResult result(String checkpointId, long step, Modality modality, String task, Protocol protocol,
+                                     double accuracy, double baselineAccuracy, Map<String, Double> metrics) {
+        Map<String, Double> extras = new TreeMap<>();
+        if (metrics != null) {
+            metrics.forEach((k, v) -> extras.put(Objects.requireNonNull(k, "metric name"), v));
         }
+        Double raw = extras.remove(RAW_ACCURACY_METRIC);
+        return new EvalResult(checkpointId, step, modality, task, protocol, accuracy, baselineAccuracy,
+                raw == null ? Double.NaN : raw, extras);
     }
 
-    public boolean hasBaseline() {
-        return !Double.isNaN(baselineAccuracy);
+    /** The record key on d2v.eval. */
+    public String checkpointId() {
+        return result.checkpoint();
+    }
+
+    /** Version 1's metrics: the result's extras, plus {@value #RAW_ACCURACY_METRIC} when it was measured. */
+    public Map<String, Double> metrics() {
+        Map<String, Double> metrics = new TreeMap<>(result.extras());
+        if (result.hasRaw()) {
+            metrics.put(RAW_ACCURACY_METRIC, result.rawAccuracy());
+        }
+        return metrics;
     }
 
     // ---- JSON ----
 
     public byte[] toJson() {
         ObjectNode n = Json.object(KIND, VERSION);
-        n.put("checkpointId", checkpointId);
-        n.put("step", step);
-        n.put("modality", modality.id());
-        n.put("task", task);
-        n.put("protocol", protocol.id());
-        n.put("accuracy", accuracy);
-        Json.putDouble(n, "baselineAccuracy", baselineAccuracy);
+        n.put("checkpointId", result.checkpoint());
+        n.put("step", result.step());
+        n.put("modality", result.modality().id());
+        n.put("task", result.task());
+        n.put("protocol", result.protocol().id());
+        n.put("accuracy", result.accuracy());
+        Json.putDouble(n, "baselineAccuracy", result.baselineAccuracy());
         ObjectNode m = n.putObject("metrics");
-        metrics.forEach((k, v) -> Json.putDouble(m, k, v));
+        metrics().forEach((k, v) -> Json.putDouble(m, k, v));
         n.put("createdAt", createdAt.toString());
         return Json.bytes(n);
     }

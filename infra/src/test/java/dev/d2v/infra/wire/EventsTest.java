@@ -28,7 +28,7 @@ class EventsTest {
     }
 
     private static EvalEvent eval() {
-        return new EvalEvent("step-000001200", 1200, Modality.AUDIO, "speech-commands", EvalEvent.Protocol.LINEAR,
+        return new EvalEvent("step-000001200", 1200, Modality.AUDIO, "speech-commands", EvalResult.Protocol.LINEAR,
                 0.8125, 0.25, Map.of("loss", 0.61, "seconds", 12.5, "top5", Double.NaN), Instant.parse("2025-01-02T03:10:00Z"));
     }
 
@@ -106,15 +106,15 @@ class EventsTest {
         assertThat(tree.get("modality").asText()).isEqualTo("audio");
         assertThat(tree.get("metrics").get("top5").isNull()).isTrue();
 
-        EvalEvent noBaseline = new EvalEvent("c", 0, Modality.TEXT, "ag-news", EvalEvent.Protocol.FINETUNE, 1.0,
+        EvalEvent noBaseline = new EvalEvent("c", 0, Modality.TEXT, "ag-news", EvalResult.Protocol.FINETUNE, 1.0,
                 Double.NaN, null, Instant.EPOCH);
         EvalEvent back = EvalEvent.fromJson(noBaseline.toJson());
         assertThat(back).isEqualTo(noBaseline);
-        assertThat(back.hasBaseline()).isFalse();
+        assertThat(back.result().hasBaseline()).isFalse();
     }
 
     @Property(tries = 200)
-    void evalRoundTripsAnyValues(@ForAll Modality modality, @ForAll EvalEvent.Protocol protocol,
+    void evalRoundTripsAnyValues(@ForAll Modality modality, @ForAll EvalResult.Protocol protocol,
                                  @ForAll @DoubleRange(min = 0, max = 1) double acc,
                                  @ForAll @DoubleRange(min = 0, max = 1) double baseline,
                                  @ForAll @LongRange(min = 0) long step, @ForAll double metric) {

@@ -2,7 +2,7 @@ package dev.d2v.pipelines.cli;
 
 import dev.d2v.evaluate.follow.FollowerState;
 import dev.d2v.evaluate.report.Report;
-import dev.d2v.evaluate.results.EvalResult;
+import dev.d2v.infra.wire.EvalResult;
 import dev.d2v.evaluate.results.ResultsFile;
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.Topics;

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.d2v.evaluate.results.ResultsFile;
+import dev.d2v.infra.wire.EvalResult;
 import dev.d2v.pipelines.Main;
 import dev.d2v.train.checkpoint.CheckpointStore;
 import java.io.ByteArrayOutputStream;
@@ -150,10 +152,10 @@ class EvaluateCommandTest {
         assertThat(fileIdentities(rawFiles)).as("raw feature files not rewritten").isEqualTo(identity);
 
         // the results files and the report keep it
-        List<dev.d2v.evaluate.results.EvalResult> saved = dev.d2v.evaluate.results.ResultsFile.readAll(
+        List<EvalResult> saved = ResultsFile.readAll(
                 dir.resolve("eval-raw").resolve("results"), new ArrayList<>());
         assertThat(saved).hasSize(4).allSatisfy(r -> assertThat(r.rawAccuracy()).isEqualTo(
-                first.lines().get(r.protocol() == dev.d2v.infra.wire.EvalEvent.Protocol.LINEAR ? 0 : 1)
+                first.lines().get(r.protocol() == EvalResult.Protocol.LINEAR ? 0 : 1)
                         .get("raw_accuracy").asDouble()));
         assertThat(Files.readString(dir.resolve("eval-raw").resolve("report.html")))
                 .contains("<th>raw features</th>", "linear probe, raw features", "k-NN, raw features");

@@ -121,8 +121,8 @@ class EvaluateFollowTest {
         // published to d2v.eval: linear and k-NN of step 2, nothing of step 1
         List<EvalEvent> events = KafkaTestClients.readAll(SharedLocalKafka.bootstrap(), topics.eval(), 2, true,
                 Duration.ofSeconds(30)).stream().map(r -> EvalEvent.fromJson(r.value())).toList();
-        assertThat(events).extracting(EvalEvent::step).containsExactly(2L, 2L);
-        assertThat(events).extracting(e -> e.protocol().id()).containsExactlyInAnyOrder("linear", "knn");
+        assertThat(events).extracting(e -> e.result().step()).containsExactly(2L, 2L);
+        assertThat(events).extracting(e -> e.result().protocol().id()).containsExactlyInAnyOrder("linear", "knn");
 
         // a later run told to follow until step 2 finds it done in its state and stops at once, not after the idle wait
         long t0 = System.nanoTime();

@@ -16,23 +16,23 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Pretraining loss curves from the trainer's metrics JSONL: every line that is a JSON object with a numeric
- * {@code step}, a string {@code modality} and a numeric {@code loss} is a point; other fields are ignored, and
- * other lines (a different record kind, a half-written last line while the trainer appends) are counted and
+ * The pretraining loss curves of a run, read from the trainer's metrics JSONL for the report: every line that is a
+ * JSON object with a numeric {@code step}, a string {@code modality} and a numeric {@code loss} is a point; other
+ * fields are ignored, and other lines (a different record kind, a half-written last line while the trainer appends) are counted and
  * skipped.
  *
  * @param lossByModality modality id -&gt; (step, loss) points in step order
  * @param skippedLines   lines that were not loss points
  */
-public record MetricsLog(Map<String, List<Point>> lossByModality, int skippedLines) {
+public record LossCurves(Map<String, List<Point>> lossByModality, int skippedLines) {
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
-    public static MetricsLog empty() {
-        return new MetricsLog(Map.of(), 0);
+    public static LossCurves empty() {
+        return new LossCurves(Map.of(), 0);
     }
 
     /** Reads {@code file}; a missing file is an empty log (the trainer has not written yet). */
-    public static MetricsLog read(Path file) throws IOException {
+    public static LossCurves read(Path file) throws IOException {
         Map<String, List<Point>> curves = new TreeMap<>();
         int skipped = 0;
         try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
@@ -61,7 +61,7 @@ public record MetricsLog(Map<String, List<Point>> lossByModality, int skippedLin
             return empty();
         }
         curves.values().forEach(l -> l.sort(Comparator.comparingDouble(Point::x)));
-        return new MetricsLog(curves, skipped);
+        return new LossCurves(curves, skipped);
     }
 
     /**

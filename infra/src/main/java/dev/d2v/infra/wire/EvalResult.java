@@ -1,21 +1,20 @@
-package dev.d2v.evaluate.results;
+package dev.d2v.infra.wire;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.d2v.infra.Modality;
-import dev.d2v.infra.wire.EvalEvent;
-import dev.d2v.infra.wire.EvalEvent.Protocol;
-import java.time.Instant;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 
 /**
- * One evaluation figure: a checkpoint's encoder of one modality, on one probe task, under one protocol.
+ * One evaluation figure: a checkpoint's encoder of one modality, on one probe task, under one protocol. The payload of
+ * a d2v.eval event ({@link EvalEvent}), and in its own JSON form ({@link #toJson}, {@link #toJsonLine}) a line of
+ * {@code d2v evaluate --json} and an entry of the evaluator's results files.
  *
  * @param checkpoint       checkpoint id (as in its CheckpointEvent)
  * @param step             its training step
@@ -24,8 +23,8 @@ import java.util.TreeMap;
  * @param protocol         linear probe, k-NN or fine-tuning
  * @param accuracy         top-1 accuracy on the test split, in [0, 1]
  * @param baselineAccuracy the same protocol on a randomly initialised encoder of the same shape; NaN = not measured
- * @param rawAccuracy      the same protocol on the raw input features of the same records, no encoder
- *                         ({@link dev.d2v.evaluate.features.RawFeatures}); NaN = not measured
+ * @param rawAccuracy      the same protocol on the raw input features of the same records, no encoder; NaN = not
+ *                         measured
  * @param extras           further numbers (chosen L2, k, seconds, train accuracy...), NaN allowed
  */
 public record EvalResult(String checkpoint, long step, Modality modality, String task, Protocol protocol,
@@ -34,13 +33,23 @@ public record EvalResult(String checkpoint, long step, Modality modality, String
     public static final List<String> LINE_FIELDS = List.of(
             "checkpoint", "step", "modality", "task", "protocol", "accuracy", "baseline_accuracy", "raw_accuracy");
 
-    /**
-     * The name under which {@link #toEvent} carries {@link #rawAccuracy} in the d2v.eval event's metrics (the
-     * event's version 1 has a field for one baseline only); {@link #fromEvent} takes it back out.
-     */
-    public static final String RAW_ACCURACY_METRIC = "raw_accuracy";
+    /** How the representation was evaluated; the JSON value is {@link #id()}. */
+    public enum Protocol {
+        LINEAR, KNN, FINETUNE;
 
-    static final ObjectMapper MAPPER = new ObjectMapper();
+        public String id() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        public static Protocol parse(String s) {
+            for (Protocol p : values()) {
+                if (p.id().equalsIgnoreCase(s.trim())) {
+                    return p;
+                }
+            }
+            throw new IllegalArgumentException("unknown protocol '" + s + "': expected linear, knn or finetune");
+        }
+    }
 
     public EvalResult {
         if (checkpoint == null || checkpoint.isBlank()) {
@@ -124,15 +133,15 @@ public record EvalResult(String checkpoint, long step, Modality modality, String
     }
 
     private ObjectNode lineNode() {
-        ObjectNode n = MAPPER.createObjectNode();
+        ObjectNode n = Json.MAPPER.createObjectNode();
         n.put("checkpoint", checkpoint);
         n.put("step", step);
         n.put("modality", modality.id());
         n.put("task", task);
         n.put("protocol", protocol.id());
         n.put("accuracy", accuracy);
-        putDouble(n, "baseline_accuracy", baselineAccuracy);
-        putDouble(n, "raw_accuracy", rawAccuracy);
+        Json.putDouble(n, "baseline_accuracy", baselineAccuracy);
+        Json.putDouble(n, "raw_accuracy", rawAccuracy);
         return n;
     }
 
@@ -140,7 +149,7 @@ public record EvalResult(String checkpoint, long step, Modality modality, String
     public ObjectNode toJson() {
         ObjectNode n = lineNode();
         ObjectNode e = n.putObject("extras");
-        extras.forEach((k, v) -> putDouble(e, k, v));
+        extras.forEach((k, v) -> Json.putDouble(e, k, v));
         return n;
     }
 
@@ -181,34 +190,5 @@ public record EvalResult(String checkpoint, long step, Modality modality, String
             throw new IllegalArgumentException("eval result field '" + field + "' must be a number, got " + v);
         }
         return v;
-    }
-
-    private static void putDouble(ObjectNode n, String field, double v) {
-        if (Double.isFinite(v)) {
-            n.put(field, v);
-        } else {
-            n.putNull(field); // JSON has no NaN
-        }
-    }
-
-    // ---- the d2v.eval event ----
-
-    /**
-     * The d2v.eval event of this result: extras become the event's metrics, plus {@value #RAW_ACCURACY_METRIC}
-     * when the raw-feature baseline was measured.
-     */
-    public EvalEvent toEvent(Instant createdAt) {
-        Map<String, Double> metrics = new TreeMap<>(extras);
-        if (hasRaw()) {
-            metrics.put(RAW_ACCURACY_METRIC, rawAccuracy);
-        }
-        return new EvalEvent(checkpoint, step, modality, task, protocol, accuracy, baselineAccuracy, metrics, createdAt);
-    }
-
-    public static EvalResult fromEvent(EvalEvent e) {
-        Map<String, Double> extras = new TreeMap<>(e.metrics());
-        Double raw = extras.remove(RAW_ACCURACY_METRIC);
-        return new EvalResult(e.checkpointId(), e.step(), e.modality(), e.task(), e.protocol(), e.accuracy(),
-                e.baselineAccuracy(), raw == null ? Double.NaN : raw, extras);
     }
 }

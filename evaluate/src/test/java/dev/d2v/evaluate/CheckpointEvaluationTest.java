@@ -1,0 +1,130 @@
+package dev.d2v.evaluate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ai.djl.Device;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.d2v.evaluate.features.FeatureCache;
+import dev.d2v.evaluate.probe.FrozenFeatureProbes;
+import dev.d2v.infra.Modality;
+import dev.d2v.infra.wire.EvalResult;
+import dev.d2v.ingest.data.DataContext;
+import dev.d2v.preprocess.local.Transforms;
+import dev.d2v.preprocess.transform.audio.AudioTransformConfig;
+import dev.d2v.preprocess.transform.image.ImageTransformConfig;
+import dev.d2v.preprocess.transform.text.TextTransformConfig;
+import dev.d2v.train.checkpoint.CheckpointManifest;
+import dev.d2v.train.run.TrainerCheckpoints;
+import dev.d2v.train.step.TinyConfigs;
+import dev.d2v.train.step.Trainer;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@link CheckpointEvaluation} on a checkpoint that trained image, audio and text: a probe folder belongs to the
+ * modality of its files, and only that modality's encoder is probed on it.
+ */
+class CheckpointEvaluationTest {
+
+    @TempDir
+    static Path dir;
+
+    static Path checkpoint;
+    /** The run settings saved with the checkpoints. */
+    static JsonNode run;
+
+    /** A tiny model of all three modalities, saved untrained (step 0) with transforms that fit its inputs. */
+    @BeforeAll
+    static void threeModalityCheckpoint() throws IOException {
+        Transforms transforms = new Transforms(ImageTransformConfig.defaults().withSize(8),
+                new AudioTransformConfig(16000, 16, 400, 160, 2048, 24, 0, 8000, 32L << 20),
+                TextTransformConfig.defaults());
+        ObjectMapper json = new ObjectMapper();
+        run = json.createObjectNode().set("transforms", json.valueToTree(transforms));
+        try (Trainer t = new Trainer(TinyConfigs.tiny(), Device.cpu(), 1)) {
+            assertThat(t.config().modalities()).containsExactly(Modality.IMAGE, Modality.AUDIO, Modality.TEXT);
+            checkpoint = TrainerCheckpoints.save(t, dir.resolve("run").resolve("checkpoints"), run,
+                    CheckpointManifest.DataPosition.none()).folder();
+        }
+    }
+
+    private static CheckpointEvaluation evaluation(List<String> tasks, List<String> log) {
+        return new CheckpointEvaluation(new DataContext(dir.resolve("cache"), 1, 0, s -> { }),
+                new FeatureCache(dir.resolve("features-" + tasks.size() + "-" + log.hashCode())),
+                new CheckpointEvaluation.Options(tasks, 0, 0, 8, 7, Device.cpu(), FrozenFeatureProbes.Config.defaults(),
+                        null),
+                log::add);
+    }
+
+    @Test
+    void aFolderOfWavsIsProbedOnTheAudioEncoderOnly() throws IOException {
+        Path wavs = toneFolder(dir.resolve("tones"));
+        List<String> log = new ArrayList<>();
+        List<EvalResult> results = evaluation(List.of(wavs.toString()), log).evaluate(checkpoint);
+
+        assertThat(results).extracting(EvalResult::modality).containsOnly(Modality.AUDIO);
+        assertThat(results).extracting(r -> r.protocol().id()).containsExactly("linear", "knn");
+        assertThat(results).allSatisfy(r -> {
+            assertThat(r.task()).isEqualTo("tones");
+            assertThat(r.extras().get("train_rows")).isEqualTo(8.0);
+            assertThat(r.extras().get("test_rows")).isEqualTo(4.0);
+        });
+        assertThat(log).anyMatch(l -> l.contains("audio tones (8 train, 4 test)"));
+    }
+
+    @Test
+    void aFolderOfNoTrainedModalityIsAnError() throws IOException {
+        Path wavs = toneFolder(dir.resolve("tones-for-images"));
+        Path imageOnly;
+        try (Trainer t = new Trainer(TinyConfigs.tiny().restrictTo(List.of(Modality.IMAGE)), Device.cpu(), 1)) {
+            imageOnly = TrainerCheckpoints.save(t, dir.resolve("image-run").resolve("checkpoints"), run,
+                    CheckpointManifest.DataPosition.none()).folder();
+        }
+        assertThatThrownBy(() -> evaluation(List.of(wavs.toString()), new ArrayList<>()).evaluate(imageOnly))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("none of the probe tasks [" + wavs + "] holds records of a modality this "
+                        + "checkpoint trained (image)");
+
+        Path notes = dir.resolve("notes");
+        Files.createDirectories(notes);
+        Files.writeString(notes.resolve("a.csv"), "not a sample", StandardCharsets.UTF_8);
+        assertThatThrownBy(() -> evaluation(List.of(notes.toString()), new ArrayList<>()).evaluate(checkpoint))
+                .isInstanceOf(IOException.class).hasMessageContaining("no png/jpg, wav, txt or jsonl files");
+    }
+
+    /** 12 labeled one-second tones, 8 train and 4 test: "low" at 300 Hz, "high" at 2 kHz. */
+    private static Path toneFolder(Path root) throws IOException {
+        for (int i = 0; i < 12; i++) {
+            String label = i % 2 == 0 ? "low" : "high";
+            Path f = root.resolve(i < 8 ? "train" : "test").resolve(label).resolve(i + ".wav");
+            Files.createDirectories(f.getParent());
+            Files.write(f, wav(label.equals("low") ? 300 + 10 * i : 2000 + 10 * i, 16000, 16000));
+        }
+        return root;
+    }
+
+    /** 16-bit mono PCM WAV of a sine. */
+    private static byte[] wav(double hz, int rate, int samples) {
+        ByteBuffer b = ByteBuffer.allocate(44 + 2 * samples).order(ByteOrder.LITTLE_ENDIAN);
+        b.put("RIFF".getBytes(StandardCharsets.US_ASCII)).putInt(36 + 2 * samples)
+                .put("WAVE".getBytes(StandardCharsets.US_ASCII));
+        b.put("fmt ".getBytes(StandardCharsets.US_ASCII)).putInt(16).putShort((short) 1).putShort((short) 1)
+                .putInt(rate).putInt(2 * rate).putShort((short) 2).putShort((short) 16);
+        b.put("data".getBytes(StandardCharsets.US_ASCII)).putInt(2 * samples);
+        for (int i = 0; i < samples; i++) {
+            b.putShort((short) Math.round(0.5 * 32767 * Math.sin(2 * Math.PI * hz * i / rate)));
+        }
+        return b.array();
+    }
+}
