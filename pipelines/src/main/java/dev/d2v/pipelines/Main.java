@@ -1,14 +1,16 @@
 package dev.d2v.pipelines;
 
 import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.pipelines.cli.BenchCommand;
 import dev.d2v.pipelines.cli.DataCommand;
-import dev.d2v.pipelines.cli.IngestCommand;
-import dev.d2v.pipelines.cli.KafkaCommand;
-import dev.d2v.pipelines.cli.PretrainCommand;
+import dev.d2v.pipelines.cli.DemoCommand;
 import dev.d2v.pipelines.cli.Errors;
 import dev.d2v.pipelines.cli.EvaluateCommand;
+import dev.d2v.pipelines.cli.IngestCommand;
+import dev.d2v.pipelines.cli.KafkaCommand;
 import dev.d2v.pipelines.cli.PreprocessCommand;
-import dev.d2v.pipelines.cli.BenchCommand;
+import dev.d2v.pipelines.cli.PretrainCommand;
+import dev.d2v.pipelines.cli.TrainCommand;
 import dev.d2v.pipelines.cli.UserError;
 import java.io.PrintWriter;
 import java.util.Arrays;
@@ -19,7 +21,7 @@ import picocli.CommandLine.Command;
 @Command(name = "d2v", mixinStandardHelpOptions = true, version = "d2v 0.1.0",
         description = "Streaming data2vec 2.0 pretraining: Kafka -> Flink -> DJL trainer -> evaluation.",
         subcommands = {KafkaCommand.class, DataCommand.class, IngestCommand.class, PreprocessCommand.class, PretrainCommand.class,
-                dev.d2v.pipelines.cli.TrainCommand.class, EvaluateCommand.class, dev.d2v.pipelines.cli.DemoCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+                TrainCommand.class, EvaluateCommand.class, DemoCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

@@ -1,6 +1,7 @@
 package dev.d2v.ingest.data;
 
-import java.util.ArrayList;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
@@ -10,36 +11,9 @@ public final class Datasets {
     private Datasets() {
     }
 
-    /**
-     * Dataset factories in listing order. The audio sets ("spoken-digits", "spoken-phrases", classes
-     * SpokenDigits and SpokenPhrases in this package) are found by class name, so this registry compiles
-     * before they exist; once they are in the package they may be added here directly.
-     */
+    /** Dataset factories in listing order. */
     private static List<Supplier<Dataset>> factories() {
-        List<Supplier<Dataset>> f = new ArrayList<>(List.of(Mnist::new, FashionMnist::new, WordNet::new, Austen::new));
-        for (String cls : List.of("SpokenDigits", "SpokenPhrases")) {
-            Supplier<Dataset> s = byClassName(Datasets.class.getPackageName() + "." + cls);
-            if (s != null) {
-                f.add(s);
-            }
-        }
-        return f;
-    }
-
-    private static Supplier<Dataset> byClassName(String cls) {
-        try {
-            Class<? extends Dataset> c = Class.forName(cls).asSubclass(Dataset.class);
-            var ctor = c.getConstructor();
-            return () -> {
-                try {
-                    return ctor.newInstance();
-                } catch (ReflectiveOperationException e) {
-                    throw new IllegalStateException("cannot create dataset " + cls + ": " + e, e);
-                }
-            };
-        } catch (ClassNotFoundException | NoSuchMethodException e) {
-            return null; // not in this build
-        }
+        return List.of(Mnist::new, FashionMnist::new, WordNet::new, Austen::new, SpokenDigits::new, SpokenPhrases::new);
     }
 
     /** Every dataset, fresh instances with their default sources. */
@@ -57,5 +31,20 @@ public final class Datasets {
         return all.stream().filter(d -> d.name().equals(name)).findFirst().orElseThrow(() ->
                 new IllegalArgumentException("unknown dataset '" + name + "'; known: "
                         + all.stream().map(Dataset::name).collect(Collectors.joining(", "))));
+    }
+
+    /**
+     * Fetches (or generates) d into the cache, once: a dataset already there is only checked.
+     *
+     * @throws IllegalArgumentException when it cannot be had, with the reason (a Debian package not installed, no npm)
+     */
+    public static Manifest fetch(Dataset d, DataContext ctx) {
+        try {
+            return d.fetch(ctx);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("fetching " + d.name() + " failed: " + e.getMessage(), e);
+        } catch (UncheckedIOException e) {
+            throw new IllegalArgumentException("fetching " + d.name() + " failed: " + e.getCause().getMessage(), e);
+        }
     }
 }

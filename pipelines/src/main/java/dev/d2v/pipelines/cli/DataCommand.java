@@ -42,17 +42,6 @@ public final class DataCommand implements Runnable {
         }
     }
 
-    /** Fetches one dataset (idempotent) and returns its manifest, turning I/O failures into user errors. */
-    public static Manifest fetch(Dataset d, DataContext ctx) {
-        try {
-            return d.fetch(ctx);
-        } catch (IOException e) {
-            throw new UserError("fetching " + d.name() + " failed: " + e.getMessage(), e);
-        } catch (UncheckedIOException e) {
-            throw new UserError("fetching " + d.name() + " failed: " + e.getCause().getMessage(), e);
-        }
-    }
-
     @Command(name = "fetch", mixinStandardHelpOptions = true,
             description = {"Fetches or generates datasets into the cache, each with a manifest and the labeled-folder layout.",
                     "Without names: every dataset."})
@@ -73,7 +62,7 @@ public final class DataCommand implements Runnable {
             List<Dataset> sets = names.isEmpty() ? Datasets.all() : names.stream().map(Datasets::byName).toList();
             for (Dataset d : sets) {
                 long t0 = System.nanoTime();
-                Manifest m = fetch(d, ctx);
+                Manifest m = Datasets.fetch(d, ctx);
                 System.out.printf("%-15s %-6s %s  %s  (%.1f s)%n", d.name(), d.modality().id(), m.counts(),
                         d.root(ctx), (System.nanoTime() - t0) / 1e9);
             }

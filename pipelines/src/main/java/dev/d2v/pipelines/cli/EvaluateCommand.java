@@ -6,7 +6,7 @@ import dev.d2v.evaluate.cpu.CpuShare;
 import dev.d2v.evaluate.finetune.FineTune;
 import dev.d2v.evaluate.follow.FollowPolicy;
 import dev.d2v.infra.config.D2vConfig;
-import dev.d2v.pipelines.train.DeviceOptions;
+
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;

@@ -86,7 +86,7 @@ public final class IngestCommand implements java.util.concurrent.Callable<Intege
         if (what.dataset != null) {
             Dataset d = Datasets.byName(what.dataset);
             DataContext ctx = cache.context(c);
-            DataCommand.fetch(d, ctx);
+            Datasets.fetch(d, ctx);
             return Sources.folder(d.root(ctx), d.name());
         }
         if (what.dir != null) {

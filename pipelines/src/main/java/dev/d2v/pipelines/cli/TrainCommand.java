@@ -2,7 +2,7 @@ package dev.d2v.pipelines.cli;
 
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.config.D2vConfig;
-import dev.d2v.pipelines.train.DeviceOptions;
+
 import dev.d2v.train.checkpoint.RetentionPolicy;
 import dev.d2v.train.config.LrScaling;
 import dev.d2v.train.stream.StreamSettings;

@@ -1,4 +1,4 @@
-package dev.d2v.pipelines.train;
+package dev.d2v.pipelines.cli;
 
 import ai.djl.Device;
 import dev.d2v.train.run.Devices;
