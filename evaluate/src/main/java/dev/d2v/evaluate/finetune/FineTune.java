@@ -459,8 +459,12 @@ public final class FineTune {
             }
             System.arraycopy(w.weight()[c], 0, flat, c * d, d);
         }
-        p.get(HEAD + ".fc.weight").set(flat);
-        p.get(HEAD + ".fc.bias").set(w.bias());
+        NDArray weight = p.get(HEAD + ".fc.weight");
+        NDArray bias = p.get(HEAD + ".fc.bias");
+        try (NDManager scratch = weight.getManager().newSubManager()) {
+            Params.copyInto(weight, scratch.create(flat, weight.getShape()));
+            Params.copyInto(bias, scratch.create(w.bias(), bias.getShape()));
+        }
     }
 
     // ---- the head and the loss: small pure functions ----

@@ -3,8 +3,10 @@ package dev.d2v.train.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -109,7 +111,23 @@ public final class Params implements AutoCloseable {
                 throw new IllegalArgumentException("parameter " + e.getKey() + " has shape " + s.getShape()
                         + ", the model needs " + e.getValue().getShape());
             }
-            e.getValue().set(s.toDevice(e.getValue().getDevice(), false).toType(DataType.FLOAT32, false).toFloatArray());
+            copyInto(e.getValue(), s.toDevice(e.getValue().getDevice(), false).toType(DataType.FLOAT32, false));
+        }
+    }
+
+    /**
+     * target[...] = source, in place (an index_put over the whole array), with autograd off on this thread for the
+     * copy: a parameter that requires gradients may be overwritten in place only outside the graph, as an optimizer
+     * step does. NDArray.set(Buffer) would do the same through a deprecated libtorch guard whose warning reaches the
+     * terminal.
+     */
+    public static void copyInto(NDArray target, NDArray source) {
+        boolean gradMode = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        try {
+            target.set(new NDIndex("..."), source);
+        } finally {
+            JniUtils.setGradMode(gradMode);
         }
     }
 
