@@ -3,6 +3,11 @@ package dev.d2v.preprocess.local;
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.wire.Minibatch;
 import dev.d2v.ingest.RawItem;
+import dev.d2v.preprocess.batch.BatchAssembler;
+import dev.d2v.preprocess.batch.BatchSpec;
+import dev.d2v.preprocess.batch.Sample;
+import dev.d2v.preprocess.sample.SampleTransformer;
+import dev.d2v.preprocess.sample.TransformSpec;
 import dev.d2v.preprocess.transform.BadRecordException;
 import dev.d2v.preprocess.transform.Mode;
 import dev.d2v.preprocess.transform.StableHash;
@@ -29,8 +34,9 @@ import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 
 /**
- * The offline loader: a {@link LocalSource} to {@link Minibatch}es through the same transform classes as the
- * Flink jobs, for {@code ./d2v pretrain} (training without Kafka) and the evaluator's probes.
+ * The offline loader: a {@link LocalSource} to {@link Minibatch}es through the Flink job's own steps (the
+ * modality's {@link TransformSpec}, its {@link SampleTransformer} and {@link BatchAssembler#assemble}), for
+ * {@code ./d2v pretrain} (training without Kafka) and the evaluator's probes.
  *
  * <ul>
  *   <li>Order: per epoch a permutation of the items drawn from (seed, epoch) when shuffling, else the source
@@ -131,7 +137,8 @@ public final class LocalBatches {
 
     private final LocalSource source;
     private final Options options;
-    private final SampleEncoder encoder;
+    private final SampleTransformer transformer;
+    private final BatchSpec batchSpec;
     private final Vocabulary vocabulary;
     private final Stats stats = new Stats();
     private final Set<Integer> bad = new HashSet<>();
@@ -147,7 +154,10 @@ public final class LocalBatches {
         this.source = source;
         this.options = options;
         this.vocabulary = source.modality() == Modality.TEXT ? vocabulary : null;
-        this.encoder = new SampleEncoder(source.modality(), transforms, this.vocabulary);
+        TransformSpec spec = transforms.spec(source.modality(), this.vocabulary, 0); // the epoch is passed per sample
+        this.transformer = spec.open();
+        // the timeout is the stream batcher's; offline an epoch's end is what makes a batch partial
+        this.batchSpec = spec.batchSpec(options.batchSize(), BatchSpec.DEFAULT_TIMEOUT_MS);
     }
 
     /**
@@ -203,11 +213,12 @@ public final class LocalBatches {
 
     /** Shape of one sample (image [C, H, W], audio [frames, mels], text [L]); a batch is [B, ...this]. */
     public int[] sampleShape() {
-        return encoder.sampleShape();
+        return batchSpec.sampleShape();
     }
 
+    /** The preprocessing config hash of every batch (the Flink job's for the same transforms and vocabulary). */
     public long configHash() {
-        return encoder.configHash();
+        return batchSpec.configHash();
     }
 
     /** Skipped records so far. */
@@ -263,8 +274,7 @@ public final class LocalBatches {
         private int[] order;
         private boolean fromEpochStart;
         private int usableThisEpoch;
-        private final List<SampleEncoder.Sample> carry = new ArrayList<>();
-        private final List<Integer> carryLabels = new ArrayList<>();
+        private final List<Sample> carry = new ArrayList<>();
         private Minibatch ready;
         private Position readyPosition;
         private Position returned;
@@ -309,20 +319,16 @@ public final class LocalBatches {
             while (epoch < endEpoch) {
                 while (carry.size() < b && next < order.length) {
                     int item = order[next++];
-                    int label = labels().index(source.items().get(item).label());
-                    for (SampleEncoder.Sample s : transform(item, epoch)) {
-                        carry.add(s);
-                        carryLabels.add(label);
-                        usableThisEpoch++;
-                    }
+                    List<Sample> samples = transform(item, epoch);
+                    carry.addAll(samples);
+                    usableThisEpoch += samples.size();
                 }
                 if (carry.size() >= b) {
-                    return take(b, false);
+                    return take(b);
                 }
                 // epoch end: the short rest is a partial batch, or dropped
-                Minibatch last = !carry.isEmpty() && !options.dropLast() ? take(carry.size(), true) : null;
+                Minibatch last = !carry.isEmpty() && !options.dropLast() ? take(carry.size()) : null;
                 carry.clear();
-                carryLabels.clear();
                 if (fromEpochStart && usableThisEpoch < (options.dropLast() ? b : 1)) {
                     throw new IllegalStateException(source.name() + " (" + source.modality().id() + ", "
                             + order.length + " records) has " + usableThisEpoch + " usable samples"
@@ -341,41 +347,26 @@ public final class LocalBatches {
             return null;
         }
 
-        /** The first n carried samples as one batch, [n, ...sampleShape]. */
-        private Minibatch take(int n, boolean partial) {
-            int[] sampleShape = encoder.sampleShape();
-            int[] shape = new int[sampleShape.length + 1];
-            shape[0] = n;
-            System.arraycopy(sampleShape, 0, shape, 1, sampleShape.length);
-            int row = carry.get(0).payload().length;
-            byte[] payload = new byte[n * row];
-            List<String> ids = new ArrayList<>(n);
-            int[] valid = new int[n];
-            int[] labels = new int[n];
-            boolean anyLabel = false;
-            for (int i = 0; i < n; i++) {
-                SampleEncoder.Sample s = carry.get(i);
-                System.arraycopy(s.payload(), 0, payload, i * row, row);
-                ids.add(s.id());
-                valid[i] = s.validLength();
-                labels[i] = carryLabels.get(i);
-                anyLabel |= labels[i] >= 0;
-            }
-            carry.subList(0, n).clear();
-            carryLabels.subList(0, n).clear();
-            return new Minibatch(source.modality(), encoder.dtype(), shape, ids, valid, anyLabel ? labels : null,
-                    partial, encoder.configHash(), 0L, payload);
+        /** The first n carried samples as one batch, [n, ...sampleShape], partial when n &lt; batch size. */
+        private Minibatch take(int n) {
+            List<Sample> first = carry.subList(0, n);
+            Minibatch batch = BatchAssembler.assemble(batchSpec, first);
+            first.clear();
+            return batch;
         }
     }
 
-    /** The samples of item {@code index}, or none when it is bad (counted once, remembered). */
-    private List<SampleEncoder.Sample> transform(int index, long epoch) {
+    /**
+     * The samples of item {@code index} with its class id ({@link #labels()}) and event time 0, or none when it is
+     * bad (counted once, remembered).
+     */
+    private List<Sample> transform(int index, long epoch) {
         if (bad.contains(index)) {
             return List.of();
         }
         RawItem item = source.items().get(index);
         try {
-            return encoder.apply(item.bytes().get(), item.id(), epoch, options.mode());
+            return transformer.apply(item.id(), item.bytes().get(), epoch, options.mode(), labels().index(item.label()), 0);
         } catch (IOException e) {
             skip(index, item, "unreadable", e.getMessage());
         } catch (BadRecordException e) {

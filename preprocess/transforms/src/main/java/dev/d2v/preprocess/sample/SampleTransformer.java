@@ -31,7 +31,8 @@ import java.util.Set;
  * is the class id, anything else -1 (the pretraining stream needs no labels; probes read their own data).
  * Event time: the event-time header, else the Kafka timestamp.
  *
- * <p>Not thread-safe (the audio transform keeps FFT buffers): one instance per worker thread.
+ * <p>The Flink job and the offline loader ({@code LocalBatches}) both make their samples here.
+ * Not thread-safe (the audio transform keeps FFT buffers): one instance per worker thread.
  */
 public final class SampleTransformer {
 
@@ -64,24 +65,38 @@ public final class SampleTransformer {
                     + " has no key (the sample id)");
         }
         RawHeaders h = RawHeaders.fromKafka(r.kafkaHeaders());
-        Mode mode = mode(h.split());
-        int label = label(h.label());
         long time = h.eventTimeMs() > 0 ? h.eventTimeMs() : Math.max(0, r.timestampMs());
+        return apply(id, r.value(), spec.epoch(), mode(h.split()), label(h.label()), time);
+    }
+
+    /**
+     * One record's value to its samples in the wire dtype, for a caller that has already decided the mode, label,
+     * epoch and event time ({@link #apply(RawRecord)} reads them from the record; the offline loader from its
+     * options and label index). Image: {@code [C, H, W]} uint8, valid = C; audio: {@code [frames, mels]} fp16,
+     * valid = the valid frames; text: one {@code [L]} int32 sample per token block, valid = the block's length,
+     * ids {@code id}, {@code id#1}, {@code id#2}...
+     *
+     * @param epoch augmentation seed part with the sample id (TRAIN); EVAL ignores both
+     * @param label class id, -1 = none
+     * @throws BadRecordException the value cannot be transformed
+     */
+    public List<Sample> apply(String id, byte[] value, long epoch, Mode mode, int label, long eventTimeMs) {
         return switch (spec.modality()) {
             case IMAGE -> {
-                byte[] chw = image.apply(r.value(), id, spec.epoch(), mode);
-                yield List.of(new Sample(id, chw, image.config().channels(), label, time));
+                byte[] chw = image.apply(value, id, epoch, mode);
+                yield List.of(new Sample(id, chw, image.config().channels(), label, eventTimeMs));
             }
             case AUDIO -> {
-                AudioFeatures f = audio.apply(r.value(), id, spec.epoch(), mode);
-                yield List.of(new Sample(id, Minibatch.fp16Bytes(f.values()), f.validFrames(), label, time));
+                AudioFeatures f = audio.apply(value, id, epoch, mode);
+                yield List.of(new Sample(id, Minibatch.fp16Bytes(f.values()), f.validFrames(), label, eventTimeMs));
             }
             case TEXT -> {
-                List<TokenBlock> blocks = text.encode(r.value());
+                List<TokenBlock> blocks = text.encode(value);
                 List<Sample> out = new ArrayList<>(blocks.size());
                 for (int k = 0; k < blocks.size(); k++) {
                     TokenBlock b = blocks.get(k);
-                    out.add(new Sample(k == 0 ? id : id + "#" + k, Minibatch.int32Bytes(b.ids()), b.validLength(), label, time));
+                    out.add(new Sample(k == 0 ? id : id + "#" + k, Minibatch.int32Bytes(b.ids()), b.validLength(), label,
+                            eventTimeMs));
                 }
                 yield out;
             }

@@ -4,6 +4,7 @@ import dev.d2v.infra.Modality;
 import dev.d2v.infra.wire.DType;
 import dev.d2v.preprocess.batch.BatchSpec;
 import dev.d2v.preprocess.transform.StableHash;
+import dev.d2v.preprocess.transform.TransformConfig;
 import dev.d2v.preprocess.transform.audio.AudioTransformConfig;
 import dev.d2v.preprocess.transform.image.ImageTransformConfig;
 import dev.d2v.preprocess.transform.text.TextTransformConfig;
@@ -19,14 +20,16 @@ import java.util.Objects;
  * Everything a preprocessing job needs to rebuild its modality's transform on every worker: the modality,
  * its transform config, the text vocabulary file's bytes (so a cluster job needs no shared file system),
  * and the epoch that seeds augmentation together with the sample id. Serializable: it travels inside the
- * Flink job graph.
+ * Flink job graph. The offline loader ({@code LocalBatches}) builds one too, so a streamed and an offline
+ * sample of the same record come from the same {@link SampleTransformer}.
  *
  * @param epoch      augmentation seed part: the same (sample id, epoch) always gives the same crop and flip;
  *                   a rerun over the same raw records with a new epoch gives new ones
  * @param config     ImageTransformConfig, AudioTransformConfig or TextTransformConfig, matching the modality
  * @param vocabulary a vocabulary file's bytes ({@link Vocabulary#save}) for text, null otherwise
  */
-public record TransformSpec(Modality modality, long epoch, Serializable config, byte[] vocabulary) implements Serializable {
+public record TransformSpec(Modality modality, long epoch, TransformConfig config, byte[] vocabulary)
+        implements Serializable {
 
     public TransformSpec {
         Objects.requireNonNull(modality, "modality");
@@ -56,13 +59,19 @@ public record TransformSpec(Modality modality, long epoch, Serializable config, 
 
     /** Text with the vocabulary stored in {@code vocabularyFile} (read now; checked by loading it). */
     public static TransformSpec text(TextTransformConfig cfg, Path vocabularyFile, long epoch) {
+        byte[] bytes;
         try {
-            TransformSpec spec = new TransformSpec(Modality.TEXT, epoch, cfg, Files.readAllBytes(vocabularyFile));
-            spec.loadVocabulary(); // fail here, on the client, not on every worker
-            return spec;
+            bytes = Files.readAllBytes(vocabularyFile);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read vocabulary " + vocabularyFile, e);
         }
+        Vocabulary.load(bytes, vocabularyFile.toString()); // fail here, on the client, not on every worker
+        return new TransformSpec(Modality.TEXT, epoch, cfg, bytes);
+    }
+
+    /** Text with {@code vocabulary} (its {@link Vocabulary#toBytes file bytes} are what travels). */
+    public static TransformSpec text(TextTransformConfig cfg, Vocabulary vocabulary, long epoch) {
+        return new TransformSpec(Modality.TEXT, epoch, cfg, vocabulary.toBytes());
     }
 
     /** The defaults of each transform (text needs a vocabulary: see {@link #text}). */
@@ -85,17 +94,7 @@ public record TransformSpec(Modality modality, long epoch, Serializable config, 
 
     /** One sample's dims: image [C, H, W], audio [frames, mels], text [blockLength]. */
     public int[] sampleShape() {
-        return switch (modality) {
-            case IMAGE -> {
-                ImageTransformConfig c = (ImageTransformConfig) config;
-                yield new int[] {c.channels(), c.size(), c.size()};
-            }
-            case AUDIO -> {
-                AudioTransformConfig c = (AudioTransformConfig) config;
-                yield new int[] {c.frames(), c.mels()};
-            }
-            case TEXT -> new int[] {((TextTransformConfig) config).blockLength()};
-        };
+        return config.sampleShape();
     }
 
     /**
@@ -103,16 +102,20 @@ public record TransformSpec(Modality modality, long epoch, Serializable config, 
      * the vocabulary's content hash (a new vocabulary changes what every id means).
      */
     public long configHash() {
-        return switch (modality) {
-            case IMAGE -> ((ImageTransformConfig) config).hash();
-            case AUDIO -> ((AudioTransformConfig) config).hash();
-            case TEXT -> textConfigHash((TextTransformConfig) config, loadVocabulary());
-        };
+        return configHash(config, modality == Modality.TEXT ? loadVocabulary() : null);
     }
 
-    /** The text config hash: the transform config's hash mixed with the vocabulary's content hash. */
-    public static long textConfigHash(TextTransformConfig config, Vocabulary vocabulary) {
-        return StableHash.mix(config.hash() * 31 + vocabulary.contentHash());
+    /**
+     * The preprocessing config hash of batches made with {@code config}: {@code config.hash()}, for text
+     * {@code StableHash.mix(config.hash() * 31 + vocabulary.contentHash())}. The Flink job stamps it on every batch
+     * and the trainer computes it from its own settings ({@code Transforms.configHash}) to refuse other batches.
+     *
+     * @param vocabulary the text vocabulary; ignored for image and audio
+     */
+    public static long configHash(TransformConfig config, Vocabulary vocabulary) {
+        return config instanceof TextTransformConfig
+                ? StableHash.mix(config.hash() * 31 + vocabulary.contentHash())
+                : config.hash();
     }
 
     /** The batch layout for this transform with {@code batchSize} samples and a partial timeout. */
@@ -125,17 +128,8 @@ public record TransformSpec(Modality modality, long epoch, Serializable config, 
         return new SampleTransformer(this);
     }
 
+    /** The text vocabulary from the shipped bytes (parsed on each call: callers keep the result). */
     Vocabulary loadVocabulary() {
-        try {
-            Path tmp = Files.createTempFile("d2v-vocab-", ".txt");
-            try {
-                Files.write(tmp, vocabulary);
-                return Vocabulary.load(tmp);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot stage the vocabulary in a temporary file", e);
-        }
+        return Vocabulary.load(vocabulary, "shipped with the " + modality.id() + " transform spec");
     }
 }

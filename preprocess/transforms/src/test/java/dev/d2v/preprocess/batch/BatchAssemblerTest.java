@@ -8,9 +8,7 @@ import dev.d2v.infra.config.D2vConfig;
 import dev.d2v.infra.wire.DType;
 import dev.d2v.infra.wire.Minibatch;
 import dev.d2v.infra.wire.MinibatchCodec;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class BatchAssemblerTest {
@@ -33,12 +31,9 @@ class BatchAssemblerTest {
     }
 
     @Test
-    void emitsAFullBatchOnTheSampleThatFillsIt() {
-        BatchAssembler a = new BatchAssembler(TEXT);
-        for (int i = 0; i < 3; i++) {
-            assertThat(a.add(text(i, 3, -1), 0)).isEmpty();
-        }
-        Minibatch mb = a.add(text(3, 2, -1), 0).orElseThrow();
+    void stacksAFullBatchInSampleOrder() {
+        List<Sample> four = List.of(text(0, 3, -1), text(1, 3, -1), text(2, 3, -1), text(3, 2, -1));
+        Minibatch mb = BatchAssembler.assemble(TEXT, four);
         // shape [4, 3]; rows are the samples' payloads in order
         assertThat(mb.shape()).containsExactly(4, 3);
         assertThat(mb.partial()).isFalse();
@@ -48,52 +43,23 @@ class BatchAssemblerTest {
         assertThat(mb.labels()).isNull(); // nobody had a label
         assertThat(mb.preprocessConfigHash()).isEqualTo(0xabcL);
         assertThat(mb.createdAtMs()).isEqualTo(1003L); // newest event time
-        assertThat(a.pendingCount()).isZero();
-        assertThat(a.flush()).isEmpty();
     }
 
     @Test
-    void flushGivesThePendingSamplesAsAPartialBatch() {
-        BatchAssembler a = new BatchAssembler(TEXT);
-        a.add(text(0, 3, 7), 0);
-        a.add(text(1, 3, -1), 0);
-        Minibatch mb = a.flush().orElseThrow();
+    void fewerSamplesThanTheBatchSizeMakeAPartialBatch() {
+        Minibatch mb = BatchAssembler.assemble(TEXT, List.of(text(0, 3, 7), text(1, 3, -1)));
         assertThat(mb.shape()).containsExactly(2, 3);
         assertThat(mb.partial()).isTrue();
         assertThat(mb.labels()).containsExactly(7, -1);
-        assertThat(a.flush()).isEmpty();
     }
 
     @Test
-    void timeoutCountsFromTheFirstPendingSample() {
-        BatchAssembler a = new BatchAssembler(TEXT); // timeout 1000 ms
-        assertThat(a.deadlineMs()).isEmpty();
-        assertThat(a.onTime(1_000_000)).isEmpty();
-        a.add(text(0, 3, -1), 500);
-        a.add(text(1, 3, -1), 1200);
-        assertThat(a.deadlineMs()).hasValue(1500);
-        assertThat(a.onTime(1499)).isEmpty();
-        Optional<Minibatch> late = a.onTime(1500);
-        assertThat(late).isPresent();
-        assertThat(late.get().partial()).isTrue();
-        assertThat(late.get().sampleIds()).containsExactly("t0", "t1");
-        // the next batch's clock starts with its own first sample
-        a.add(text(2, 3, -1), 4000);
-        assertThat(a.deadlineMs()).hasValue(5000);
-    }
-
-    @Test
-    void everySampleLandsInExactlyOneBatchInOrder() {
-        BatchAssembler a = new BatchAssembler(TEXT);
-        List<Minibatch> out = new ArrayList<>();
-        for (int i = 0; i < 10; i++) {
-            a.add(text(i, 3, -1), i).ifPresent(out::add);
-        }
-        a.flush().ifPresent(out::add);
-        assertThat(out).extracting(Minibatch::batchSize).containsExactly(4, 4, 2);
-        assertThat(out).extracting(Minibatch::partial).containsExactly(false, false, true);
-        assertThat(out.stream().flatMap(m -> m.sampleIds().stream()).toList())
-                .containsExactly("t0", "t1", "t2", "t3", "t4", "t5", "t6", "t7", "t8", "t9");
+    void aBatchHoldsOneToBatchSizeSamples() {
+        assertThatThrownBy(() -> BatchAssembler.assemble(TEXT, List.of())).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("a text batch holds 1..4 samples, got 0");
+        List<Sample> five = List.of(text(0, 3, -1), text(1, 3, -1), text(2, 3, -1), text(3, 3, -1), text(4, 3, -1));
+        assertThatThrownBy(() -> BatchAssembler.assemble(TEXT, five)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("a text batch holds 1..4 samples, got 5");
     }
 
     @Test
@@ -110,9 +76,8 @@ class BatchAssemblerTest {
 
     @Test
     void aSampleOfTheWrongSizeIsRefusedWithItsId() {
-        BatchAssembler a = new BatchAssembler(TEXT);
         Sample wrong = new Sample("odd", new byte[5], 1, -1, 0);
-        assertThatThrownBy(() -> a.add(wrong, 0)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> BatchAssembler.assemble(TEXT, List.of(text(0, 3, -1), wrong))).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("odd").hasMessageContaining("needs 12");
         assertThatThrownBy(() -> new BatchSpec(Modality.TEXT, DType.INT32, new int[] {3}, 0, 1, 0))
                 .hasMessageContaining("batch size must be >= 1");

@@ -1,7 +1,7 @@
 package dev.d2v.preprocess.transform.audio;
 
 import dev.d2v.preprocess.transform.StableHash;
-import java.io.Serializable;
+import dev.d2v.preprocess.transform.TransformConfig;
 
 /** Audio transform settings. Output is a frames x mels log-mel spectrogram (see LogMel). */
 public record AudioTransformConfig(
@@ -23,7 +23,7 @@ public record AudioTransformConfig(
         double fMinHz,
         double fMaxHz,
         // encoded records above this are refused before parsing: 32 MB = ~17 min of 16-bit mono 16 kHz
-        long maxBytes) implements Serializable {
+        long maxBytes) implements TransformConfig {
 
     public AudioTransformConfig {
         if (sampleRate < 1000 || mels < 1 || windowSize < 2 || hop < 1 || frames < 1 || maxBytes < 1) {
@@ -57,9 +57,16 @@ public record AudioTransformConfig(
     }
 
     /** Stable hash of everything that changes the output (maxBytes only gates acceptance, so it is left out). */
+    @Override
     public long hash() {
         return StableHash.of("audio-transform", "v1", "rate=" + sampleRate, "mels=" + mels, "win=" + windowSize,
                 "hop=" + hop, "fft=" + fftSize, "frames=" + frames, "f=" + fMinHz + ".." + fMaxHz,
                 "mel=htk", "window=hann", "log=ln(p+1e-10)", "norm=utterance");
+    }
+
+    /** {@code [frames, mels]}: one example's log-mel frames, frame-major. */
+    @Override
+    public int[] sampleShape() {
+        return new int[] {frames, mels};
     }
 }

@@ -1,7 +1,7 @@
 package dev.d2v.preprocess.transform.image;
 
 import dev.d2v.preprocess.transform.StableHash;
-import java.io.Serializable;
+import dev.d2v.preprocess.transform.TransformConfig;
 
 /** Image transform settings. Output is uint8 CHW of channels x size x size. */
 public record ImageTransformConfig(
@@ -22,7 +22,7 @@ public record ImageTransformConfig(
         double cropRatioMin,
         double cropRatioMax,
         // probability of a horizontal flip for training records (0.5 as torchvision); 0 for digits/text images
-        double flipProbability) implements Serializable {
+        double flipProbability) implements TransformConfig {
 
     public ImageTransformConfig {
         if (channels != 1 && channels != 3) {
@@ -75,9 +75,16 @@ public record ImageTransformConfig(
      * Stable hash of everything that changes the output. The limits (maxPixels, maxBytes) only decide
      * which records are accepted, not what an accepted record becomes, so they are left out.
      */
+    @Override
     public long hash() {
         return StableHash.of("image-transform", "v1", "channels=" + channels, "size=" + size,
                 "scale=" + cropScaleMin + ".." + cropScaleMax, "ratio=" + cropRatioMin + ".." + cropRatioMax,
                 "flip=" + flipProbability, "resize=triangle-antialias", "eval=center-square");
+    }
+
+    /** {@code [channels, size, size]}: the CHW bytes of one image. */
+    @Override
+    public int[] sampleShape() {
+        return new int[] {channels, size, size};
     }
 }

@@ -1,7 +1,7 @@
 package dev.d2v.preprocess.transform.text;
 
 import dev.d2v.preprocess.transform.StableHash;
-import java.io.Serializable;
+import dev.d2v.preprocess.transform.TransformConfig;
 
 /** Text transform settings. Output is blocks of blockLength int token ids (see TextEncoder). */
 public record TextTransformConfig(
@@ -19,7 +19,7 @@ public record TextTransformConfig(
         // cap on blocks from one record when splitting, so one huge record cannot flood a batch
         int maxBlocks,
         // encoded records above this are refused before decoding: 1 MB of UTF-8 is far above one document
-        long maxBytes) implements Serializable {
+        long maxBytes) implements TransformConfig {
 
     public enum AnalyzerKind { STANDARD, ICU }
 
@@ -50,8 +50,15 @@ public record TextTransformConfig(
     }
 
     /** Stable hash of everything that changes the output (maxBytes only gates acceptance, so it is left out). */
+    @Override
     public long hash() {
         return StableHash.of("text-transform", "v1", "analyzer=" + analyzer, "vocab=" + vocabSize,
                 "buckets=" + buckets, "block=" + blockLength, "split=" + splitLongText, "maxBlocks=" + maxBlocks);
+    }
+
+    /** {@code [blockLength]}: the ids of one token block. */
+    @Override
+    public int[] sampleShape() {
+        return new int[] {blockLength};
     }
 }

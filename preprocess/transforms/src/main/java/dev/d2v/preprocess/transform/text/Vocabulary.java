@@ -1,6 +1,9 @@
 package dev.d2v.preprocess.transform.text;
 
+import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -145,11 +148,31 @@ public final class Vocabulary {
     }
 
     /**
-     * Text file, UTF-8: header lines "d2v-vocab 1", "analyzer STANDARD", "specials [PAD] ...",
+     * Text file, UTF-8 ({@link #toBytes}): header lines "d2v-vocab 1", "analyzer STANDARD", "specials [PAD] ...",
      * "buckets 1024", "hash murmur3_x86_32-seed0-utf8", "content-hash &lt;hex&gt;", "words N", then one
      * "word\tcount" line per word in id order (backslash, tab, CR and LF in words escaped).
      */
     public void save(Path file) {
+        try {
+            Path parent = file.toAbsolutePath().getParent();
+            Files.createDirectories(parent);
+            Path tmp = Files.createTempFile(parent, file.getFileName().toString(), ".tmp");
+            Files.writeString(tmp, text(), StandardCharsets.UTF_8);
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write vocabulary " + file, e);
+        }
+    }
+
+    /**
+     * The bytes {@link #save} writes, e.g. to ship the vocabulary inside a job graph; {@link #load(byte[], String)}
+     * reads them back.
+     */
+    public byte[] toBytes() {
+        return text().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private String text() {
         StringBuilder sb = new StringBuilder();
         sb.append(MAGIC).append(' ').append(FORMAT_VERSION).append('\n');
         sb.append("analyzer ").append(analyzer).append('\n');
@@ -161,26 +184,37 @@ public final class Vocabulary {
         for (int i = 0; i < words.size(); i++) {
             sb.append(escape(words.get(i))).append('\t').append(counts[i]).append('\n');
         }
-        try {
-            Path parent = file.toAbsolutePath().getParent();
-            Files.createDirectories(parent);
-            Path tmp = Files.createTempFile(parent, file.getFileName().toString(), ".tmp");
-            Files.writeString(tmp, sb, StandardCharsets.UTF_8);
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write vocabulary " + file, e);
-        }
+        return sb.toString();
     }
 
     /** Reads a file written by {@link #save}; checks the version, the header and the stored content hash. */
     public static Vocabulary load(Path file) {
-        List<String> lines;
+        byte[] bytes;
         try {
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+            bytes = Files.readAllBytes(file);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read vocabulary " + file, e);
         }
-        String where = "vocabulary " + file + ": ";
+        return load(bytes, file.toString());
+    }
+
+    /**
+     * Reads the bytes of a vocabulary file ({@link #save}, {@link #toBytes}) with the checks of {@link #load(Path)}.
+     *
+     * @param name where the bytes came from, for error messages ("vocabulary &lt;name&gt;: ...")
+     */
+    public static Vocabulary load(byte[] bytes, String name) {
+        List<String> lines = new ArrayList<>();
+        // strict UTF-8 (a malformed byte is an error, not U+FFFD), lines split as Files.readAllLines does
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(new ByteArrayInputStream(bytes),
+                StandardCharsets.UTF_8.newDecoder()))) {
+            for (String line = in.readLine(); line != null; line = in.readLine()) {
+                lines.add(line);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read vocabulary " + name, e);
+        }
+        String where = "vocabulary " + name + ": ";
         if (lines.size() < 7 || !lines.get(0).startsWith(MAGIC + ' ')) {
             throw new IllegalArgumentException(where + "not a d2v vocabulary file (first line must be '" + MAGIC + " N')");
         }

@@ -100,6 +100,29 @@ class TextTransformTest {
     }
 
     @Test
+    void vocabularyBytesAreTheFileAndLoadWithTheFilesChecks(@TempDir Path dir) throws Exception {
+        try (TextAnalysis a = new TextAnalysis(CFG.analyzer())) {
+            Vocabulary v = Vocabulary.build(List.of("tab\\slash café x", "x"), a, CFG.withVocab(10, 8));
+            Path file = dir.resolve("vocab.txt");
+            v.save(file);
+            byte[] bytes = v.toBytes();
+            assertThat(bytes).isEqualTo(Files.readAllBytes(file));
+            Vocabulary back = Vocabulary.load(bytes, "in memory");
+            assertThat(back.contentHash()).isEqualTo(v.contentHash());
+            for (int id = 0; id < v.size(); id++) {
+                assertThat(back.token(id)).isEqualTo(v.token(id));
+            }
+            byte[] edited = new String(bytes, StandardCharsets.UTF_8).replace("\ncafe\t", "\ncafes\t")
+                    .getBytes(StandardCharsets.UTF_8);
+            assertThatThrownBy(() -> Vocabulary.load(edited, "in memory"))
+                    .hasMessageStartingWith("vocabulary in memory: content hash");
+            byte[] malformed = bytes.clone();
+            malformed[malformed.length - 3] = (byte) 0xff; // in the last count: not UTF-8
+            assertThatThrownBy(() -> Vocabulary.load(malformed, "in memory")).hasMessage("cannot read vocabulary in memory");
+        }
+    }
+
+    @Test
     void escapingRoundTrips() {
         String s = "a\\b\tc\nd\re";
         assertThat(Vocabulary.unescape(Vocabulary.escape(s))).isEqualTo(s);
