@@ -1,7 +1,7 @@
 package dev.d2v.ingest;
 
 import dev.d2v.infra.Topics;
-import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.infra.config.PipelineConfig;
 import dev.d2v.infra.progress.Progress;
 import dev.d2v.infra.wire.RawHeaders;
 import java.io.IOException;
@@ -101,7 +101,7 @@ public final class Ingestor {
      *
      * @param label progress bar label, e.g. "ingest"
      */
-    public static Summary send(D2vConfig config, Stream<RawItem> items, long limit, double recordsPerSecond,
+    public static Summary send(PipelineConfig config, Stream<RawItem> items, long limit, double recordsPerSecond,
                                String label, Consumer<Skipped> onSkip) {
         int maxMessageBytes = config.topics().maxMessageBytes();
         Options options = new Options(limit, recordsPerSecond, maxMessageBytes - RECORD_HEADROOM_BYTES);

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.Topics;
-import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.infra.config.PipelineConfig;
 import dev.d2v.infra.kafka.KafkaTestClients;
 import dev.d2v.infra.kafka.SharedLocalKafka;
 import dev.d2v.infra.kafka.TopicAdmin;
@@ -35,7 +35,7 @@ class IngestorKafkaTest {
 
     private static Topics freshTopics() throws Exception {
         Topics topics = new Topics("it" + UUID.randomUUID().toString().substring(0, 8));
-        D2vConfig.TopicSettings settings = new D2vConfig.TopicSettings(topics.prefix(), 2, null, MAX, (short) 1);
+        PipelineConfig.TopicSettings settings = new PipelineConfig.TopicSettings(topics.prefix(), 2, null, MAX, (short) 1);
         Properties client = new Properties();
         client.put("bootstrap.servers", SharedLocalKafka.bootstrap());
         try (TopicAdmin admin = new TopicAdmin(client)) {

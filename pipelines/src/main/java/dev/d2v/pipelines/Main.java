@@ -1,6 +1,6 @@
 package dev.d2v.pipelines;
 
-import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.infra.config.PipelineConfig;
 import dev.d2v.pipelines.cli.BenchCommand;
 import dev.d2v.pipelines.cli.DataCommand;
 import dev.d2v.pipelines.cli.DemoCommand;
@@ -55,7 +55,7 @@ public final class Main implements Runnable {
 
     private static int handle(Exception ex, CommandLine cmd, CommandLine.ParseResult parsed) {
         PrintWriter err = cmd.getErr();
-        boolean userError = ex instanceof UserError || ex instanceof D2vConfig.ConfigException
+        boolean userError = ex instanceof UserError || ex instanceof PipelineConfig.ConfigException
                 || ex instanceof IllegalArgumentException;
         err.println("d2v " + cmd.getCommandName() + ": error: " + Errors.message(ex));
         if (System.getenv("D2V_DEBUG") != null) {

@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.d2v.infra.Modality;
-import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.infra.config.PipelineConfig;
 import dev.d2v.infra.kafka.TopicAdmin;
 import dev.d2v.preprocess.job.PreprocessJobConfig;
 import dev.d2v.preprocess.job.PreprocessJobMain;
@@ -120,13 +120,13 @@ class DeploymentFilesTest {
     }
 
     /** The configuration of the d2v-config map, loaded as the programs load it (unknown keys fail). */
-    static D2vConfig clusterConfig() throws IOException {
+    static PipelineConfig clusterConfig() throws IOException {
         Doc cm = k8s("ConfigMap").stream().filter(d -> d.name().equals("d2v-config")).findFirst()
                 .orElseThrow(() -> new AssertionError("no ConfigMap d2v-config under deploy/k8s"));
         Path tmp = Files.createTempFile("d2v-config", ".yaml");
         try {
             Files.writeString(tmp, cm.node().path("data").path("d2v.yaml").asText());
-            return D2vConfig.load(tmp);
+            return PipelineConfig.load(tmp);
         } finally {
             Files.deleteIfExists(tmp);
         }
@@ -250,7 +250,7 @@ class DeploymentFilesTest {
 
     @Test
     void kafkaTopicsAreTheTopicLayoutOfTheClusterConfiguration() throws IOException {
-        D2vConfig c = clusterConfig();
+        PipelineConfig c = clusterConfig();
         Set<String> expected = TopicAdmin.specs(c.topics()).stream()
                 .map(s -> s.name() + " partitions=" + s.partitions() + " replicas=" + s.replicationFactor()
                         + " retention.ms=" + s.retentionMs() + " max.message.bytes=" + s.maxMessageBytes())
@@ -268,7 +268,7 @@ class DeploymentFilesTest {
 
     @Test
     void brokerTakesTheLargestRecordAndTheJobsTransactions() throws IOException {
-        D2vConfig c = clusterConfig();
+        PipelineConfig c = clusterConfig();
         JsonNode config = k8s("Kafka").get(0).node().at("/spec/kafka/config");
         long txMax = config.path("transaction.max.timeout.ms").asLong();
         assertTrue(txMax > PreprocessJobConfig.DEFAULT_TRANSACTION_TIMEOUT_MS,
@@ -290,7 +290,7 @@ class DeploymentFilesTest {
 
     @Test
     void flinkDeploymentsRunTheJobMainWithItsOwnArguments() throws Exception {
-        D2vConfig c = clusterConfig();
+        PipelineConfig c = clusterConfig();
         for (Doc d : k8s("FlinkDeployment")) {
             JsonNode job = d.node().at("/spec/job");
             assertEquals(JOB_MAIN, job.path("entryClass").asText(), d + ": entryClass");

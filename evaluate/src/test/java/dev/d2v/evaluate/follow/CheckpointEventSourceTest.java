@@ -7,7 +7,7 @@ import dev.d2v.evaluate.follow.CheckpointFollower.Outcome;
 import dev.d2v.infra.wire.EvalResult;
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.Topics;
-import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.infra.config.PipelineConfig;
 import dev.d2v.infra.kafka.KafkaTestClients;
 import dev.d2v.infra.kafka.SharedLocalKafka;
 import dev.d2v.infra.kafka.TopicAdmin;
@@ -48,7 +48,7 @@ class CheckpointEventSourceTest {
         Properties client = new Properties();
         client.put("bootstrap.servers", SharedLocalKafka.bootstrap());
         try (TopicAdmin admin = new TopicAdmin(client)) {
-            admin.ensureTopics(new D2vConfig.TopicSettings(topics.prefix(), 1, null, 1024 * 1024, (short) 1));
+            admin.ensureTopics(new PipelineConfig.TopicSettings(topics.prefix(), 1, null, 1024 * 1024, (short) 1));
         }
         try (KafkaProducer<byte[], byte[]> p = KafkaTestClients.producer(SharedLocalKafka.bootstrap(), 1024 * 1024)) {
             send(p, topics.checkpoints(), checkpoint(1000).toJson());

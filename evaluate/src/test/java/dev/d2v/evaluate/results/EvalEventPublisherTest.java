@@ -3,7 +3,7 @@ package dev.d2v.evaluate.results;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.d2v.infra.Topics;
-import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.infra.config.PipelineConfig;
 import dev.d2v.infra.kafka.KafkaTestClients;
 import dev.d2v.infra.kafka.SharedLocalKafka;
 import dev.d2v.infra.kafka.TopicAdmin;
@@ -27,7 +27,7 @@ class EvalEventPublisherTest {
         Properties client = new Properties();
         client.put("bootstrap.servers", SharedLocalKafka.bootstrap());
         try (TopicAdmin admin = new TopicAdmin(client)) {
-            admin.ensureTopics(new D2vConfig.TopicSettings(topics.prefix(), 1, null, 1024 * 1024, (short) 1));
+            admin.ensureTopics(new PipelineConfig.TopicSettings(topics.prefix(), 1, null, 1024 * 1024, (short) 1));
         }
         Instant at = Instant.parse("2026-11-28T20:00:00.123Z");
         List<EvalResult> results = List.of(EvalResultTest.LINEAR, EvalResultTest.KNN_NO_BASELINE);

@@ -1,6 +1,6 @@
 package dev.d2v.infra.kafka;
 
-import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.infra.config.PipelineConfig;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -78,11 +78,11 @@ public final class LocalKafka implements AutoCloseable {
 
         /** A broker on {@code port} (0 = free port) storing in {@code dataDir}, with the configured 16 MB record limit. */
         public static Settings of(Path dataDir, int port) {
-            return new Settings(dataDir, port, D2vConfig.TopicSettings.defaults().maxMessageBytes(), null, false, null);
+            return new Settings(dataDir, port, PipelineConfig.TopicSettings.defaults().maxMessageBytes(), null, false, null);
         }
 
         /** From the configuration: kafka.dataDir, kafka.port and topics.maxMessageBytes. */
-        public static Settings from(D2vConfig config) {
+        public static Settings from(PipelineConfig config) {
             return new Settings(Path.of(config.kafka().dataDir()), config.kafka().port(),
                     config.topics().maxMessageBytes(), null, false, null);
         }
@@ -255,9 +255,9 @@ public final class LocalKafka implements AutoCloseable {
         return p;
     }
 
-    /** The same broker as a {@link D2vConfig.Kafka} section, e.g. for {@link TopicAdmin}. */
-    public D2vConfig.Kafka kafkaConfig() {
-        return new D2vConfig.Kafka(bootstrap(), settings.dataDir().toString(), port, Map.of());
+    /** The same broker as a {@link PipelineConfig.Kafka} section, e.g. for {@link TopicAdmin}. */
+    public PipelineConfig.Kafka kafkaConfig() {
+        return new PipelineConfig.Kafka(bootstrap(), settings.dataDir().toString(), port, Map.of());
     }
 
     // ---- configuration: pure functions ---------------------------------------------------------------

@@ -1,7 +1,7 @@
 package dev.d2v.infra.kafka;
 
 import dev.d2v.infra.Topics;
-import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.infra.config.PipelineConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -35,7 +35,7 @@ import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
- * Creates the pipeline's topics from {@link D2vConfig.TopicSettings} and lists them with record counts.
+ * Creates the pipeline's topics from {@link PipelineConfig.TopicSettings} and lists them with record counts.
  * Works against any cluster: the client properties (TLS, SASL, ...) pass through from the configuration.
  *
  * <p>Layout decisions (see {@link #specs}): raw and batch topics get {@code settings.partitions()} partitions
@@ -79,7 +79,7 @@ public final class TopicAdmin implements AutoCloseable {
     private final Properties clientProps;
 
     /** Connects with {@code kafka.clientProps()}: bootstrap servers plus the pass-through TLS/SASL settings. */
-    public TopicAdmin(D2vConfig.Kafka kafka) {
+    public TopicAdmin(PipelineConfig.Kafka kafka) {
         this(kafka.clientProps());
     }
 
@@ -90,7 +90,7 @@ public final class TopicAdmin implements AutoCloseable {
     }
 
     /** The topics the pipeline needs, in {@link Topics#all()} order; see the class comment for the layout. */
-    public static List<TopicSpec> specs(D2vConfig.TopicSettings settings) {
+    public static List<TopicSpec> specs(PipelineConfig.TopicSettings settings) {
         Topics names = settings.names();
         List<TopicSpec> specs = new ArrayList<>();
         for (String name : names.all()) {
@@ -103,7 +103,7 @@ public final class TopicAdmin implements AutoCloseable {
     }
 
     /** Creates the missing topics of {@link #specs}; existing topics keep their settings and are reported. */
-    public EnsureResult ensureTopics(D2vConfig.TopicSettings settings) {
+    public EnsureResult ensureTopics(PipelineConfig.TopicSettings settings) {
         Set<String> present = get(admin.listTopics().names());
         List<String> existing = new ArrayList<>();
         List<NewTopic> toCreate = new ArrayList<>();

@@ -3,7 +3,7 @@ package dev.d2v.infra.kafka;
 import static dev.d2v.infra.kafka.LocalKafkaTest.bytes;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.infra.config.PipelineConfig;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -24,8 +24,8 @@ class TopicAdminContainerTest {
 
     @Test
     void createsAndCountsTopicsOnAContainerBroker() {
-        D2vConfig.TopicSettings s = TopicAdminTest.settings(2, 3_600_000L, 4 << 20);
-        D2vConfig.Kafka kafka = new D2vConfig.Kafka(KAFKA.getBootstrapServers(), null, 0, Map.of());
+        PipelineConfig.TopicSettings s = TopicAdminTest.settings(2, 3_600_000L, 4 << 20);
+        PipelineConfig.Kafka kafka = new PipelineConfig.Kafka(KAFKA.getBootstrapServers(), null, 0, Map.of());
         try (TopicAdmin admin = new TopicAdmin(kafka);
              KafkaProducer<byte[], byte[]> producer = KafkaTestClients.producer(KAFKA.getBootstrapServers(), 1 << 20)) {
             assertThat(admin.ensureTopics(s).created()).containsExactlyElementsOf(s.names().all());

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.Topics;
-import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.infra.config.PipelineConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,14 +27,14 @@ class TopicAdminTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
 
     /** Settings with a fresh prefix, so that tests sharing the broker never see each other's topics. */
-    static D2vConfig.TopicSettings settings(int partitions, long retentionMs, int maxMessageBytes) {
+    static PipelineConfig.TopicSettings settings(int partitions, long retentionMs, int maxMessageBytes) {
         String prefix = "t" + UUID.randomUUID().toString().substring(0, 8);
-        return new D2vConfig.TopicSettings(prefix, partitions, retentionMs, maxMessageBytes, (short) 1);
+        return new PipelineConfig.TopicSettings(prefix, partitions, retentionMs, maxMessageBytes, (short) 1);
     }
 
     @Test
     void specsGiveDataTopicsTheSettingsAndEventTopicsOnePartition() {
-        D2vConfig.TopicSettings s = new D2vConfig.TopicSettings("p", 5, 3_600_000L, 2 << 20, (short) 3);
+        PipelineConfig.TopicSettings s = new PipelineConfig.TopicSettings("p", 5, 3_600_000L, 2 << 20, (short) 3);
         Map<String, TopicAdmin.TopicSpec> specs = TopicAdmin.specs(s).stream()
                 .collect(Collectors.toMap(TopicAdmin.TopicSpec::name, t -> t));
         assertThat(specs.keySet()).containsExactlyInAnyOrderElementsOf(s.names().all());
@@ -58,7 +58,7 @@ class TopicAdminTest {
 
     @Test
     void ensureTopicsCreatesMissingTopicsWithTheirSettingsOnce(LocalKafka kafka) throws Exception {
-        D2vConfig.TopicSettings s = settings(3, 3_600_000L, 8 << 20);
+        PipelineConfig.TopicSettings s = settings(3, 3_600_000L, 8 << 20);
         try (TopicAdmin admin = new TopicAdmin(kafka.kafkaConfig())) {
             TopicAdmin.EnsureResult first = admin.ensureTopics(s);
             assertThat(first.created()).containsExactlyElementsOf(s.names().all());
@@ -84,7 +84,7 @@ class TopicAdminTest {
 
     @Test
     void listCountsWhatWasProduced(LocalKafka kafka) {
-        D2vConfig.TopicSettings s = settings(2, 604_800_000L, 1 << 20);
+        PipelineConfig.TopicSettings s = settings(2, 604_800_000L, 1 << 20);
         Topics names = s.names();
         Random random = new Random(7);
         try (TopicAdmin admin = new TopicAdmin(kafka.kafkaConfig());
@@ -114,7 +114,7 @@ class TopicAdminTest {
 
     @Test
     void offsetSpanCountsTransactionMarkersButCommittedCountDoesNot(LocalKafka kafka) {
-        D2vConfig.TopicSettings s = settings(1, 604_800_000L, 1 << 20);
+        PipelineConfig.TopicSettings s = settings(1, 604_800_000L, 1 << 20);
         String topic = s.names().deadLetter();
         try (TopicAdmin admin = new TopicAdmin(kafka.kafkaConfig())) {
             admin.ensureTopics(s);
@@ -139,7 +139,7 @@ class TopicAdminTest {
 
     @Test
     void aFiveMegabyteRecordPassesTheBrokerAndTopicLimits(LocalKafka kafka) {
-        D2vConfig.TopicSettings s = settings(1, 604_800_000L, 8 << 20);
+        PipelineConfig.TopicSettings s = settings(1, 604_800_000L, 8 << 20);
         String topic = s.names().batch(Modality.AUDIO);
         byte[] big = new byte[5 << 20];
         new Random(11).nextBytes(big);

@@ -1,7 +1,7 @@
 package dev.d2v.pipelines.bench;
 
 import dev.d2v.infra.Topics;
-import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.infra.config.PipelineConfig;
 import dev.d2v.infra.kafka.TopicAdmin;
 import java.util.Properties;
 import java.util.UUID;
@@ -16,12 +16,12 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * @param config the default configuration pointed at the broker
  * @param topics the topic names under the prefix
  */
-record BenchTopics(String prefix, D2vConfig config, Topics topics, int maxMessageBytes) {
+record BenchTopics(String prefix, PipelineConfig config, Topics topics, int maxMessageBytes) {
 
     static BenchTopics create(String bootstrap) throws Exception {
         String prefix = "bench" + UUID.randomUUID().toString().substring(0, 8);
-        D2vConfig.TopicSettings settings = new D2vConfig.TopicSettings(prefix, 1, null, null, null);
-        D2vConfig cfg = D2vConfig.defaults().withBootstrap(bootstrap);
+        PipelineConfig.TopicSettings settings = new PipelineConfig.TopicSettings(prefix, 1, null, null, null);
+        PipelineConfig cfg = PipelineConfig.defaults().withBootstrap(bootstrap);
         try (TopicAdmin admin = new TopicAdmin(cfg.kafka())) {
             admin.ensureTopics(settings);
         }

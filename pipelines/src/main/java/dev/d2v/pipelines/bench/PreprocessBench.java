@@ -2,7 +2,7 @@ package dev.d2v.pipelines.bench;
 
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.Topics;
-import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.infra.config.PipelineConfig;
 import dev.d2v.infra.kafka.LocalKafka;
 import dev.d2v.preprocess.batch.Sample;
 import dev.d2v.preprocess.job.PreprocessJob;
@@ -212,7 +212,7 @@ public final class PreprocessBench {
         Modality m = spec.modality();
         BenchTopics bench = BenchTopics.create(bootstrap);
         String prefix = bench.prefix();
-        D2vConfig cfg = bench.config();
+        PipelineConfig cfg = bench.config();
         Topics topics = bench.topics();
         try (KafkaProducer<byte[], byte[]> producer = bench.producer()) {
             for (RawRecord r : raw) {

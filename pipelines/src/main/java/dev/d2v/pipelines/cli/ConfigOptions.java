@@ -1,6 +1,6 @@
 package dev.d2v.pipelines.cli;
 
-import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.infra.config.PipelineConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
@@ -17,17 +17,17 @@ public final class ConfigOptions {
             description = "Kafka bootstrap servers (default: kafka.bootstrap from the configuration)")
     String bootstrap;
 
-    public D2vConfig load() {
+    public PipelineConfig load() {
         return load(config).withBootstrap(bootstrap);
     }
 
     /** The given file; null: the repository's config/d2v.yaml when present, else the built-in defaults. */
-    static D2vConfig load(Path file) {
+    static PipelineConfig load(Path file) {
         if (file == null) {
             Path candidate = shipped("d2v.yaml");
             file = Files.isRegularFile(candidate) ? candidate : null;
         }
-        return file == null ? D2vConfig.defaults() : D2vConfig.load(file);
+        return file == null ? PipelineConfig.defaults() : PipelineConfig.load(file);
     }
 
     /** A file of the repository's config folder (./d2v passes the repository root; else the working directory). */

@@ -1,6 +1,6 @@
 package dev.d2v.pipelines.cli;
 
-import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.infra.config.PipelineConfig;
 import dev.d2v.ingest.data.DataContext;
 import dev.d2v.ingest.data.Dataset;
 import dev.d2v.ingest.data.Datasets;
@@ -36,7 +36,7 @@ public final class DataCommand implements Runnable {
                 description = "Only the first N samples per split (a small, separate copy; 0 = all)")
         int subset;
 
-        public DataContext context(D2vConfig c) {
+        public DataContext context(PipelineConfig c) {
             Path dir = cacheDir != null ? cacheDir : c.data().cachePath();
             return new DataContext(dir, c.data().seed(), subset, line -> System.err.println(line));
         }
@@ -57,7 +57,7 @@ public final class DataCommand implements Runnable {
 
         @Override
         public void run() {
-            D2vConfig c = cfg.load();
+            PipelineConfig c = cfg.load();
             DataContext ctx = cache.context(c);
             List<Dataset> sets = names.isEmpty() ? Datasets.all() : names.stream().map(Datasets::byName).toList();
             for (Dataset d : sets) {

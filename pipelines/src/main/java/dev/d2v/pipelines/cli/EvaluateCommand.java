@@ -5,7 +5,7 @@ import dev.d2v.evaluate.EvaluationSettings;
 import dev.d2v.evaluate.cpu.CpuShare;
 import dev.d2v.evaluate.finetune.FineTune;
 import dev.d2v.evaluate.follow.FollowPolicy;
-import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.infra.config.PipelineConfig;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -120,7 +120,7 @@ public final class EvaluateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        D2vConfig c = cfg.load();
+        PipelineConfig c = cfg.load();
         EvaluationSettings settings = settings(c);
         EvaluationRunner runner = new EvaluationRunner(settings, cache.context(c), devices::open, System.out,
                 System.err::println);
@@ -137,7 +137,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     }
 
     /** The options as the runner's settings; a wrong value is a usage error (exit 2). */
-    EvaluationSettings settings(D2vConfig c) {
+    EvaluationSettings settings(PipelineConfig c) {
         EvaluationSettings.Follow follow = new EvaluationSettings.Follow(FollowPolicy.parse(policy), group,
                 maxCheckpoints, untilStep, idleStopSeconds);
         double share = cpuShare != null ? cpuShare : what.follow ? EvaluationSettings.FOLLOW_CPU_SHARE : 1.0;

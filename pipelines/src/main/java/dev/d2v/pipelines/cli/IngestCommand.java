@@ -1,6 +1,6 @@
 package dev.d2v.pipelines.cli;
 
-import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.infra.config.PipelineConfig;
 import dev.d2v.ingest.Ingestor;
 import dev.d2v.ingest.RawItem;
 import dev.d2v.ingest.Sources;
@@ -57,7 +57,7 @@ public final class IngestCommand implements java.util.concurrent.Callable<Intege
 
     @Override
     public Integer call() throws IOException {
-        D2vConfig c = cfg.load();
+        PipelineConfig c = cfg.load();
         Stream<RawItem> items = split == null ? items(c)
                 : items(c).filter(i -> i.split().map(split::equals).orElse(false));
         Ingestor.Summary s;
@@ -82,7 +82,7 @@ public final class IngestCommand implements java.util.concurrent.Callable<Intege
         return 0;
     }
 
-    private Stream<RawItem> items(D2vConfig c) throws IOException {
+    private Stream<RawItem> items(PipelineConfig c) throws IOException {
         if (what.dataset != null) {
             Dataset d = Datasets.byName(what.dataset);
             DataContext ctx = cache.context(c);

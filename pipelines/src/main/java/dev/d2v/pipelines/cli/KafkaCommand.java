@@ -1,6 +1,6 @@
 package dev.d2v.pipelines.cli;
 
-import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.infra.config.PipelineConfig;
 import dev.d2v.infra.kafka.LocalKafka;
 import dev.d2v.infra.kafka.TopicAdmin;
 import java.nio.file.Path;
@@ -39,14 +39,14 @@ public final class KafkaCommand implements Runnable {
 
         @Override
         public void run() {
-            D2vConfig c = cfg.load();
+            PipelineConfig c = cfg.load();
             Path dir = dataDir != null ? dataDir : Path.of(c.kafka().dataDir());
             int p = port != null ? port : c.kafka().port();
             LocalKafka broker = LocalKafka.start(new LocalKafka.Settings(dir, p, c.topics().maxMessageBytes(), null, false, null));
             System.out.println("bootstrap: " + broker.bootstrap());
             System.out.flush();
             if (!noTopics) {
-                D2vConfig local = c.withBootstrap(broker.bootstrap());
+                PipelineConfig local = c.withBootstrap(broker.bootstrap());
                 try (TopicAdmin admin = new TopicAdmin(local.kafka())) {
                     admin.ensureTopics(local.topics());
                     System.out.print(TopicAdmin.formatTable(admin.list(local.topicNames())));
@@ -78,7 +78,7 @@ public final class KafkaCommand implements Runnable {
 
         @Override
         public void run() {
-            D2vConfig c = cfg.load();
+            PipelineConfig c = cfg.load();
             try (TopicAdmin admin = new TopicAdmin(c.kafka())) {
                 if (!noCreate) {
                     admin.ensureTopics(c.topics());

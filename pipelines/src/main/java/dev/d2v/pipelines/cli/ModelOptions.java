@@ -1,6 +1,6 @@
 package dev.d2v.pipelines.cli;
 
-import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.infra.config.PipelineConfig;
 import dev.d2v.train.config.Data2VecConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,7 +19,7 @@ public final class ModelOptions {
 
     @Option(names = "--preset", paramLabel = "NAME",
             description = "tiny, small, base, large or cpu (default: model.preset of the configuration, else "
-                    + D2vConfig.Model.DEFAULT_PRESET + ")")
+                    + PipelineConfig.Model.DEFAULT_PRESET + ")")
     String preset;
 
     @Option(names = "--set", paramLabel = "KEY=VALUE",
@@ -36,7 +36,7 @@ public final class ModelOptions {
         return preset(configuration());
     }
 
-    public String preset(D2vConfig c) {
+    public String preset(PipelineConfig c) {
         return preset != null ? preset : c.model().preset();
     }
 
@@ -45,7 +45,7 @@ public final class ModelOptions {
         return config(configuration());
     }
 
-    public Data2VecConfig config(D2vConfig c) {
+    public Data2VecConfig config(PipelineConfig c) {
         try {
             return Data2VecConfig.preset(preset(c)).withOverrides(overrides(c));
         } catch (IllegalArgumentException e) {
@@ -58,19 +58,19 @@ public final class ModelOptions {
         return describe(configuration());
     }
 
-    public String describe(D2vConfig c) {
+    public String describe(PipelineConfig c) {
         List<String> all = overrides(c);
         return all.isEmpty() ? preset(c) : preset(c) + " with " + String.join(", ", all);
     }
 
     /** The configuration's model.set, then --set: a later value of a key wins. */
-    private List<String> overrides(D2vConfig c) {
+    private List<String> overrides(PipelineConfig c) {
         List<String> all = new ArrayList<>(c.model().set());
         all.addAll(overrides);
         return all;
     }
 
-    private D2vConfig configuration() {
+    private PipelineConfig configuration() {
         OptionSpec config = command == null ? null : command.findOption("--config");
         Path file = config == null ? null : config.getValue();
         return ConfigOptions.load(file);

@@ -1,7 +1,7 @@
 package dev.d2v.pipelines.cli;
 
 import dev.d2v.infra.Modality;
-import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.infra.config.PipelineConfig;
 
 import dev.d2v.train.config.Data2VecConfig;
 import dev.d2v.train.run.PretrainRunner;
@@ -71,7 +71,7 @@ public final class PretrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Modality m = Modality.parse(modality);
-        D2vConfig c = cfg.load();
+        PipelineConfig c = cfg.load();
         Data2VecConfig preset = modelOptions.config();   // a bad --set fails before any data is read
         PretrainSettings settings = new PretrainSettings(m, data != null ? data : PretrainSettings.defaultData(m),
                 cache.context(c), limit, batchSize != null ? batchSize : c.batch().of(m), preset, modelOptions.describe(),

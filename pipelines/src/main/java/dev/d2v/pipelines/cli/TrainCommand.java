@@ -1,7 +1,7 @@
 package dev.d2v.pipelines.cli;
 
 import dev.d2v.infra.Modality;
-import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.infra.config.PipelineConfig;
 
 import dev.d2v.train.checkpoint.RetentionPolicy;
 import dev.d2v.train.config.LrScaling;
@@ -104,7 +104,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        D2vConfig c = cfg.load();
+        PipelineConfig c = cfg.load();
         List<Modality> modalities = parseModalities(modality);
         Map<Modality, Integer> w = parseWeights(weights, modalities);
         LrScaling scaling = lrScaling();

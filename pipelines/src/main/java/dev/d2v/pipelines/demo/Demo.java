@@ -8,7 +8,7 @@ import dev.d2v.evaluate.follow.FollowerState;
 import dev.d2v.evaluate.report.Report;
 import dev.d2v.evaluate.results.ResultsFile;
 import dev.d2v.infra.Modality;
-import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.infra.config.PipelineConfig;
 import dev.d2v.infra.kafka.LocalKafka;
 import dev.d2v.infra.kafka.TopicAdmin;
 import dev.d2v.infra.wire.EvalResult;
@@ -59,7 +59,7 @@ public final class Demo {
     /** The exit code of a run stopped by request (128 + SIGINT, as a shell reports it). */
     public static final int STOPPED = 130;
 
-    private final D2vConfig base;
+    private final PipelineConfig base;
     private final DemoSettings demo;
     private final PrintStream out;
     private final PrintStream err;
@@ -68,7 +68,7 @@ public final class Demo {
      * @param base the pipeline configuration (config/d2v.yaml): topics, data cache, client properties; the demo points
      *             it at its own broker and replaces its batch sizes and model with the demo's
      */
-    public Demo(D2vConfig base, DemoSettings demo, PrintStream out, PrintStream err) {
+    public Demo(PipelineConfig base, DemoSettings demo, PrintStream out, PrintStream err) {
         this.base = base;
         this.demo = demo;
         this.out = out;
@@ -84,7 +84,7 @@ public final class Demo {
         int port = demo.port() == 0 ? LocalKafka.freePort() : demo.port();
         try (LocalKafka broker = LocalKafka.start(new LocalKafka.Settings(dir.resolve("kafka"), port,
                 base.topics().maxMessageBytes(), null, false, null)).keepUntilClosed()) {
-            D2vConfig c = demoConfig(base, demo, broker.bootstrap());
+            PipelineConfig c = demoConfig(base, demo, broker.bootstrap());
             Path cfgFile = dir.resolve("d2v.yaml");
             Files.writeString(cfgFile, c.toYaml());
             out.println("bootstrap: " + broker.bootstrap() + "; configuration " + cfgFile);
@@ -95,7 +95,7 @@ public final class Demo {
         }
     }
 
-    private int stages(D2vConfig c, Path cfgFile, Path dir, BooleanSupplier stop, long t0) throws Exception {
+    private int stages(PipelineConfig c, Path cfgFile, Path dir, BooleanSupplier stop, long t0) throws Exception {
         List<Modality> modalities = demo.modalityList();
         stage(2, "sample data and ingestion (train split)");
         DataContext ctx = new DataContext(c.data().cachePath(), c.data().seed(), 0, err::println);
@@ -175,7 +175,7 @@ public final class Demo {
      * enabled: one job for all (the drained ones finish at once); else one job per modality left behind. False when
      * stopped on the way (the cancelled job's last checkpoint is retained for the next run).
      */
-    private boolean preprocess(D2vConfig c, Path cfgFile, Path flinkState, Path vocab, List<Modality> modalities,
+    private boolean preprocess(PipelineConfig c, Path cfgFile, Path flinkState, Path vocab, List<Modality> modalities,
                                BooleanSupplier stop) throws Exception {
         try (TopicAdmin admin = new TopicAdmin(c.kafka())) {
             List<PreprocessProgress> progress = PreprocessProgress.read(admin.admin(), c.topics().prefix(), modalities);
@@ -212,12 +212,12 @@ public final class Demo {
     }
 
     /** The continuous trainer's settings: the service defaults, with the demo's budget, schedule and checkpoints. */
-    private StreamTrainSettings trainSettings(D2vConfig c, List<Modality> modalities, Path run, Path vocab) {
+    private StreamTrainSettings trainSettings(PipelineConfig c, List<Modality> modalities, Path run, Path vocab) {
         StreamSettings d = StreamSettings.defaults(modalities);
         StreamSettings loop = new StreamSettings(d.weights(), d.maxWait(), d.queueCapacity(), demo.checkpointEvery(),
                 d.checkpointInterval(), d.retention(), d.rollbackAfter(), d.targetStep(),
                 Duration.ofSeconds(demo.idleStopSeconds()), Duration.ofMillis((long) (demo.trainMinutes() * 60_000)));
-        D2vConfig.Model model = c.model();
+        PipelineConfig.Model model = c.model();
         Data2VecConfig preset = Data2VecConfig.preset(model.preset()).withOverrides(model.set());
         String described = model.set().isEmpty() ? model.preset() : model.preset() + " with " + String.join(", ", model.set());
         return new StreamTrainSettings(c, modalities, preset, described, LrScaling.LINEAR, 0, demo.scheduleSteps(), run,
@@ -225,7 +225,7 @@ public final class Demo {
     }
 
     /** The evaluation of the demo's probe tasks, results and report under eval. */
-    private EvaluationSettings evaluationSettings(D2vConfig c, Path eval, List<String> tasks, double cpuShare, int nice,
+    private EvaluationSettings evaluationSettings(PipelineConfig c, Path eval, List<String> tasks, double cpuShare, int nice,
                                                   EvaluationSettings.Follow follow) {
         return new EvaluationSettings(tasks, demo.probeTrainLimit(), demo.probeTestLimit(), eval, true, false,
                 demo.finetune() ? FineTune.Config.defaults() : null, cpuShare, nice, follow, c.kafka().clientProps(),
@@ -237,7 +237,7 @@ public final class Demo {
      * priority and CPU share are its own and not the trainer's, and its PyTorch thread count does not change the
      * trainer's (libtorch's is per process).
      */
-    private ChildProcess startFollower(D2vConfig c, Path cfgFile, Path eval, List<String> tasks) throws IOException {
+    private ChildProcess startFollower(PipelineConfig c, Path cfgFile, Path eval, List<String> tasks) throws IOException {
         List<String> args = new ArrayList<>(List.of("evaluate", "--config", cfgFile.toString(), "--out", eval.toString(),
                 "--publish", "--train-limit", String.valueOf(demo.probeTrainLimit()), "--test-limit",
                 String.valueOf(demo.probeTestLimit())));
@@ -295,14 +295,14 @@ public final class Demo {
     }
 
     /** The base configuration pointed at the demo broker, with the demo's batch sizes and model. */
-    static D2vConfig demoConfig(D2vConfig base, DemoSettings demo, String bootstrap) {
+    static PipelineConfig demoConfig(PipelineConfig base, DemoSettings demo, String bootstrap) {
         Map<Modality, Integer> fallback = new EnumMap<>(Modality.class);
         for (Modality m : Modality.values()) {
             fallback.put(m, base.batch().of(m));
         }
         Map<Modality, Integer> b = demo.batchSizes(fallback);
         return base.withBootstrap(bootstrap)
-                .withBatch(new D2vConfig.Batch(b.get(Modality.IMAGE), b.get(Modality.AUDIO), b.get(Modality.TEXT)))
+                .withBatch(new PipelineConfig.Batch(b.get(Modality.IMAGE), b.get(Modality.AUDIO), b.get(Modality.TEXT)))
                 .withModel(demo.model());
     }
 
@@ -310,7 +310,7 @@ public final class Demo {
      * Sends the train split of a dataset (name or folder) to d2v.raw.&lt;m&gt; up to target records in the topic:
      * records already there (an earlier run) are not sent again.
      */
-    private void ingest(D2vConfig c, DataContext ctx, Modality m, String dataset, int target) throws IOException {
+    private void ingest(PipelineConfig c, DataContext ctx, Modality m, String dataset, int target) throws IOException {
         String topic = c.topicNames().raw(m);
         long have;
         try (TopicAdmin admin = new TopicAdmin(c.kafka())) {
@@ -368,7 +368,7 @@ public final class Demo {
     }
 
     /** Committed minibatch records per batch topic. */
-    private static Map<Modality, Long> batchCounts(D2vConfig c, List<Modality> modalities) {
+    private static Map<Modality, Long> batchCounts(PipelineConfig c, List<Modality> modalities) {
         Map<Modality, Long> counts = new EnumMap<>(Modality.class);
         try (TopicAdmin admin = new TopicAdmin(c.kafka())) {
             for (Modality m : modalities) {

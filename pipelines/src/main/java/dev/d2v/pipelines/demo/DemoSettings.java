@@ -5,7 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.d2v.infra.Modality;
-import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.infra.config.PipelineConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The `./d2v demo` settings: config/demo.yaml, on top of the pipeline configuration (config/d2v.yaml, {@link D2vConfig}).
+ * The `./d2v demo` settings: config/demo.yaml, on top of the pipeline configuration (config/d2v.yaml, {@link PipelineConfig}).
  * The defaults are here, once, each with its reason; the shipped file shows them commented out. {@code batch} and
  * {@code model} are the demo's values for the configuration's sections of the same names (same keys), sized for the
  * time budget on a CPU; the configuration's own values apply to every other command.
@@ -35,7 +35,7 @@ public record DemoSettings(
         // training budget in minutes (the trainer also stops once the batch topics stay empty idleStopSeconds)
         Double trainMinutes,
         // the model: a preset and dotted overrides, as in the configuration's model section (and --preset, --set)
-        D2vConfig.Model model,
+        PipelineConfig.Model model,
         // checkpoints (and evaluations of the following evaluator) every this many steps
         Integer checkpointEvery,
         // LR and EMA schedule length in steps: about the number of batches the records make
@@ -66,7 +66,7 @@ public record DemoSettings(
         records = records == null ? Map.of("image", 12288, "audio", 3072, "text", 9216) : Map.copyOf(records);
         batch = batch == null ? Map.of("image", 64, "audio", 16, "text", 32) : Map.copyOf(batch);
         // the 192-wide cpu preset: about 2 steps/s on 2 cores, so that scheduleSteps fits in trainMinutes
-        model = model == null ? new D2vConfig.Model("cpu", List.of()) : model;
+        model = model == null ? new PipelineConfig.Model("cpu", List.of()) : model;
         port = port == null ? 0 : port;
         trainMinutes = trainMinutes == null ? 6.0 : trainMinutes;
         checkpointEvery = checkpointEvery == null ? 100 : checkpointEvery;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.Topics;
-import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.infra.config.PipelineConfig;
 import dev.d2v.infra.kafka.KafkaTestClients;
 import dev.d2v.infra.kafka.LocalKafka;
 import dev.d2v.infra.kafka.TopicAdmin;
@@ -83,7 +83,7 @@ class DemoCommandTest {
         assertThat(firstRun).contains("random init  raw features");
 
         // the demo stopped its broker; the bounded job committed every raw offset to its group on its last checkpoint
-        D2vConfig c = D2vConfig.load(demoDir.resolve("d2v.yaml"));
+        PipelineConfig c = PipelineConfig.load(demoDir.resolve("d2v.yaml"));
         Topics t = c.topicNames();
         String group = PreprocessJobConfig.groupId(c.topics().prefix(), Modality.IMAGE);
         try (LocalKafka broker = LocalKafka.start(LocalKafka.Settings.of(demoDir.resolve("kafka"), LocalKafka.freePort()));

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.d2v.infra.Topics;
-import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.infra.config.PipelineConfig;
 import dev.d2v.infra.kafka.KafkaTestClients;
 import dev.d2v.infra.kafka.SharedLocalKafka;
 import dev.d2v.infra.kafka.TopicAdmin;
@@ -61,7 +61,7 @@ class EvaluateFollowTest {
         Path cfg = dir.resolve("d2v.yaml");
         Files.writeString(cfg, "kafka:\n  bootstrap: " + SharedLocalKafka.bootstrap() + "\ntopics:\n  prefix: " + prefix
                 + "\n  partitions: 1\n");
-        D2vConfig c = D2vConfig.load(cfg);
+        PipelineConfig c = PipelineConfig.load(cfg);
         try (TopicAdmin admin = new TopicAdmin(c.kafka())) {
             admin.ensureTopics(c.topics());
         }

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.Topics;
-import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.infra.config.PipelineConfig;
 import dev.d2v.infra.kafka.KafkaTestClients;
 import dev.d2v.infra.kafka.SharedLocalKafka;
 import dev.d2v.infra.kafka.TopicAdmin;
@@ -67,7 +67,7 @@ class PreprocessCommandTest {
         Path cfg = dir.resolve("d2v.yaml");
         Files.writeString(cfg, "kafka:\n  bootstrap: " + bootstrap + "\ntopics:\n  prefix: " + prefix
                 + "\n  partitions: 1\ndata:\n  cacheDir: " + cache + "\nbatch:\n  text: 4\n");
-        D2vConfig c = D2vConfig.load(cfg);
+        PipelineConfig c = PipelineConfig.load(cfg);
         try (TopicAdmin admin = new TopicAdmin(c.kafka())) {
             admin.ensureTopics(c.topics());
         }
@@ -104,7 +104,7 @@ class PreprocessCommandTest {
         Path cfg = dir.resolve("d2v.yaml");
         Files.writeString(cfg, "kafka:\n  bootstrap: " + bootstrap + "\ntopics:\n  prefix: " + prefix
                 + "\n  partitions: 1\ndata:\n  cacheDir: " + cache + "\nbatch:\n  text: 4\n");
-        D2vConfig c = D2vConfig.load(cfg);
+        PipelineConfig c = PipelineConfig.load(cfg);
         String cluster;
         try (TopicAdmin admin = new TopicAdmin(c.kafka())) {
             admin.ensureTopics(c.topics());
@@ -179,7 +179,7 @@ class PreprocessCommandTest {
         Path cfg = dir.resolve("d2v.yaml");
         Files.writeString(cfg, "kafka:\n  bootstrap: " + bootstrap + "\ntopics:\n  prefix: " + prefix
                 + "\n  partitions: 1\ndata:\n  cacheDir: " + dir.resolve("cache") + "\n");
-        D2vConfig c = D2vConfig.load(cfg);
+        PipelineConfig c = PipelineConfig.load(cfg);
         String cluster;
         try (TopicAdmin admin = new TopicAdmin(c.kafka())) {
             admin.ensureTopics(c.topics());
@@ -246,7 +246,7 @@ class PreprocessCommandTest {
         }
     }
 
-    private static void awaitCommitted(D2vConfig c, String group, String topic, long total) throws Exception {
+    private static void awaitCommitted(PipelineConfig c, String group, String topic, long total) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         long committed = 0;
         try (TopicAdmin admin = new TopicAdmin(c.kafka())) {

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.infra.config.PipelineConfig;
 import dev.d2v.infra.config.ShippedYaml;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -40,8 +40,8 @@ class DemoSettingsTest {
     @Test
     void theModelSectionHasTheConfigurationsKeys() throws IOException {
         DemoSettings s = DemoSettings.load(write("model: {preset: tiny, set: {model.depth: 2}}\n"));
-        assertThat(s.model()).isEqualTo(new D2vConfig.Model("tiny", List.of("model.depth=2")));
-        assertThat(DemoSettings.defaults().model()).isEqualTo(new D2vConfig.Model("cpu", List.of()));
+        assertThat(s.model()).isEqualTo(new PipelineConfig.Model("tiny", List.of("model.depth=2")));
+        assertThat(DemoSettings.defaults().model()).isEqualTo(new PipelineConfig.Model("cpu", List.of()));
         assertThatThrownBy(() -> DemoSettings.load(write("preset: cpu\n"))).hasMessageContaining("preset");
     }
 }

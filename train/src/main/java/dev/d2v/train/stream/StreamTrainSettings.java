@@ -1,7 +1,7 @@
 package dev.d2v.train.stream;
 
 import dev.d2v.infra.Modality;
-import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.infra.config.PipelineConfig;
 import dev.d2v.train.config.Data2VecConfig;
 import dev.d2v.train.config.LrScaling;
 import java.nio.file.Path;
@@ -28,7 +28,7 @@ import java.util.Objects;
  * @param metricsPort      Prometheus endpoint port; 0: none, -1: any free port
  * @param sampleLog        write trained-samples.jsonl (the sample ids of every step)
  */
-public record StreamTrainSettings(D2vConfig config, List<Modality> modalities, Data2VecConfig preset, String presetName,
+public record StreamTrainSettings(PipelineConfig config, List<Modality> modalities, Data2VecConfig preset, String presetName,
                                   LrScaling lrScaling, int lrReferenceBatch, Long scheduleSteps, Path out,
                                   Path vocabulary, String device, Integer threads, long seed, StreamSettings loop,
                                   int metricsPort, boolean sampleLog) {

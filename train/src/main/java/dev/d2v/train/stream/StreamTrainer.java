@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.Topics;
-import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.infra.config.PipelineConfig;
 import dev.d2v.infra.progress.Progress;
 import dev.d2v.infra.wire.CheckpointEvent;
 import dev.d2v.infra.wire.DeadLetter;
@@ -104,7 +104,7 @@ public final class StreamTrainer {
      *                                  config; the message says why)
      */
     public Result run(StreamTrainSettings s, BooleanSupplier stop) throws IOException, InterruptedException {
-        D2vConfig c = s.config();
+        PipelineConfig c = s.config();
         List<Modality> modalities = s.modalities();
         Device dev = Devices.open(s.device(), s.threads());
         Path run = s.out().toAbsolutePath();

@@ -1,7 +1,7 @@
 package dev.d2v.preprocess.job;
 
 import dev.d2v.infra.Modality;
-import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.infra.config.PipelineConfig;
 import dev.d2v.infra.kafka.TopicAdmin;
 import dev.d2v.infra.progress.Progress;
 import dev.d2v.preprocess.sample.TopicVocabulary;
@@ -33,11 +33,11 @@ import org.apache.kafka.common.TopicPartition;
  */
 public final class LocalPreprocessRunner {
 
-    private final D2vConfig config;
+    private final PipelineConfig config;
     private final PrintStream out;
 
     /** @param out where the job lines, restore decisions and the summary are printed */
-    public LocalPreprocessRunner(D2vConfig config, PrintStream out) {
+    public LocalPreprocessRunner(PipelineConfig config, PrintStream out) {
         this.config = config;
         this.out = out;
     }

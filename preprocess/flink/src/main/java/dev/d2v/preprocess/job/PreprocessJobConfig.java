@@ -2,7 +2,7 @@ package dev.d2v.preprocess.job;
 
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.Topics;
-import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.infra.config.PipelineConfig;
 import dev.d2v.preprocess.batch.BatchSpec;
 import dev.d2v.preprocess.sample.TransformSpec;
 import java.io.Serializable;
@@ -19,7 +19,7 @@ import java.util.Properties;
  * @param bootstrap             Kafka bootstrap servers
  * @param clientProperties      passed to every Kafka client (TLS, SASL, ...)
  * @param topicPrefix           d2v.raw.&lt;m&gt; in, d2v.batch.&lt;m&gt; and d2v.deadletter out, from this prefix
- * @param batchSize             samples per full batch (D2vConfig.Batch: image 256, audio 64, text 64)
+ * @param batchSize             samples per full batch (PipelineConfig.Batch: image 256, audio 64, text 64)
  * @param partialTimeoutMs      a short batch is sent, marked partial, this long after its first sample
  * @param parallelism           transform and batcher parallelism; also the number of batcher keys
  * @param checkpointIntervalMs  batches become visible to read_committed readers only when the checkpoint that
@@ -75,7 +75,7 @@ public record PreprocessJobConfig(
     }
 
     /** The job for {@code transform}'s modality with the project configuration's Kafka, topics and batch size. */
-    public static PreprocessJobConfig from(D2vConfig c, TransformSpec transform) {
+    public static PreprocessJobConfig from(PipelineConfig c, TransformSpec transform) {
         String m = transform.modality().id();
         return new PreprocessJobConfig(transform, c.kafka().bootstrap(), c.kafka().clientProperties(), c.topics().prefix(),
                 c.batch().of(transform.modality()), BatchSpec.DEFAULT_TIMEOUT_MS, 1, DEFAULT_CHECKPOINT_INTERVAL_MS,

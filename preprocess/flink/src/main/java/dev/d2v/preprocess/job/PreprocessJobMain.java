@@ -1,7 +1,7 @@
 package dev.d2v.preprocess.job;
 
 import dev.d2v.infra.Modality;
-import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.infra.config.PipelineConfig;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -32,7 +32,7 @@ public final class PreprocessJobMain {
 
     public static void main(String[] args) throws Exception {
         Map<String, String> a = parse(args);
-        D2vConfig config = a.containsKey("--config") ? D2vConfig.load(Path.of(a.get("--config"))) : D2vConfig.defaults();
+        PipelineConfig config = a.containsKey("--config") ? PipelineConfig.load(Path.of(a.get("--config"))) : PipelineConfig.defaults();
         config = config.withBootstrap(a.get("--bootstrap"));
         List<Modality> modalities = PreprocessOptions.parseModalities(a.getOrDefault("--modality", "all"));
         PreprocessOptions options = new PreprocessOptions(modalities,

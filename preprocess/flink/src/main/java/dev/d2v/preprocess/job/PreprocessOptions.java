@@ -1,7 +1,7 @@
 package dev.d2v.preprocess.job;
 
 import dev.d2v.infra.Modality;
-import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.infra.config.PipelineConfig;
 import dev.d2v.preprocess.sample.TransformSpec;
 import dev.d2v.preprocess.transform.audio.AudioTransformConfig;
 import dev.d2v.preprocess.transform.image.ImageTransformConfig;
@@ -43,7 +43,7 @@ public record PreprocessOptions(List<Modality> modalities, Path vocabulary, int 
     }
 
     /** One job per modality, with the transforms' default configs and the project configuration's settings. */
-    public List<PreprocessJobConfig> jobs(D2vConfig config) {
+    public List<PreprocessJobConfig> jobs(PipelineConfig config) {
         List<PreprocessJobConfig> jobs = new ArrayList<>();
         for (Modality m : modalities) {
             PreprocessJobConfig c = PreprocessJobConfig.from(config, transform(m));

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.Topics;
-import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.infra.config.PipelineConfig;
 import dev.d2v.infra.kafka.KafkaTestClients;
 import dev.d2v.infra.kafka.SharedLocalKafka;
 import dev.d2v.infra.kafka.TopicAdmin;
@@ -195,7 +195,7 @@ class PreprocessJobKafkaTest {
             p.send(raw(topics, "t0", "the quick brown fox", rawHeaders()));
         }
         PreprocessJobConfig text = job(topics, bootstrap).withBatch(2, 600_000);
-        D2vConfig cfg = D2vConfig.defaults().withBootstrap(bootstrap);
+        PipelineConfig cfg = PipelineConfig.defaults().withBootstrap(bootstrap);
         PreprocessJobConfig image = PreprocessJobConfig.from(cfg, TransformSpec.image(ImageTransformConfig.defaults(), 0))
                 .withTopicPrefix(topics.prefix()).withIds(topics.prefix() + "-img", topics.prefix() + "-img")
                 .withBounded(true).withCheckpointIntervalMs(200).withRestartAttempts(0).withBatch(2, 600_000);
@@ -349,7 +349,7 @@ class PreprocessJobKafkaTest {
         try (TextAnalysis analysis = new TextAnalysis(text.analyzer())) {
             Vocabulary.build(List.of("the quick brown fox", "sample text"), analysis, text).save(vocabFile);
         }
-        D2vConfig cfg = D2vConfig.defaults().withBootstrap(bootstrap);
+        PipelineConfig cfg = PipelineConfig.defaults().withBootstrap(bootstrap);
         String id = topics.prefix() + "-job";
         return PreprocessJobConfig.from(cfg, TransformSpec.text(text, vocabFile, 0))
                 .withIds(id, id)
@@ -361,8 +361,8 @@ class PreprocessJobKafkaTest {
 
     private static Topics freshTopics(String bootstrap) {
         String prefix = "it" + UUID.randomUUID().toString().substring(0, 8);
-        D2vConfig.TopicSettings settings = new D2vConfig.TopicSettings(prefix, 2, null, null, null);
-        try (TopicAdmin admin = new TopicAdmin(D2vConfig.defaults().withBootstrap(bootstrap).kafka())) {
+        PipelineConfig.TopicSettings settings = new PipelineConfig.TopicSettings(prefix, 2, null, null, null);
+        try (TopicAdmin admin = new TopicAdmin(PipelineConfig.defaults().withBootstrap(bootstrap).kafka())) {
             admin.ensureTopics(settings);
         }
         return settings.names();

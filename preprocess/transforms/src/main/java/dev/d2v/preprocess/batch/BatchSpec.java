@@ -1,7 +1,7 @@
 package dev.d2v.preprocess.batch;
 
 import dev.d2v.infra.Modality;
-import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.infra.config.PipelineConfig;
 import dev.d2v.infra.wire.DType;
 import dev.d2v.infra.wire.Minibatch;
 import java.io.Serializable;
@@ -15,7 +15,7 @@ import java.util.Objects;
  * @param modality   which encoder the batches feed
  * @param dtype      wire dtype of every sample's payload
  * @param sampleShape one sample's dims (image {@code [C, H, W]}, audio {@code [T, mels]}, text {@code [L]})
- * @param batchSize  samples per full batch, set per modality in configuration (D2vConfig.Batch: image 256,
+ * @param batchSize  samples per full batch, set per modality in configuration (PipelineConfig.Batch: image 256,
  *                   audio 64, text 64): neighbouring image patches repeat each other, so an image carries less
  *                   signal per token and more images per batch pay off, while an audio clip or text block is a
  *                   longer, denser sequence; data2vec 2.0 (Baevski et al. 2022) likewise sizes each modality's
@@ -48,7 +48,7 @@ public record BatchSpec(Modality modality, DType dtype, int[] sampleShape, int b
     }
 
     /** The modality's batch size from configuration, the default timeout. */
-    public static BatchSpec of(Modality modality, DType dtype, int[] sampleShape, D2vConfig.Batch sizes, long configHash) {
+    public static BatchSpec of(Modality modality, DType dtype, int[] sampleShape, PipelineConfig.Batch sizes, long configHash) {
         return new BatchSpec(modality, dtype, sampleShape, sizes.of(modality), DEFAULT_TIMEOUT_MS, configHash);
     }
 

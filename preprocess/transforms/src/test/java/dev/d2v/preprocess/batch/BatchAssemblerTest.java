@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.d2v.infra.Modality;
-import dev.d2v.infra.config.D2vConfig;
+import dev.d2v.infra.config.PipelineConfig;
 import dev.d2v.infra.wire.DType;
 import dev.d2v.infra.wire.Minibatch;
 import dev.d2v.infra.wire.MinibatchCodec;
@@ -22,11 +22,11 @@ class BatchAssemblerTest {
 
     @Test
     void batchSizesComeFromConfigurationPerModality() {
-        D2vConfig.Batch sizes = D2vConfig.Batch.defaults();
+        PipelineConfig.Batch sizes = PipelineConfig.Batch.defaults();
         assertThat(BatchSpec.of(Modality.IMAGE, DType.UINT8, new int[] {1, 28, 28}, sizes, 0).batchSize()).isEqualTo(256);
         assertThat(BatchSpec.of(Modality.AUDIO, DType.FP16, new int[] {200, 80}, sizes, 0).batchSize()).isEqualTo(64);
         assertThat(BatchSpec.of(Modality.TEXT, DType.INT32, new int[] {64}, sizes, 0).batchSize()).isEqualTo(64);
-        assertThat(BatchSpec.of(Modality.TEXT, DType.INT32, new int[] {64}, new D2vConfig.Batch(null, null, 8), 0).batchSize())
+        assertThat(BatchSpec.of(Modality.TEXT, DType.INT32, new int[] {64}, new PipelineConfig.Batch(null, null, 8), 0).batchSize())
                 .isEqualTo(8);
     }
 

@@ -26,9 +26,9 @@ import java.util.Properties;
  * value written in the file is checked as written (an explicit 0 never means "use the default").
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
-public record D2vConfig(Kafka kafka, TopicSettings topics, Data data, Batch batch, Model model) {
+public record PipelineConfig(Kafka kafka, TopicSettings topics, Data data, Batch batch, Model model) {
 
-    public D2vConfig {
+    public PipelineConfig {
         kafka = kafka == null ? Kafka.defaults() : kafka;
         topics = topics == null ? TopicSettings.defaults() : topics;
         data = data == null ? Data.defaults() : data;
@@ -37,12 +37,12 @@ public record D2vConfig(Kafka kafka, TopicSettings topics, Data data, Batch batc
     }
 
     /** The four pipeline sections, the model section at its defaults. */
-    public D2vConfig(Kafka kafka, TopicSettings topics, Data data, Batch batch) {
+    public PipelineConfig(Kafka kafka, TopicSettings topics, Data data, Batch batch) {
         this(kafka, topics, data, batch, null);
     }
 
-    public static D2vConfig defaults() {
-        return new D2vConfig(null, null, null, null, null);
+    public static PipelineConfig defaults() {
+        return new PipelineConfig(null, null, null, null, null);
     }
 
     /** Kafka connection. clientProperties pass straight through to every client (TLS, SASL, ...). */
@@ -200,22 +200,22 @@ public record D2vConfig(Kafka kafka, TopicSettings topics, Data data, Batch batc
         }
     }
 
-    public D2vConfig withBootstrap(String bootstrap) {
+    public PipelineConfig withBootstrap(String bootstrap) {
         return bootstrap == null ? this
-                : new D2vConfig(new Kafka(bootstrap, kafka.dataDir(), kafka.port(), kafka.clientProperties()), topics, data,
+                : new PipelineConfig(new Kafka(bootstrap, kafka.dataDir(), kafka.port(), kafka.clientProperties()), topics, data,
                 batch, model);
     }
 
-    public D2vConfig withCacheDir(String cacheDir) {
-        return cacheDir == null ? this : new D2vConfig(kafka, topics, new Data(cacheDir, data.seed()), batch, model);
+    public PipelineConfig withCacheDir(String cacheDir) {
+        return cacheDir == null ? this : new PipelineConfig(kafka, topics, new Data(cacheDir, data.seed()), batch, model);
     }
 
-    public D2vConfig withBatch(Batch batch) {
-        return new D2vConfig(kafka, topics, data, batch, model);
+    public PipelineConfig withBatch(Batch batch) {
+        return new PipelineConfig(kafka, topics, data, batch, model);
     }
 
-    public D2vConfig withModel(Model model) {
-        return new D2vConfig(kafka, topics, data, batch, model);
+    public PipelineConfig withModel(Model model) {
+        return new PipelineConfig(kafka, topics, data, batch, model);
     }
 
     public Topics topicNames() {
@@ -229,7 +229,7 @@ public record D2vConfig(Kafka kafka, TopicSettings topics, Data data, Batch batc
             .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
 
     /** Loads a YAML file; keys not given keep their defaults. Unknown keys are an error naming the key. */
-    public static D2vConfig load(Path file) {
+    public static PipelineConfig load(Path file) {
         if (!Files.isRegularFile(file)) {
             throw new ConfigException("configuration file not found: " + file.toAbsolutePath()
                     + " (pass --config <file>; the documented default is config/d2v.yaml)");
@@ -238,7 +238,7 @@ public record D2vConfig(Kafka kafka, TopicSettings topics, Data data, Batch batc
             // streamed, not through a tree: model.set keeps each value's text as written
             JsonParser parser = YAML.createParser(in);
             return parser.nextToken() == null ? defaults()   // a file of comments only: the defaults
-                    : YAML.readValue(parser, D2vConfig.class);
+                    : YAML.readValue(parser, PipelineConfig.class);
         } catch (IOException e) {
             throw new ConfigException("cannot read configuration " + file + ": " + e.getMessage(), e);
         } catch (IllegalArgumentException e) {

@@ -11,21 +11,21 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class D2vConfigTest {
+class PipelineConfigTest {
     private static final Path SHIPPED = Path.of("..", "config", "d2v.yaml");
 
     @TempDir
     Path dir;
 
-    private D2vConfig load(String yaml) throws IOException {
+    private PipelineConfig load(String yaml) throws IOException {
         Path f = dir.resolve("d2v.yaml");
         Files.writeString(f, yaml);
-        return D2vConfig.load(f);
+        return PipelineConfig.load(f);
     }
 
     @Test
     void aKafkaSectionWithoutPortKeepsTheDefaultPort() throws IOException {
-        D2vConfig c = load("kafka:\n  bootstrap: 10.0.0.1:9092\n");
+        PipelineConfig c = load("kafka:\n  bootstrap: 10.0.0.1:9092\n");
         assertThat(c.kafka().port()).isEqualTo(9092);
         assertThat(c.kafka().bootstrap()).isEqualTo("10.0.0.1:9092");
         assertThat(c.kafka().dataDir()).isEqualTo(".d2v/kafka");
@@ -38,10 +38,10 @@ class D2vConfigTest {
 
     @Test
     void sectionsWithSomeKeysKeepTheOthersDefaults() throws IOException {
-        D2vConfig c = load("topics:\n  prefix: x\nbatch:\n  text: 8\ndata:\n  cacheDir: /c\n");
-        assertThat(c.topics()).isEqualTo(new D2vConfig.TopicSettings("x", null, null, null, null));
+        PipelineConfig c = load("topics:\n  prefix: x\nbatch:\n  text: 8\ndata:\n  cacheDir: /c\n");
+        assertThat(c.topics()).isEqualTo(new PipelineConfig.TopicSettings("x", null, null, null, null));
         assertThat(c.topics().partitions()).isEqualTo(2);
-        assertThat(c.batch()).isEqualTo(new D2vConfig.Batch(256, 64, 8));
+        assertThat(c.batch()).isEqualTo(new PipelineConfig.Batch(256, 64, 8));
         assertThat(c.data().seed()).isEqualTo(20221212L);
     }
 
@@ -58,25 +58,25 @@ class D2vConfigTest {
 
     @Test
     void modelOverridesReadAsAListOrAMapInOrder() throws IOException {
-        D2vConfig list = load("model:\n  preset: tiny\n  set: [model.dim=192, optim.lr=5e-4]\n");
-        D2vConfig map = load("model:\n  preset: tiny\n  set: {model.dim: 192, optim: {lr: 5e-4}}\n");
+        PipelineConfig list = load("model:\n  preset: tiny\n  set: [model.dim=192, optim.lr=5e-4]\n");
+        PipelineConfig map = load("model:\n  preset: tiny\n  set: {model.dim: 192, optim: {lr: 5e-4}}\n");
         assertThat(list.model().preset()).isEqualTo("tiny");
         assertThat(list.model().set()).containsExactly("model.dim=192", "optim.lr=5e-4");
         assertThat(map.model()).isEqualTo(list.model());
-        assertThat(load("batch:\n  image: 8\n").model()).isEqualTo(new D2vConfig.Model("cpu", List.of()));
+        assertThat(load("batch:\n  image: 8\n").model()).isEqualTo(new PipelineConfig.Model("cpu", List.of()));
         assertThatThrownBy(() -> load("model:\n  set: [model.dim]\n")).hasMessageContaining("'model.dim' is not KEY=VALUE");
     }
 
     @Test
     void writtenYamlLoadsBackTheSame() throws IOException {
-        D2vConfig c = D2vConfig.defaults().withBootstrap("h:1")
-                .withModel(new D2vConfig.Model("small", List.of("model.dim=64")));
+        PipelineConfig c = PipelineConfig.defaults().withBootstrap("h:1")
+                .withModel(new PipelineConfig.Model("small", List.of("model.dim=64")));
         assertThat(load(c.toYaml())).isEqualTo(c);
     }
 
     @Test
     void aFileOfCommentsOnlyIsTheDefaults() throws IOException {
-        assertThat(load("# nothing set\n")).isEqualTo(D2vConfig.defaults());
+        assertThat(load("# nothing set\n")).isEqualTo(PipelineConfig.defaults());
     }
 
     @Test
@@ -86,11 +86,11 @@ class D2vConfigTest {
 
     @Test
     void shippedFileShowsEveryDefaultAndSetsNothing() throws IOException {
-        assertThat(D2vConfig.load(SHIPPED)).isEqualTo(D2vConfig.defaults());
+        assertThat(PipelineConfig.load(SHIPPED)).isEqualTo(PipelineConfig.defaults());
         // its commented-out "# key: value" lines are the records' defaults, every key of them
         String shown = ShippedYaml.uncommented(SHIPPED);
-        assertThat(load(shown)).isEqualTo(D2vConfig.defaults());
+        assertThat(load(shown)).isEqualTo(PipelineConfig.defaults());
         Set<String> free = Set.of("kafka.clientProperties");
-        assertThat(ShippedYaml.keyPaths(shown, free)).isEqualTo(ShippedYaml.keyPaths(D2vConfig.defaults().toYaml(), free));
+        assertThat(ShippedYaml.keyPaths(shown, free)).isEqualTo(ShippedYaml.keyPaths(PipelineConfig.defaults().toYaml(), free));
     }
 }
