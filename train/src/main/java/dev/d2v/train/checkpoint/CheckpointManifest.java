@@ -14,8 +14,8 @@ import java.util.Objects;
 import java.util.TreeMap;
 
 /**
- * What a checkpoint folder holds besides its tensors: enough to rebuild the model and resume the run exactly
- * (STYLE: "a checkpoint describes itself"). Stored as {@code manifest.json}, format version {@value #FORMAT_VERSION};
+ * What a checkpoint folder holds besides its tensors: enough to rebuild the model and resume the run exactly,
+ * so that the evaluation stage needs nothing but the folder. Stored as {@code manifest.json}, format version {@value #FORMAT_VERSION};
  * a reader refuses any other version with a message naming both.
  *
  * @param formatVersion  {@value #FORMAT_VERSION}; a new layout gets a new number and its own reader
