@@ -36,6 +36,7 @@ import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
+import java.util.zip.ZipFile;
 
 /**
  * The deployment files under deploy/ (Kubernetes manifests, the compose file, the Dockerfiles, the README's
@@ -344,7 +345,7 @@ class DeploymentFilesTest {
         Path jar = root().resolve(copy.group(1));
         Assumptions.assumeTrue(Files.isRegularFile(jar), "the job jar is not built (mvn -B -pl preprocess/flink -am -Pjob-jar package "
                 + "-DskipTests): its entries are unchecked");
-        try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(jar.toFile())) {
+        try (ZipFile zip = new ZipFile(jar.toFile())) {
             assertTrue(zip.getEntry(JOB_MAIN.replace('.', '/') + ".class") != null, jar + " lacks " + JOB_MAIN);
             assertTrue(zip.getEntry("org/apache/flink/connector/kafka/source/KafkaSource.class") != null,
                     jar + " lacks the Kafka connector (the cluster does not provide it)");

@@ -9,13 +9,15 @@ import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import java.util.concurrent.Callable;
+import java.util.Comparator;
 
 /** `d2v bench preprocess`: see {@link PreprocessBench}. */
 @Command(name = "preprocess", mixinStandardHelpOptions = true,
         description = {"Preprocessing cost per core: each transform alone and through the Flink job (local MiniCluster,"
                 + " real broker), the Flink overhead ratio, the audio real-time factor and text tokens/s.",
                 "Prints one JSON object per line: name, value, unit, modality, stage, records, ..."})
-public final class BenchPreprocessCommand implements java.util.concurrent.Callable<Integer> {
+public final class BenchPreprocessCommand implements Callable<Integer> {
 
     @Option(names = "--modality", paramLabel = "M", defaultValue = "all", description = "image, audio, text or all")
     String modality;
@@ -52,7 +54,7 @@ public final class BenchPreprocessCommand implements java.util.concurrent.Callab
 
     private static void deleteQuietly(Path dir) {
         try (var files = Files.walk(dir)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (Exception ignored) {
             // a temporary folder
         }

@@ -16,12 +16,13 @@ import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import java.util.concurrent.Callable;
 
 /** `d2v ingest`: a dataset, a folder or a JSONL file into d2v.raw.&lt;modality&gt;. */
 @Command(name = "ingest", mixinStandardHelpOptions = true,
         description = {"Sends a dataset, a folder (png/jpg, wav, txt, jsonl; recursive) or a JSONL file to d2v.raw.<modality>.",
                 "Idempotent producer, sample ids as keys, label and split headers from the labeled layout."})
-public final class IngestCommand implements java.util.concurrent.Callable<Integer> {
+public final class IngestCommand implements Callable<Integer> {
 
     static final class What {
         @Option(names = "--dataset", paramLabel = "NAME", description = "A dataset (fetched first if needed)")

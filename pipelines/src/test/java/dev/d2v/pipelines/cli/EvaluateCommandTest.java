@@ -19,6 +19,7 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.nio.file.attribute.BasicFileAttributes;
 
 /** `d2v evaluate --checkpoint` on a pretrained checkpoint and a PNG probe folder: the three protocols and their options. */
 class EvaluateCommandTest {
@@ -174,7 +175,7 @@ class EvaluateCommandTest {
     private static List<Object> fileIdentities(List<Path> files) throws IOException {
         List<Object> out = new ArrayList<>();
         for (Path f : files) {
-            var a = Files.readAttributes(f, java.nio.file.attribute.BasicFileAttributes.class);
+            var a = Files.readAttributes(f, BasicFileAttributes.class);
             out.add(a.fileKey() + "@" + a.lastModifiedTime().toMillis());
         }
         return out;

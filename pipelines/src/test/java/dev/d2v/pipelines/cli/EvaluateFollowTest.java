@@ -27,6 +27,9 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.util.Comparator;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 
 /**
  * `d2v evaluate --follow` end to end on the project's real local broker: a checkpoint announced on d2v.checkpoints
@@ -46,7 +49,7 @@ class EvaluateFollowTest {
         assertThat(Main.run("pretrain", "--modality", "image", "--data", images.toString(), "--steps", "2",
                 "--checkpoint-every", "1", "--batch-size", "8", "--threads", "1", "--out", run.toString())).isZero();
         List<CheckpointStore.Verified> written = CheckpointStore.list(run.resolve("checkpoints")).stream()
-                .sorted(java.util.Comparator.comparingLong(CheckpointStore.Entry::step)) // list() gives newest first
+                .sorted(Comparator.comparingLong(CheckpointStore.Entry::step)) // list() gives newest first
                 .map(c -> verify(c.folder())).toList();
         assertThat(written).extracting(v -> v.manifest().step()).containsExactly(1L, 2L);
         // the trainer's own events, taken while both were intact; then step 1 is damaged on disk
@@ -143,8 +146,8 @@ class EvaluateFollowTest {
     private static CheckpointStore.Verified verify(Path folder) {
         try {
             return CheckpointStore.verify(folder);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

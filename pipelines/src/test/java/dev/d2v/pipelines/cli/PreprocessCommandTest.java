@@ -43,6 +43,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.util.Arrays;
+import java.util.concurrent.Callable;
 
 class PreprocessCommandTest {
 
@@ -214,12 +216,12 @@ class PreprocessCommandTest {
     }
 
     private static String[] append(String[] args, String more) {
-        String[] out = java.util.Arrays.copyOf(args, args.length + 1);
+        String[] out = Arrays.copyOf(args, args.length + 1);
         out[args.length] = more;
         return out;
     }
 
-    private static String stdout(java.util.concurrent.Callable<Integer> run) throws Exception {
+    private static String stdout(Callable<Integer> run) throws Exception {
         PrintStream original = System.out;
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));

@@ -1,6 +1,7 @@
 package dev.d2v.train.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -140,7 +141,7 @@ class ModelTest {
                     }
                     for (int ch = 0; ch < d; ch++) {
                         assertThat((double) got[(r * t + j) * d + ch]).as("row %d token %d channel %d", r, j, ch)
-                                .isCloseTo(y[j][ch], org.assertj.core.api.Assertions.within(2e-4));
+                                .isCloseTo(y[j][ch], within(2e-4));
                     }
                 }
             }
@@ -187,7 +188,7 @@ class ModelTest {
                     param.set(w);
                     double numeric = (up - down) / (2 * eps);
                     assertThat(numeric).as("d loss / d %s[%d]", names[i], index)
-                            .isCloseTo(analytic[i][index], org.assertj.core.api.Assertions.within(2e-3 + 0.05 * Math.abs(analytic[i][index])));
+                            .isCloseTo(analytic[i][index], within(2e-3 + 0.05 * Math.abs(analytic[i][index])));
                     checked++;
                 }
             }

@@ -17,6 +17,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
+import java.util.HashMap;
 
 /**
  * The demo's "run the preprocessing job again?" decision against the real local broker: raw topics with records, the
@@ -79,7 +80,7 @@ class PreprocessProgressTest {
     }
 
     private static void commit(Admin admin, String group, Map<TopicPartition, Long> offsets) throws Exception {
-        Map<TopicPartition, OffsetAndMetadata> m = new java.util.HashMap<>();
+        Map<TopicPartition, OffsetAndMetadata> m = new HashMap<>();
         offsets.forEach((tp, o) -> m.put(tp, new OffsetAndMetadata(o)));
         admin.alterConsumerGroupOffsets(group, m).all().get();
     }
