@@ -4,7 +4,6 @@ import dev.d2v.infra.Modality;
 import dev.d2v.train.checkpoint.RetentionPolicy;
 import dev.d2v.train.loop.LoopSettings;
 import java.time.Duration;
-import java.util.Collections;
 import java.util.EnumMap;
 import java.util.Map;
 
@@ -31,18 +30,7 @@ public record StreamSettings(Map<Modality, Integer> weights, Duration maxWait, i
                              Duration idleStop, Duration timeBudget) {
 
     public StreamSettings {
-        if (weights == null || weights.isEmpty()) {
-            throw new IllegalArgumentException("at least one modality must be enabled (weights is empty)");
-        }
-        weights.forEach((m, w) -> {
-            if (w == null || w < 1) {
-                throw new IllegalArgumentException("weight of " + m.id() + " must be >= 1, got " + w);
-            }
-        });
-        weights = Collections.unmodifiableMap(new EnumMap<>(weights));
-        if (maxWait == null || maxWait.isNegative()) {
-            throw new IllegalArgumentException("maxWait must be >= 0, got " + maxWait);
-        }
+        weights = new LoopSettings(weights, maxWait, targetStep, timeBudget, idleStop).weights();  // the loop's checks
         if (queueCapacity < 1) {
             throw new IllegalArgumentException("queueCapacity must be >= 1, got " + queueCapacity);
         }
@@ -51,9 +39,6 @@ public record StreamSettings(Map<Modality, Integer> weights, Duration maxWait, i
         }
         if (rollbackAfter < 1) {
             throw new IllegalArgumentException("rollbackAfter must be >= 1, got " + rollbackAfter);
-        }
-        if (targetStep < 0) {
-            throw new IllegalArgumentException("targetStep must be >= 0, got " + targetStep);
         }
         if (retention == null) {
             throw new IllegalArgumentException("retention is required");
