@@ -3,8 +3,8 @@ package dev.d2v.train.mask;
 /**
  * Masks for one modality batch of N = B * M rows (row r is clone r % M of sample r / M) over T tokens.
  * Row r keeps {@code keep[r]} tokens, the configured ratio of its own valid length; the student gathers them into a
- * dense (N, K, D) tensor, K = {@link #maxKeep()}, whose slots past a row's own count are padding that attention must exclude as keys.
- * Without padding every row keeps the same count and K is that count.
+ * dense (N, K, D) tensor, K = {@link #maxKeep()}, whose slots past a row's own count are padding that attention must
+ * exclude as keys. Without padding every row keeps the same count and K is that count.
  *
  * @param masked      (N, T): true = the student does not see token t (padding included)
  * @param lossMask    (N, T): masked and inside the row's valid length: where the regression loss counts
