@@ -9,10 +9,15 @@ import java.util.SplittableRandom;
  * Mask generation (the data2vec 2.0 block masking, after fairseq examples/data2vec), plain Java. A row's mask is a pure function of (seed, step, sample key, clone):
  * replaying a batch at the same step gives the same masks whatever else is in the batch.
  *
- * <p>Padding (audio, text): a row masks only within its valid length; padded positions are always masked (never
- * visible) and never count in the loss. To keep the visible count equal across rows, every row keeps
- * {@code keep = floor(minValid * (1 - mask_ratio))} tokens, minValid being the batch's shortest valid length: rows
- * longer than the shortest are masked a little more than mask_ratio. Batching by length keeps that small.
+ * <p>Padding (audio, text): a row masks only within its valid length, at the configured ratio of that length: it keeps
+ * {@code keep_i = floor(valid_i * (1 - mask_ratio))} tokens (at least 1). Padded positions are always masked (never
+ * visible) and never count in the loss. Rows of one batch therefore keep different counts: the student's visible
+ * tensor is as wide as the longest row's keep, the shorter rows' extra slots are padding that attention excludes as
+ * keys and the restore never reads ({@link MaskBatch}). The reference (fairseq examples/data2vec,
+ * {@code compute_mask_indices} with {@code require_same_masks}) cuts every row to the batch's smallest mask count
+ * instead and carries the padding inside the unmasked set under a key padding mask ({@code gather_unmasked_mask}); a
+ * count shared by the batch lets its shortest row set every row's visible count (with one 4-token row, a 40-token row
+ * at mask_ratio 0.6 would see 1 token instead of 16). Unpadded batches (images) keep one count in every row.
  */
 public final class Masking {
 
@@ -33,16 +38,19 @@ public final class Masking {
         if (validLengths != null && validLengths.length != b) {
             throw new IllegalArgumentException("validLengths has " + validLengths.length + " entries for " + b + " samples");
         }
-        int minValid = tokens;
-        for (int i = 0; i < b; i++) {
-            int v = valid(validLengths, i, tokens);
-            if (v < 1 || v > tokens) {
-                throw new IllegalArgumentException("sample " + i + " valid length " + v + " is outside 1.." + tokens);
-            }
-            minValid = Math.min(minValid, v);
-        }
-        int keep = keepCount(minValid, c.maskRatio());
         int n = b * clones;
+        int[] keep = new int[n];
+        for (int r = 0; r < n; r++) {
+            int v = valid(validLengths, r / clones, tokens);
+            if (v < 1 || v > tokens) {
+                throw new IllegalArgumentException("sample " + r / clones + " valid length " + v + " is outside 1.." + tokens);
+            }
+            keep[r] = keepCount(v, c.maskRatio());
+        }
+        int width = 0;
+        for (int k : keep) {
+            width = Math.max(width, k);
+        }
         boolean[][] masked = new boolean[n][];
         boolean[][] loss = new boolean[n][];
         int[][] idsKeep = new int[n][];
@@ -50,10 +58,10 @@ public final class Masking {
         for (int r = 0; r < n; r++) {
             int v = valid(validLengths, r / clones, tokens);
             SplittableRandom rnd = rowRandom(seed, step, sampleKeys[r / clones], r % clones);
-            masked[r] = rowMask(c, gridRows, tokens, v, keep, rnd);
+            masked[r] = rowMask(c, gridRows, tokens, v, keep[r], rnd);
             loss[r] = lossMask(masked[r], v);
-            idsKeep[r] = idsKeep(masked[r], keep);
-            idsRestore[r] = idsRestore(masked[r]);
+            idsKeep[r] = idsKeep(masked[r], keep[r], width);
+            idsRestore[r] = idsRestore(masked[r], width);
         }
         return new MaskBatch(masked, loss, idsKeep, idsRestore, keep);
     }
@@ -154,15 +162,32 @@ public final class Masking {
 
     /** (keep) visible positions, ascending. */
     public static int[] idsKeep(boolean[] masked, int keep) {
-        int[] ids = new int[keep];
+        return idsKeep(masked, keep, keep);
+    }
+
+    /**
+     * (width) the keep visible positions, ascending, then width - keep padding slots repeating the last visible
+     * position (any in-range index would do: attention excludes those slots and the restore never reads them).
+     */
+    public static int[] idsKeep(boolean[] masked, int keep, int width) {
+        if (width < keep) {
+            throw new IllegalArgumentException("width " + width + " is less than the " + keep + " kept tokens");
+        }
+        int[] ids = new int[width];
         int k = 0;
         for (int t = 0; t < masked.length; t++) {
             if (!masked[t]) {
-                ids[k++] = t;
+                if (k < keep) {
+                    ids[k] = t;
+                }
+                k++;
             }
         }
         if (k != keep) {
             throw new IllegalStateException("row keeps " + k + " tokens, expected " + keep);
+        }
+        for (int j = keep; j < width; j++) {
+            ids[j] = ids[keep - 1];
         }
         return ids;
     }
@@ -176,11 +201,23 @@ public final class Masking {
         for (boolean b : masked) {
             visible += b ? 0 : 1;
         }
+        return idsRestore(masked, visible);
+    }
+
+    /**
+     * (T) where token t is read from in [visible slots (width) ; fill]: a visible token's rank among the visible ones,
+     * a masked token's width + its rank among the masked ones. The visible slots past a row's own count (padding of
+     * the visible tensor) are never read. With width = the row's visible count this is {@link #idsRestore(boolean[])}.
+     */
+    public static int[] idsRestore(boolean[] masked, int width) {
         int[] restore = new int[masked.length];
         int v = 0;
-        int m = visible;
+        int m = width;
         for (int t = 0; t < masked.length; t++) {
             restore[t] = masked[t] ? m++ : v++;
+        }
+        if (v > width) {
+            throw new IllegalArgumentException("row has " + v + " visible tokens, more than the width " + width);
         }
         return restore;
     }

@@ -193,14 +193,26 @@ public final class Data2VecModel {
      * @return prediction (B * M, T, D); cls (B * M, D) or null
      */
     public StudentOut student(Params p, Modality m, NDArray embedded, MaskBatch mask, int gridRows, boolean training) {
+        return student(p, m, embedded, mask, gridRows, training, Tokens.MASK_NOISE_STD);
+    }
+
+    /**
+     * {@link #student} with the restore's noise std given (0: zeros at masked slots, for exact comparisons). Rows that
+     * keep fewer tokens than the widest are padded in the visible tensor (N, K, D); those slots are excluded as keys,
+     * as the reference excludes padding among the unmasked tokens ({@code gather_unmasked_mask}), and the restore
+     * never reads them, so each row's prediction is the one it would get alone.
+     */
+    public StudentOut student(Params p, Modality m, NDArray embedded, MaskBatch mask, int gridRows, boolean training,
+                              float noiseStd) {
         ModalityConfig c = config.modality(m);
         NDManager scope = embedded.getManager();
         NDArray x = Tokens.repeatInterleave(embedded, c.multiMask());
         NDArray idsKeep = Tokens.indices(scope, mask.idsKeep());
         NDArray visible = Tokens.gatherVisible(x, idsKeep);                                   // (N, K, D)
+        NDArray keyValid = mask.uniform() ? null : validMask(scope, mask.keep(), mask.maxKeep());   // (N, K)
         NDArray positions = m == Modality.AUDIO ? idsKeep.toType(DataType.FLOAT32, false) : null;
-        Encoded e = encode(p, m, visible, positions, null, training, false);
-        NDArray z = Tokens.restore(e.x(), Tokens.indices(scope, mask.idsRestore()), Tokens.MASK_NOISE_STD);
+        Encoded e = encode(p, m, visible, positions, keyValid, training, false);
+        NDArray z = Tokens.restore(e.x(), Tokens.indices(scope, mask.idsRestore()), mask.fillWidth(), noiseStd);
         NDArray prediction = Decoders.forward(p, m.id() + ".decoder", c.decoder(), z, gridRows, m == Modality.IMAGE);
         return new StudentOut(prediction, e.cls());
     }

@@ -62,30 +62,43 @@ public final class Tokens {
     }
 
     /**
-     * h (N, K, D), idsRestore (N, T) -> (N, T, D): h back at the visible slots, N(0, noiseStd^2) at the masked ones.
-     * The noise comes from the engine's generator (seed it with Engine.setRandomSeed for replays).
+     * h (N, K, D), idsRestore (N, T) -> (N, T, D): h back at the visible slots, N(0, noiseStd^2) at the masked ones,
+     * for rows that all keep K tokens. The noise comes from the engine's generator (seed it with Engine.setRandomSeed
+     * for replays).
      */
     public static NDArray restore(NDArray h, NDArray idsRestore, float noiseStd) {
+        return restore(h, idsRestore, idsRestore.getShape().get(1) - h.getShape().get(1), noiseStd);
+    }
+
+    /**
+     * h (N, K, D), idsRestore (N, T) -> (N, T, D) with a fill of fillWidth tokens: T - K when every row keeps K
+     * tokens, T minus the smallest row's count when rows keep different counts (h then has padding slots, which
+     * idsRestore never points at). N(0, noiseStd^2) fill, drawn from the engine's generator.
+     */
+    public static NDArray restore(NDArray h, NDArray idsRestore, long fillWidth, float noiseStd) {
         Shape s = h.getShape();
         checkRows(s, idsRestore.getShape());
-        long masked = idsRestore.getShape().get(1) - s.get(1);
+        Shape fillShape = new Shape(s.get(0), fillWidth, s.get(2));
         try (NDArray fill = noiseStd == 0f
-                ? h.getManager().zeros(new Shape(s.get(0), masked, s.get(2)), h.getDataType())
-                : h.getManager().randomNormal(0f, noiseStd, new Shape(s.get(0), masked, s.get(2)), h.getDataType())) {
+                ? h.getManager().zeros(fillShape, h.getDataType())
+                : h.getManager().randomNormal(0f, noiseStd, fillShape, h.getDataType())) {
             return restore(h, fill, idsRestore);
         }
     }
 
-    /** h (N, K, D), fill (N, T - K, D), idsRestore (N, T) -> (N, T, D) = gather([h ; fill], idsRestore) on axis 1. */
+    /**
+     * h (N, K, D), fill (N, F, D), idsRestore (N, T) -> (N, T, D) = gather([h ; fill], idsRestore) on axis 1; K + F
+     * is T when every row keeps K tokens, more when rows keep different counts.
+     */
     public static NDArray restore(NDArray h, NDArray fill, NDArray idsRestore) {
         Shape s = h.getShape();
         Shape r = idsRestore.getShape();
         try (NDArray all = NDArrays.concat(new NDList(h, fill), 1);
              NDArray e = idsRestore.expandDims(2);
              NDArray index = e.broadcast(r.get(0), r.get(1), s.get(2))) {
-            if (all.getShape().get(1) != r.get(1)) {
+            if (all.getShape().get(1) < r.get(1)) {
                 throw new IllegalArgumentException("visible " + s.get(1) + " + fill " + fill.getShape().get(1)
-                        + " tokens != idsRestore length " + r.get(1));
+                        + " tokens < idsRestore length " + r.get(1));
             }
             return all.gather(index, 1);
         }

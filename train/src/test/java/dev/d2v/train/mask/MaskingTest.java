@@ -54,7 +54,9 @@ class MaskingTest {
         MaskBatch b = Masking.forBatch(c, 14, 196, 7, 3, KEYS, null, 16);
         assertThat(b.rows()).isEqualTo(48);
         int keep = (int) Math.floor(196 * 0.2 + 1e-9); // 39
-        assertThat(b.keep()).isEqualTo(keep);
+        assertThat(b.keep()).hasSize(48).containsOnly(keep);
+        assertThat(b.uniform()).isTrue();
+        assertThat(b.fillWidth()).isEqualTo(196 - keep);
         for (int r = 0; r < b.rows(); r++) {
             assertThat(countFalse(b.masked()[r])).isEqualTo(keep);
             assertThat(b.idsKeep()[r]).isSorted().hasSize(keep);
@@ -93,10 +95,10 @@ class MaskingTest {
         MaskingConfig c = MaskingConfig.reference(Modality.AUDIO); // 0.5 masked, spans of 5
         int[] valid = {40, 25, 32};
         MaskBatch b = Masking.forBatch(c, 1, 40, 5, 9, KEYS, valid, 3);
-        int keep = (int) Math.floor(25 * 0.5); // from the shortest row
-        assertThat(b.keep()).isEqualTo(keep);
         for (int r = 0; r < b.rows(); r++) {
             int v = valid[r / 3];
+            int keep = (int) Math.floor(v * 0.5); // from the row's own length
+            assertThat(b.keep()[r]).isEqualTo(keep);
             assertThat(countFalse(b.masked()[r])).isEqualTo(keep);
             for (int t = v; t < 40; t++) {
                 assertThat(b.masked()[r][t]).isTrue();
@@ -110,11 +112,64 @@ class MaskingTest {
     @Test
     void textMasksAreRandomWithExactCounts() {
         MaskingConfig c = MaskingConfig.reference(Modality.TEXT);
-        MaskBatch b = Masking.forBatch(c, 1, 64, 3, 0, KEYS, new int[] {64, 64, 50}, 1);
-        int keep = (int) Math.floor(50 * 0.52);
-        for (boolean[] row : b.masked()) {
-            assertThat(countFalse(row)).isEqualTo(keep);
+        int[] valid = {64, 64, 50};
+        MaskBatch b = Masking.forBatch(c, 1, 64, 3, 0, KEYS, valid, 1);
+        for (int r = 0; r < b.rows(); r++) {
+            assertThat(countFalse(b.masked()[r])).isEqualTo((int) Math.floor(valid[r] * 0.52));
         }
+    }
+
+    /**
+     * Each row keeps the configured ratio of its own valid length, not of the batch's shortest: at mask_ratio 0.6 a
+     * 4-token row keeps 1 and a 40-token row 16. The visible tensor is 16 wide; the short row's 15 extra slots repeat
+     * its visible position, and its restore indices skip them.
+     */
+    @Test
+    void rowsKeepTheRatioOfTheirOwnValidLength() {
+        MaskingConfig c = new MaskingConfig(MaskKind.RANDOM, 0.6, 1, 0, false);
+        MaskBatch b = Masking.forBatch(c, 1, 40, 7, 2, new long[] {11, 22}, new int[] {4, 40}, 2);
+        assertThat(b.keep()).containsExactly(1, 1, 16, 16);
+        assertThat(b.maxKeep()).isEqualTo(16);
+        assertThat(b.uniform()).isFalse();
+        assertThat(b.fillWidth()).isEqualTo(39);
+        assertThat(b.lossCount()).isEqualTo(2 * (3 + 24));
+        for (int r = 0; r < 2; r++) {
+            int[] ids = b.idsKeep()[r];
+            assertThat(ids).hasSize(16);
+            assertThat(ids[0]).isLessThan(4).isEqualTo(trueIndices(not(b.masked()[r]))[0]);
+            assertThat(IntStream.of(ids).distinct().toArray()).containsExactly(ids[0]);
+            int[] restore = b.idsRestore()[r];
+            assertThat(restore[ids[0]]).isZero();
+            // masked tokens read the fill after the 16 visible slots: 16, 17, ... 54
+            assertThat(IntStream.range(0, 40).filter(t -> t != ids[0]).map(t -> restore[t]).toArray())
+                    .containsExactly(IntStream.range(16, 55).toArray());
+        }
+        for (int r = 2; r < 4; r++) {
+            assertThat(countFalse(b.masked()[r])).isEqualTo(16);
+            assertThat(b.idsKeep()[r]).isSorted().doesNotHaveDuplicates().hasSize(16);
+            assertIsPermutation(b.idsRestore()[r]);
+        }
+        // the same rows alone in a batch get the same masks: the count no longer depends on the other rows
+        MaskBatch alone = Masking.forBatch(c, 1, 40, 7, 2, new long[] {22}, new int[] {40}, 2);
+        assertThat(alone.masked()[0]).isEqualTo(b.masked()[2]);
+        assertThat(alone.idsKeep()[1]).isEqualTo(b.idsKeep()[3]);
+    }
+
+    @Test
+    void restoreIndicesPointPastTheVisibleWidth() {
+        boolean[] masked = {true, false, true, true};
+        assertThat(Masking.idsKeep(masked, 1, 3)).containsExactly(1, 1, 1);
+        // [visible slots 0..2 ; fill 3..] : token 1 reads slot 0, the masked tokens 0, 2, 3 read fill 3, 4, 5
+        assertThat(Masking.idsRestore(masked, 3)).containsExactly(3, 0, 4, 5);
+        assertThat(Masking.idsRestore(masked, 1)).isEqualTo(Masking.idsRestore(masked));
+    }
+
+    private static boolean[] not(boolean[] m) {
+        boolean[] out = new boolean[m.length];
+        for (int i = 0; i < m.length; i++) {
+            out[i] = !m[i];
+        }
+        return out;
     }
 
     private static double neighbourFraction(MaskBatch b, int side) {

@@ -14,6 +14,9 @@ import dev.d2v.infra.Modality;
 import dev.d2v.infra.wire.Minibatch;
 import dev.d2v.train.config.Data2VecConfig;
 import dev.d2v.train.config.FinalNorm;
+import dev.d2v.train.config.LocalEncoderConfig;
+import dev.d2v.train.config.MaskKind;
+import dev.d2v.train.config.MaskingConfig;
 import dev.d2v.train.config.ModalityConfig;
 import dev.d2v.train.loss.Losses;
 import dev.d2v.train.mask.MaskBatch;
@@ -24,7 +27,10 @@ import dev.d2v.train.step.TinyConfigs;
 import dev.d2v.train.tensor.Tokens;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -61,7 +67,9 @@ class ModelTest {
             NDArray idsKeep = Tokens.indices(root, mask.idsKeep());
             NDArray visible = Tokens.gatherVisible(emb, idsKeep);
             NDArray posVisible = idsKeep.toType(DataType.FLOAT32, false);
-            Data2VecModel.Encoded fast = model.encode(p, m, visible, posVisible, null, false, false);
+            // rows of unequal valid length keep unequal counts: the visible tensor's padding slots are excluded keys
+            NDArray visibleValid = mask.uniform() ? null : Data2VecModel.validMask(root, mask.keep(), mask.maxKeep());
+            Data2VecModel.Encoded fast = model.encode(p, m, visible, posVisible, visibleValid, false, false);
 
             boolean[] keys = new boolean[(int) b * t];
             for (int r = 0; r < b; r++) {
@@ -74,12 +82,152 @@ class ModelTest {
             Data2VecModel.Encoded full = model.encode(p, m, emb, posAll, keyValid, false, false);
             NDArray fullAtVisible = Tokens.gatherVisible(full.x(), idsKeep);
 
-            assertThat(mask.keep()).isLessThan(t);
-            assertClose(fast.x(), fullAtVisible, 2e-4);
+            assertThat(mask.maxKeep()).isLessThan(t);
+            assertThat(mask.uniform()).isEqualTo(m == Modality.IMAGE);
+            assertCloseAtKeptSlots(fast.x(), fullAtVisible, mask.keep(), 2e-4);
             if (m == Modality.IMAGE) {
                 assertClose(fast.cls(), full.cls(), 2e-4);
             }
         }
+    }
+
+    /**
+     * A padded batch whose rows keep different counts (valid lengths 4 and 40 at mask_ratio 0.6: 1 and 16 visible
+     * tokens; audio 3 and 12 tokens at 0.5: 1 and 6) predicts for each row what that row predicts alone: the visible
+     * tensor's padding slots are never attended to and never restored.
+     */
+    @ParameterizedTest
+    @EnumSource(value = Modality.class, names = {"AUDIO", "TEXT"})
+    void aPaddedBatchPredictsWhatEachRowPredictsAlone(Modality m) {
+        Data2VecConfig wide = wideSequences();
+        Data2VecModel wideModel = new Data2VecModel(wide);
+        ModalityConfig c = wide.modality(m);
+        int[] valid = m == Modality.TEXT ? new int[] {4, 40} : new int[] {6, 24};   // audio: frames, 2 per token
+        try (NDManager root = NDManager.newBaseManager(); NDScope ignored = new NDScope()) {
+            Params p = wideModel.declare(root, 3);
+            BatchTensors in = BatchTensors.of(paddedBatch(m, valid, 0, valid.length), c, root);
+            int t = wideModel.tokens(m, in.input().getShape());
+            MaskBatch mask = Masking.forBatch(c.masking(), 1, t, 5, 0, in.sampleKeys(), in.validTokens(), c.multiMask());
+            assertThat(mask.keep()).containsExactly(m == Modality.TEXT ? new int[] {1, 1, 16, 16} : new int[] {1, 1, 6, 6});
+            float[] batch = wideModel.student(p, m, wideModel.embed(p, m, in.input()), mask, 1, false, 0f)
+                    .prediction().toFloatArray();
+            int perRow = batch.length / mask.rows();
+            for (int i = 0; i < valid.length; i++) {
+                BatchTensors one = BatchTensors.of(paddedBatch(m, valid, i, i + 1), c, root);
+                MaskBatch alone = Masking.forBatch(c.masking(), 1, t, 5, 0, one.sampleKeys(), one.validTokens(), c.multiMask());
+                float[] expected = wideModel.student(p, m, wideModel.embed(p, m, one.input()), alone, 1, false, 0f)
+                        .prediction().toFloatArray();
+                double worst = 0;
+                for (int j = 0; j < expected.length; j++) {
+                    worst = Math.max(worst, Math.abs(batch[i * c.multiMask() * perRow + j] - expected[j]));
+                }
+                assertThat(worst).as("row %d (valid %d): largest difference to the row alone", i, valid[i]).isLessThan(2e-4);
+            }
+        }
+    }
+
+    /**
+     * The loss on a batch whose rows keep different counts averages over exactly the masked positions inside each row's
+     * valid length: 3 + 24 per clone for valid lengths 4 and 40 at mask_ratio 0.6, never a visible or padded one.
+     */
+    @Test
+    void theLossCountsExactlyTheMaskedValidPositions() {
+        Data2VecConfig wide = wideSequences();
+        Data2VecModel wideModel = new Data2VecModel(wide);
+        Modality m = Modality.TEXT;
+        ModalityConfig c = wide.modality(m);
+        int[] valid = {4, 40};
+        try (NDManager root = NDManager.newBaseManager(); NDScope ignored = new NDScope()) {
+            Params p = wideModel.declare(root, 8);
+            BatchTensors in = BatchTensors.of(paddedBatch(m, valid, 0, 2), c, root);
+            int t = wideModel.tokens(m, in.input().getShape());
+            int d = wide.model().dim();
+            int clones = c.multiMask();
+            MaskBatch mask = Masking.forBatch(c.masking(), 1, t, 5, 0, in.sampleKeys(), in.validTokens(), clones);
+            NDArray prediction = wideModel.student(p, m, wideModel.embed(p, m, in.input()), mask, 1, false, 0f).prediction();
+            NDArray targets = root.randomNormal(new Shape(2, t, d));
+            double scale = c.loss().scale(d);
+            double got = Losses.maskedRegression(prediction, Tokens.repeatInterleave(targets, clones),
+                    Tokens.mask(root, mask.lossMask()), c.loss().lossBeta(), scale).getFloat();
+
+            float[] pv = prediction.toFloatArray();
+            float[] tv = targets.toFloatArray();
+            double sum = 0;
+            int count = 0;
+            for (int r = 0; r < mask.rows(); r++) {
+                int v = valid[r / clones];
+                Set<Integer> visible = new HashSet<>();
+                for (int j = 0; j < mask.keep()[r]; j++) {
+                    visible.add(mask.idsKeep()[r][j]);
+                }
+                for (int pos = 0; pos < v; pos++) {
+                    if (visible.contains(pos)) {
+                        continue;
+                    }
+                    count++;
+                    double token = 0;
+                    for (int ch = 0; ch < d; ch++) {
+                        double diff = pv[(r * t + pos) * d + ch] - tv[((r / clones) * t + pos) * d + ch];
+                        token += elementLoss(diff, c.loss().lossBeta());
+                    }
+                    sum += scale * token;
+                }
+            }
+            assertThat(count).isEqualTo(clones * (3 + 24));
+            assertThat(mask.lossCount()).isEqualTo(count);
+            assertThat(got).isCloseTo(sum / count, within(1e-4 * Math.max(1, Math.abs(sum / count))));
+        }
+    }
+
+    private static double elementLoss(double diff, double beta) {
+        if (beta == 0) {
+            return diff * diff;
+        }
+        double a = Math.abs(diff);
+        return a < beta ? 0.5 * diff * diff / beta : a - beta / 2;
+    }
+
+    /** The tiny config with 40-token texts at mask_ratio 0.6 and 24-frame audio (12 tokens). */
+    private Data2VecConfig wideSequences() {
+        ModalityConfig text = config.text().withLocalEncoder(LocalEncoderConfig.text(50, 40))
+                .withMasking(new MaskingConfig(MaskKind.RANDOM, 0.6, 1, 0, false));
+        return new Data2VecConfig(config.model(), config.image(), config.audio(), text, config.ema(), config.optim(),
+                config.collapseGuard());
+    }
+
+    /**
+     * Rows from..to of a padded batch with these valid lengths (text tokens, audio frames) at the model's width; row i
+     * has the same id and content whichever rows are taken with it.
+     */
+    private static Minibatch paddedBatch(Modality m, int[] valid, int from, int to) {
+        int b = to - from;
+        List<String> ids = new ArrayList<>();
+        int[] lengths = Arrays.copyOfRange(valid, from, to);
+        if (m == Modality.TEXT) {
+            int len = 40;
+            int[] tokens = new int[b * len];
+            for (int i = from; i < to; i++) {
+                ids.add("row-" + i);
+                SplittableRandom r = new SplittableRandom(100 + i);
+                for (int j = 0; j < valid[i]; j++) {
+                    tokens[(i - from) * len + j] = j == 0 ? 2 : 5 + r.nextInt(45);
+                }
+            }
+            return Minibatch.builder(m, b, len).sampleIds(ids).validLengths(lengths).int32(tokens);
+        }
+        int frames = 24;
+        int mels = 16;
+        float[] v = new float[b * frames * mels];
+        for (int i = from; i < to; i++) {
+            ids.add("row-" + i);
+            SplittableRandom r = new SplittableRandom(100 + i);
+            for (int j = 0; j < valid[i]; j++) {
+                for (int f = 0; f < mels; f++) {
+                    v[((i - from) * frames + j) * mels + f] = (float) r.nextGaussian();
+                }
+            }
+        }
+        return Minibatch.builder(m, b, frames, mels).sampleIds(ids).validLengths(lengths).fp16(v);
     }
 
     /** Targets from the model equal the recipe worked out in plain Java on the teacher's FFN outputs (2 blocks). */
@@ -217,6 +365,25 @@ class ModelTest {
             out[i] = order[i];
         }
         return out;
+    }
+
+    /** a and b (N, K, D) agree at each row's first keep[r] slots (the real visible tokens; the rest is padding). */
+    static void assertCloseAtKeptSlots(NDArray a, NDArray b, int[] keep, double tol) {
+        assertThat(a.getShape()).isEqualTo(b.getShape());
+        long k = a.getShape().get(1);
+        long d = a.getShape().get(2);
+        float[] x = a.toFloatArray();
+        float[] y = b.toFloatArray();
+        double worst = 0;
+        for (int r = 0; r < keep.length; r++) {
+            for (int j = 0; j < keep[r]; j++) {
+                for (int ch = 0; ch < d; ch++) {
+                    int i = (int) ((r * k + j) * d + ch);
+                    worst = Math.max(worst, Math.abs(x[i] - y[i]));
+                }
+            }
+        }
+        assertThat(worst).as("largest difference at the kept slots").isLessThan(tol);
     }
 
     static void assertClose(NDArray a, NDArray b, double tol) {
