@@ -19,7 +19,7 @@ import java.util.TreeMap;
  * the held-out variants. {@code <root>/phrases.tsv} lists file, speaker and text of every clip.
  *
  * <p>Isolated digits are solved by a randomly initialised encoder and by log-mel statistics alone; here two
- * nouns from a 60 000-word vocabulary fill most of each clip, so a mean over the clip says little about the
+ * nouns from some 55 000 WordNet lemmas fill most of each clip, so a mean over the clip says little about the
  * digit unless the features single out the first word.
  */
 public final class SpokenDigitPhrases implements Dataset {
