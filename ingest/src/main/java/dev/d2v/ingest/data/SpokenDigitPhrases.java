@@ -16,7 +16,7 @@ import java.util.TreeMap;
  * "spoken-digit-phrases": three-word phrases whose first word is a digit word and whose other two are WordNet
  * nouns ("seven harbor quartz"); the label is the digit. Spoken by the spoken-digits speakers with the same
  * processing, into {@code <root>/{train,test}/<digit>/<voice>+<variant>_<clip>.wav}, test speakers again those of
- * the held-out variants. {@code <root>/phrases.tsv} lists file, speaker and text of every clip.
+ * the held-out variants. {@code <root>/phrases.tsv} lists file, speaker, text and leading silence of every clip.
  *
  * <p>Isolated digits are solved by a randomly initialised encoder and by log-mel statistics alone; here two
  * nouns from some 55 000 WordNet lemmas fill most of each clip, so a mean over the clip says little about the
@@ -28,6 +28,11 @@ public final class SpokenDigitPhrases implements Dataset {
     public static final String TRANSCRIPTS = "phrases.tsv";
     /** Nouns after the digit. */
     static final int DISTRACTORS = 2;
+    /**
+     * Longest silence before a phrase: the digit starts anywhere in the first half second, so no fixed stretch of
+     * frames holds it; with the longest phrases it still starts well inside the evaluation's 2 s window.
+     */
+    static final int MAX_LEAD_MILLIS = 500;
 
     private final SpokenOptions options;
 
@@ -59,9 +64,10 @@ public final class SpokenDigitPhrases implements Dataset {
     /**
      * One clip: a spoken-digits clip (split, digit, speaker, index: its file name) with nouns after the digit.
      *
-     * @param nouns  the distractor words, spoken after the digit
+     * @param nouns       the distractor words, spoken after the digit
+     * @param leadMillis  silence before the phrase, 0..{@value #MAX_LEAD_MILLIS} ms
      */
-    record Clip(SpokenDigits.Clip digit, List<String> nouns) {
+    record Clip(SpokenDigits.Clip digit, List<String> nouns, int leadMillis) {
         String text() {
             return digit.text() + " " + String.join(" ", nouns);
         }
@@ -71,7 +77,8 @@ public final class SpokenDigitPhrases implements Dataset {
         }
 
         ClipStyle style(long seed) {
-            return ClipStyle.draw(seed, digit.speaker(), "digit-phrase/" + digit.digit() + "/" + digit.index());
+            return ClipStyle.draw(seed, digit.speaker(), "digit-phrase/" + digit.digit() + "/" + digit.index())
+                    .withLead(leadMillis);
         }
     }
 
@@ -112,8 +119,8 @@ public final class SpokenDigitPhrases implements Dataset {
 
     /**
      * The clips of one split: {@link SpokenDigits#plan} (so the same dealing, limit and file names), each with
-     * {@value #DISTRACTORS} distinct nouns drawn from a Random keyed by the seed and the clip's file, never by
-     * its position in the plan: a limited set is a prefix of the full one, clip for clip.
+     * {@value #DISTRACTORS} distinct nouns and a leading silence drawn from a Random keyed by the seed and the
+     * clip's file, never by its position in the plan: a limited set is a prefix of the full one, clip for clip.
      */
     static List<Clip> plan(String split, List<Speaker> speakers, int clipsPerDigit, List<String> nouns, long seed,
                            int limit) {
@@ -127,7 +134,7 @@ public final class SpokenDigitPhrases implements Dataset {
                     words.add(w);
                 }
             }
-            out.add(new Clip(c, List.copyOf(words)));
+            out.add(new Clip(c, List.copyOf(words), r.nextInt(MAX_LEAD_MILLIS + 1)));
         }
         return out;
     }
@@ -144,9 +151,9 @@ public final class SpokenDigitPhrases implements Dataset {
 
     static List<String> transcripts(List<Clip> clips) {
         List<String> out = new ArrayList<>(clips.size() + 1);
-        out.add("file\tspeaker\ttext");
+        out.add("file\tspeaker\ttext\tlead_ms");
         for (Clip c : clips) {
-            out.add(c.relativePath() + "\t" + c.digit().speaker().name() + "\t" + c.text());
+            out.add(c.relativePath() + "\t" + c.digit().speaker().name() + "\t" + c.text() + "\t" + c.leadMillis());
         }
         return out;
     }
@@ -156,6 +163,7 @@ public final class SpokenDigitPhrases implements Dataset {
                 + options.speakers().testVariants() + " (" + s.test().size() + " speakers), train = all other "
                 + "variants (" + s.train().size() + " speakers); voices " + options.speakers().voices() + "; "
                 + options.clipsPerDigit() + " clips per speaker and digit; each clip: the digit word, then "
-                + DISTRACTORS + " distinct WordNet nouns (not digit words)" + SpokenDigits.dropped(s);
+                + DISTRACTORS + " distinct WordNet nouns (not digit words), after 0.." + MAX_LEAD_MILLIS + " ms of silence"
+                + SpokenDigits.dropped(s);
     }
 }

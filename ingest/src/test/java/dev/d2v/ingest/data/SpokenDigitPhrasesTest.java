@@ -8,6 +8,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -77,7 +79,7 @@ class SpokenDigitPhrasesTest {
     void everyPhraseIsItsFoldersDigitThenTwoOtherNouns() throws IOException {
         List<String> rows = Files.readAllLines(root.resolve(SpokenDigitPhrases.TRANSCRIPTS));
         assertThat(rows).hasSize(1 + 2 * LIMIT);
-        assertThat(rows.get(0)).isEqualTo("file\tspeaker\ttext");
+        assertThat(rows.get(0)).isEqualTo("file\tspeaker\ttext\tlead_ms");
         Set<String> nouns = new HashSet<>(SpokenPhrases.nounLemmas(SpokenOptions.DEBIAN_WORDNET_NOUNS));
         for (String row : rows.subList(1, rows.size())) {
             String[] cols = row.split("\t");
@@ -90,6 +92,11 @@ class SpokenDigitPhrasesTest {
             assertThat(words[0]).isEqualTo(SpokenDigits.WORDS.get(digit));
             assertThat(List.of(words[1], words[2])).allSatisfy(w -> assertThat(w).isIn(nouns)
                     .isNotIn(SpokenDigits.WORDS));
+            // the leading silence is there: nothing but the resampler's ringing before the speech
+            int lead = Integer.parseInt(cols[3]);
+            if (lead > 50) {
+                assertThat(rmsOfFirst(file, (lead - 20) * 16)).as("lead of %s", file).isLessThan(0.002);
+            }
         }
     }
 
@@ -127,6 +134,10 @@ class SpokenDigitPhrasesTest {
         assertThat(full).allSatisfy(c -> assertThat(c.nouns()).hasSize(2).doesNotHaveDuplicates()
                 .isSubsetOf(nouns));
         assertThat(full.get(13).text()).startsWith("three ");
+        assertThat(full).allSatisfy(c -> assertThat(c.leadMillis()).isBetween(0,
+                SpokenDigitPhrases.MAX_LEAD_MILLIS));
+        assertThat(full.stream().mapToInt(SpokenDigitPhrases.Clip::leadMillis).distinct().count()).isGreaterThan(5);
+        assertThat(full.get(0).style(SEED).leadMillis()).isEqualTo(full.get(0).leadMillis());
         // the nouns vary with the clip and with the seed
         assertThat(full.stream().map(SpokenDigitPhrases.Clip::nouns).distinct().count()).isGreaterThan(5);
         assertThat(SpokenDigitPhrases.plan("train", speakers, 2, nouns, SEED + 1, 0)).extracting(
@@ -135,11 +146,37 @@ class SpokenDigitPhrasesTest {
     }
 
     @Test
+    void leadingSilenceIsPaddedOnlyWhenAsked() {
+        Speaker s = new Speaker("en-us", "m1");
+        ClipStyle plain = ClipStyle.draw(SEED, s, "digit/3/0");
+        SpeechSynth synth = new SpeechSynth("espeak-ng", "sox");
+        Path in = Path.of("in.wav");
+        Path out = Path.of("out.wav");
+        assertThat(plain.leadMillis()).isZero();
+        assertThat(synth.soxCommand(in, 22050, 1000, plain, out)).doesNotContain("pad");
+        assertThat(synth.soxCommand(in, 22050, 1000, plain.withLead(250), out)).containsSubsequence(out.toString(),
+                "pad", "0.2500", "0", "rate");
+    }
+
+    @Test
     void digitWordsAreNeverDistractors() {
         assertThat(SpokenDigitPhrases.distractors(List.of("apple", "one", "bridge", "nine", "zero")))
                 .containsExactly("apple", "bridge");
         assertThatThrownBy(() -> SpokenDigitPhrases.distractors(List.of("apple", "seven")))
                 .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    /** Root mean square of the first {@code n} samples of a 16-bit PCM file. */
+    private static double rmsOfFirst(Path wav, int n) throws IOException {
+        byte[] bytes = Files.readAllBytes(wav);
+        WavHeader h = WavHeader.parse(bytes);
+        ByteBuffer b = ByteBuffer.wrap(bytes, h.dataOffset(), h.dataBytes()).order(ByteOrder.LITTLE_ENDIAN);
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            double x = b.getShort() / 32768.0;
+            sum += x * x;
+        }
+        return Math.sqrt(sum / n);
     }
 
     private static TreeMap<String, String> hashes(Path dir) throws IOException {
