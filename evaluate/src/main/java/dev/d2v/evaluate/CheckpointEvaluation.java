@@ -103,7 +103,7 @@ public final class CheckpointEvaluation {
     public static List<String> defaultTasks(Modality m) {
         return switch (m) {
             case IMAGE -> List.of("fashion-mnist", "mnist");
-            case AUDIO -> List.of("spoken-digits");
+            case AUDIO -> List.of("spoken-digits", "spoken-digit-phrases");
             case TEXT -> List.of("wordnet");
         };
     }

@@ -12,8 +12,10 @@ import java.util.Random;
  * @param reverb       sox reverb reverberance in percent; 0 = no reverb
  * @param noise        linear level of white noise mixed under the raw speech; 0 = no noise
  * @param noiseOffset  samples of sox's repeatable noise stream skipped, so clips get different noise
+ * @param leadMillis   silence before the speech, in milliseconds; 0 = none (what {@link #draw} gives)
  */
-public record ClipStyle(int pitch, int speed, double amplitude, int reverb, double noise, int noiseOffset) {
+public record ClipStyle(int pitch, int speed, double amplitude, int reverb, double noise, int noiseOffset,
+                        int leadMillis) {
 
     // Ranges: wide enough to vary speakers audibly, narrow enough that every digit stays intelligible.
     static final int BASE_PITCH_MIN = 25, BASE_PITCH_MAX = 75;
@@ -35,7 +37,15 @@ public record ClipStyle(int pitch, int speed, double amplitude, int reverb, doub
         int reverb = r.nextDouble() < REVERB_SHARE ? between(r, 20, 60) : 0;
         double noise = r.nextDouble() < NOISE_SHARE ? 0.005 + 0.025 * r.nextDouble() : 0;
         int noiseOffset = r.nextInt(1 << 16);
-        return new ClipStyle(pitch, speed, amplitude, reverb, noise, noiseOffset);
+        return new ClipStyle(pitch, speed, amplitude, reverb, noise, noiseOffset, 0);
+    }
+
+    /** This style with {@code millis} of silence before the speech. */
+    public ClipStyle withLead(int millis) {
+        if (millis < 0) {
+            throw new IllegalArgumentException("lead must be >= 0 ms, got " + millis);
+        }
+        return new ClipStyle(pitch, speed, amplitude, reverb, noise, noiseOffset, millis);
     }
 
     private static int between(Random r, int lo, int hi) {

@@ -13,7 +13,8 @@ public final class Datasets {
 
     /** Dataset factories in listing order. */
     private static List<Supplier<Dataset>> factories() {
-        return List.of(Mnist::new, FashionMnist::new, WordNet::new, Austen::new, SpokenDigits::new, SpokenPhrases::new);
+        return List.of(Mnist::new, FashionMnist::new, WordNet::new, Austen::new, SpokenDigits::new, SpokenPhrases::new,
+                SpokenDigitPhrases::new);
     }
 
     /** Every dataset, fresh instances with their default sources. */

@@ -97,7 +97,7 @@ public final class SpeechSynth {
     }
 
     /**
-     * speech [+ noise] -> reverb -> 16 kHz -> mono -> peak-normalise -> level. The noise input is a second
+     * speech [+ noise] -> [leading silence] -> reverb -> 16 kHz -> mono -> peak-normalise -> level. The noise input is a second
      * sox process (also -R, so repeatable) whose stream is offset per clip and cut to the speech's length.
      */
     List<String> soxCommand(Path speech, int rate, long frames, ClipStyle style, Path out) {
@@ -110,6 +110,9 @@ public final class SpeechSynth {
             c.add(speech.toString());
         }
         c.addAll(List.of("-b", "16", "-e", "signed-integer", out.toString()));
+        if (style.leadMillis() > 0) {
+            c.addAll(List.of("pad", fmt(style.leadMillis() / 1000.0), "0"));
+        }
         if (style.reverb() > 0) {
             c.addAll(List.of("reverb", Integer.toString(style.reverb())));
         }
