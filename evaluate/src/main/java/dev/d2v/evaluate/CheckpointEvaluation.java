@@ -108,6 +108,15 @@ public final class CheckpointEvaluation {
         };
     }
 
+    /**
+     * One probe task as {@link #evaluate} reads it for the checkpoint in folder: its records within the options' limits,
+     * through the checkpoint's transforms, in batches of the options' size (for benchmarks of the stages apart).
+     */
+    public ProbeTask probeTask(Path folder, String task) throws IOException {
+        JsonNode run = CheckpointStore.verify(folder).manifest().config().path(TrainerCheckpoints.RUN);
+        return load(LocalSource.open(task, null, data), transforms(run), vocabulary(run));
+    }
+
     /** Every probe result of the checkpoint in folder, baseline accuracies (random init, raw features) filled in. */
     public List<EvalResult> evaluate(Path folder) throws IOException {
         CpuShare cpu = options.cpu();
