@@ -149,7 +149,7 @@ public final class Knn {
         return out;
     }
 
-    /** Predicted class of one query [D]. */
+    /** Predicted class of one query [D]; on libtorch this copies the bank to native memory per call: batch queries. */
     public int predict(float[] query) {
         if (query.length != dims) {
             throw new IllegalArgumentException("query has " + query.length + " dims, the k-NN bank has " + dims);
