@@ -23,8 +23,10 @@ import org.slf4j.LoggerFactory;
  *       softmax regression on the rest by full-batch L-BFGS and measure validation accuracy;</li>
  *   <li>refit on the whole training split with the best strength (warm-started from its validation fit).</li>
  * </ol>
+ * The objective runs on libtorch ({@link TorchSoftmaxObjective}, two float32 GEMMs per row chunk) or in plain Java
+ * ({@link SoftmaxObjective}), as the config's {@link ProbeBackend} says; L-BFGS stays in Java.
  * Deterministic given the seed: the split is a seeded shuffle, the optimiser has no randomness, and the
- * gradient sums in a fixed order whatever the thread count.
+ * gradient sums in a fixed order whatever the probe's thread count (on libtorch, for a given libtorch thread count).
  */
 public final class LinearProbe {
     private static final Logger LOG = LoggerFactory.getLogger(LinearProbe.class);
