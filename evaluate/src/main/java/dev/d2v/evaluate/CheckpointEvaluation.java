@@ -3,12 +3,16 @@ package dev.d2v.evaluate;
 import ai.djl.Device;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.d2v.evaluate.cpu.CpuShare;
 import dev.d2v.evaluate.encoder.Encoder;
 import dev.d2v.evaluate.features.FeatureCache;
 import dev.d2v.evaluate.features.FeatureKey;
 import dev.d2v.evaluate.features.FeatureSet;
 import dev.d2v.evaluate.features.RawFeatures;
+import dev.d2v.evaluate.io.AtomicFiles;
 import dev.d2v.evaluate.finetune.FineTune;
 import dev.d2v.evaluate.probe.FrozenFeatureProbes;
 import dev.d2v.evaluate.probe.LinearModel;
@@ -27,10 +31,14 @@ import dev.d2v.train.checkpoint.CheckpointManifest;
 import dev.d2v.train.checkpoint.CheckpointStore;
 import dev.d2v.train.run.TrainerCheckpoints;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -108,6 +116,15 @@ public final class CheckpointEvaluation {
         };
     }
 
+    /**
+     * One probe task as {@link #evaluate} reads it for the checkpoint in folder: its records within the options' limits,
+     * through the checkpoint's transforms, in batches of the options' size (for benchmarks of the stages apart).
+     */
+    public ProbeTask probeTask(Path folder, String task) throws IOException {
+        JsonNode run = CheckpointStore.verify(folder).manifest().config().path(TrainerCheckpoints.RUN);
+        return load(LocalSource.open(task, null, data), transforms(run), vocabulary(run));
+    }
+
     /** Every probe result of the checkpoint in folder, baseline accuracies (random init, raw features) filled in. */
     public List<EvalResult> evaluate(Path folder) throws IOException {
         CpuShare cpu = options.cpu();
@@ -123,7 +140,7 @@ public final class CheckpointEvaluation {
         List<EvalResult> out = new ArrayList<>();
         try (Encoder encoder = Encoder.fromCheckpoint(folder, options.device());
              Encoder random = Encoder.randomInit(encoder.config(), options.baselineSeed(), options.device())) {
-            String randomId = "random-init-" + options.baselineSeed() + "-" + manifest.configHash();
+            String randomId = randomInitId(options.baselineSeed(), run, manifest);
             Map<String, LocalSource> sources = new HashMap<>();
             for (Modality m : encoder.config().modalities()) {
                 for (String task : options.tasks().isEmpty() ? defaultTasks(m) : options.tasks()) {
@@ -139,7 +156,7 @@ public final class CheckpointEvaluation {
                     log.accept(String.format("%s: %s %s (%d train, %d test)", folder.getFileName(), m.id(), p.name(),
                             p.trainSamples(), p.testSamples()));
                     List<EvalResult> trained = probe(encoder, id, manifest.step(), m, p);
-                    List<EvalResult> baseline = probe(random, randomId, manifest.step(), m, p);
+                    List<EvalResult> baseline = baselineProbe(random, randomId, manifest.step(), m, p);
                     List<EvalResult> raw = rawProbe(folder, manifest.step(), m, p);
                     for (int i = 0; i < trained.size(); i++) {
                         out.add(trained.get(i).withBaseline(baseline.get(i).accuracy()).withRaw(raw.get(i).accuracy()));
@@ -190,6 +207,84 @@ public final class CheckpointEvaluation {
     }
 
     /**
+     * {@link #probe} for a baseline encoder: its results depend only on the features and the probe settings, so they are
+     * stored beside the features ({@link #storedProbes}) and read back for every later checkpoint of the same shape.
+     */
+    private List<EvalResult> baselineProbe(Encoder e, String id, long step, Modality m, ProbeTask p) throws IOException {
+        return storedProbes(id, m, p.name() + limitsSuffix(), () -> probe(e, id, step, m, p));
+    }
+
+    /** Computes probe results on a cache miss. */
+    @FunctionalInterface
+    private interface ProbeRun {
+        List<EvalResult> run() throws IOException;
+    }
+
+    /**
+     * Frozen-feature probe results of a baseline (random init, raw features) kept in the feature cache under
+     * {@code <id>/<modality>/<task>/probes-<settings hash>.json}: the probes are deterministic given the features
+     * and their settings (thread count aside), so a later process reuses them as it reuses the features. A file
+     * that does not parse is recomputed.
+     */
+    private List<EvalResult> storedProbes(String id, Modality m, String task, ProbeRun compute) throws IOException {
+        Path file = cache.path(new FeatureKey(id, m, task, "train")).resolveSibling(
+                "probes-" + probeSettingsHash(options.probes()) + ".json");
+        if (Files.isRegularFile(file)) {
+            try {
+                List<EvalResult> stored = new ArrayList<>();
+                for (JsonNode n : new ObjectMapper().readTree(file.toFile())) {
+                    stored.add(EvalResult.fromJson(n));
+                }
+                if (stored.size() == 2) {
+                    return stored;
+                }
+            } catch (IOException | RuntimeException e) {
+                log.accept("stored probe results " + file + " unreadable (" + e.getMessage() + "): recomputing");
+            }
+        }
+        List<EvalResult> computed = compute.run();
+        ArrayNode array = new ObjectMapper().createArrayNode();
+        computed.forEach(r -> array.add(r.toJson()));
+        Files.createDirectories(file.getParent());
+        AtomicFiles.write(file, array.toString());
+        return computed;
+    }
+
+    /** The probe settings that decide their results (not the thread counts): 16 hex digits. */
+    static String probeSettingsHash(FrozenFeatureProbes.Config c) {
+        String settings = c.linear().withThreads(1) + "/" + c.knn().withThreads(1);
+        return sha256(settings.getBytes(StandardCharsets.UTF_8)).substring(0, 16);
+    }
+
+    /**
+     * The random-init baseline's id: "random-init-<seed>-<hash>" over what decides its features, the model recipe
+     * (its init draws parameters in declaration order, so every modality's shape counts) and the probe inputs'
+     * transforms and vocabulary, not the rest of the run's settings: every run with the same recipe and transforms
+     * shares one set of random-init features and probe results.
+     */
+    static String randomInitId(long seed, JsonNode run, CheckpointManifest manifest) {
+        ObjectMapper canonical = new ObjectMapper().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
+        ObjectNode shape = canonical.createObjectNode();
+        shape.set("model", manifest.config().get(TrainerCheckpoints.MODEL)); // null (absent) becomes JSON null
+        shape.set("transforms", run.get("transforms"));
+        shape.set("vocabulary", run.get("vocabulary"));
+        try {
+            byte[] bytes = canonical.writeValueAsBytes(canonical.treeToValue(shape, Object.class));
+            return "random-init-" + seed + "-" + sha256(bytes).substring(0, 16);
+        } catch (IOException e) {
+            throw new IllegalStateException("a JSON tree always converts to plain values", e);
+        }
+    }
+
+    private static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
+        }
+    }
+
+    /**
      * The linear probe and k-NN on p's raw input features ({@link RawFeatures}), in the order of {@link #probe}'s
      * results. Features go to the cache under the batches' preprocessing config hash, the results stay in memory:
      * a later checkpoint with the same transforms reuses both.
@@ -200,13 +295,17 @@ public final class CheckpointEvaluation {
         String key = rawId + "/" + m.id() + "/" + task;
         List<EvalResult> known = rawProbes.get(key);
         if (known == null) {
-            FeatureSet train = cache.get(new FeatureKey(rawId, m, task, "train"), () -> RawFeatures.of(p.train()));
-            FeatureSet test = cache.get(new FeatureKey(rawId, m, task, "test"), () -> RawFeatures.of(p.test()));
-            known = FrozenFeatureProbes.run(rawId, step, m, p.name(), train, test, p.labelNames().size(), options.probes(),
-                    options.cpu().pacer());
+            FeatureSet[] features = new FeatureSet[2];
+            known = storedProbes(rawId, m, task, () -> {
+                features[0] = cache.get(new FeatureKey(rawId, m, task, "train"), () -> RawFeatures.of(p.train()));
+                features[1] = cache.get(new FeatureKey(rawId, m, task, "test"), () -> RawFeatures.of(p.test()));
+                return FrozenFeatureProbes.run(rawId, step, m, p.name(), features[0], features[1],
+                        p.labelNames().size(), options.probes(), options.cpu().pacer());
+            });
             rawProbes.put(key, known);
-            log.accept(String.format("%s: %s %s raw features (%d dims): linear %.1f%%, k-NN %.1f%%", folder.getFileName(),
-                    m.id(), p.name(), train.dims(), 100 * known.get(0).accuracy(), 100 * known.get(1).accuracy()));
+            log.accept(String.format("%s: %s %s raw features (%.0f dims): linear %.1f%%, k-NN %.1f%%", folder.getFileName(),
+                    m.id(), p.name(), known.get(0).extras().get("dims"), 100 * known.get(0).accuracy(),
+                    100 * known.get(1).accuracy()));
         }
         return known;
     }

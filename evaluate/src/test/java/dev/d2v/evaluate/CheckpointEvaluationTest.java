@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import ai.djl.Device;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.d2v.evaluate.features.FeatureCache;
 import dev.d2v.evaluate.probe.FrozenFeatureProbes;
 import dev.d2v.infra.Modality;
@@ -16,6 +17,7 @@ import dev.d2v.preprocess.transform.audio.AudioTransformConfig;
 import dev.d2v.preprocess.transform.image.ImageTransformConfig;
 import dev.d2v.preprocess.transform.text.TextTransformConfig;
 import dev.d2v.train.checkpoint.CheckpointManifest;
+import dev.d2v.train.checkpoint.CheckpointStore;
 import dev.d2v.train.run.TrainerCheckpoints;
 import dev.d2v.train.step.TinyConfigs;
 import dev.d2v.train.step.Trainer;
@@ -27,6 +29,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -101,6 +104,53 @@ class CheckpointEvaluationTest {
         Files.writeString(notes.resolve("a.csv"), "not a sample", StandardCharsets.UTF_8);
         assertThatThrownBy(() -> evaluation(List.of(notes.toString()), new ArrayList<>()).evaluate(checkpoint))
                 .isInstanceOf(IOException.class).hasMessageContaining("no png/jpg, wav, txt or jsonl files");
+    }
+
+    @Test
+    void baselineProbeResultsAreStoredOnceAndSharedByRunsOfOneShape() throws IOException {
+        Path wavs = toneFolder(dir.resolve("tones-shared"));
+        Path features = dir.resolve("shared-features");
+        ObjectNode otherRun = ((ObjectNode) run).deepCopy().put("note", "another run, same model and transforms");
+        Path other;
+        try (Trainer t = new Trainer(TinyConfigs.tiny(), Device.cpu(), 2)) {
+            other = TrainerCheckpoints.save(t, dir.resolve("other-run").resolve("checkpoints"), otherRun,
+                    CheckpointManifest.DataPosition.none()).folder();
+        }
+        assertThat(CheckpointStore.verify(other).manifest().configHash())
+                .isNotEqualTo(CheckpointStore.verify(checkpoint).manifest().configHash());
+
+        List<EvalResult> first = sharedEvaluation(wavs, features).evaluate(checkpoint);
+        List<Path> stored = storedProbeFiles(features);
+        assertThat(stored).hasSize(2) // the random-init encoder's and the raw features'
+                .allSatisfy(f -> assertThat(f.getFileName().toString()).matches("probes-[0-9a-f]{16}\\.json"));
+        List<String> before = new ArrayList<>();
+        for (Path f : stored) {
+            before.add(Files.readString(f));
+        }
+
+        // a new process (new instance) on another run's checkpoint of the same shape: the stored results are reused
+        List<EvalResult> second = sharedEvaluation(wavs, features).evaluate(other);
+        assertThat(storedProbeFiles(features)).containsExactlyElementsOf(stored);
+        for (int i = 0; i < stored.size(); i++) {
+            assertThat(Files.readString(stored.get(i))).isEqualTo(before.get(i));
+        }
+        assertThat(second).extracting(EvalResult::baselineAccuracy)
+                .containsExactlyElementsOf(first.stream().map(EvalResult::baselineAccuracy).toList());
+        assertThat(second).extracting(EvalResult::rawAccuracy)
+                .containsExactlyElementsOf(first.stream().map(EvalResult::rawAccuracy).toList());
+    }
+
+    private static CheckpointEvaluation sharedEvaluation(Path task, Path features) {
+        return new CheckpointEvaluation(new DataContext(dir.resolve("cache"), 1, 0, s -> { }), new FeatureCache(features),
+                new CheckpointEvaluation.Options(List.of(task.toString()), 0, 0, 8, 7, Device.cpu(),
+                        FrozenFeatureProbes.Config.defaults(), null),
+                s -> { });
+    }
+
+    private static List<Path> storedProbeFiles(Path root) throws IOException {
+        try (Stream<Path> files = Files.walk(root)) {
+            return files.filter(f -> f.getFileName().toString().startsWith("probes-")).sorted().toList();
+        }
     }
 
     /** 12 labeled one-second tones, 8 train and 4 test: "low" at 300 Hz, "high" at 2 kHz. */

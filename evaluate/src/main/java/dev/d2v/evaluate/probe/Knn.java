@@ -1,5 +1,11 @@
 package dev.d2v.evaluate.probe;
 
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ForkJoinPool;
@@ -21,13 +27,22 @@ public final class Knn {
     static final int BLOCK = 256;
     /** Queries per thread between two calls of the pace hook. */
     static final int QUERY_BLOCK = 64;
+    /** Queries per similarity GEMM on libtorch: [512, N] float similarities (123 MB for a 60k bank). */
+    static final int TORCH_QUERY_BLOCK = 512;
+    /**
+     * Candidates beyond k that libtorch's top-k returns: its order among equal similarities is unspecified, so the
+     * final k are picked in Java by (similarity, lower index), as the plain-Java heap does; exact unless more than
+     * this many bank rows tie with the k-th (duplicate rows).
+     */
+    static final int TIE_MARGIN = 8;
 
     /**
      * @param k           neighbours that vote; DINO reports k = 20 (best or near best on ImageNet among 10, 20, 100, 200)
      * @param temperature T of the exp(sim / T) vote weights; DINO's 0.07
-     * @param threads     parallelism over queries
+     * @param threads     parallelism over queries of the plain-Java backend (libtorch's threads are the process's)
+     * @param backend     where the similarities and the top-k are computed: libtorch (default) or plain Java
      */
-    public record Config(int k, double temperature, int threads) {
+    public record Config(int k, double temperature, int threads, ProbeBackend backend) {
         public Config {
             if (k < 1) {
                 throw new IllegalArgumentException("k must be >= 1, got " + k);
@@ -38,6 +53,14 @@ public final class Knn {
             if (threads < 1) {
                 throw new IllegalArgumentException("threads must be >= 1, got " + threads);
             }
+            if (backend == null) {
+                throw new IllegalArgumentException("backend is required");
+            }
+        }
+
+        /** On libtorch. */
+        public Config(int k, double temperature, int threads) {
+            this(k, temperature, threads, ProbeBackend.TORCH);
         }
 
         public static Config defaults() {
@@ -45,15 +68,19 @@ public final class Knn {
         }
 
         public Config withK(int newK) {
-            return new Config(newK, temperature, threads);
+            return new Config(newK, temperature, threads, backend);
         }
 
         public Config withThreads(int n) {
-            return new Config(k, temperature, n);
+            return new Config(k, temperature, n, backend);
+        }
+
+        public Config withBackend(ProbeBackend b) {
+            return new Config(k, temperature, threads, b);
         }
     }
 
-    private final float[][] bankBlocks; // per block: [D * B], element (j, i) at j * B + i
+    private final float[][] bankBlocks; // JAVA: per block [D * B], element (j, i) at j * B + i; TORCH: [N][D] rows
     private final int[] labels;
     private final int classes;
     private final int dims;
@@ -73,6 +100,11 @@ public final class Knn {
         Features.checkLabels(labels, features.length, numClasses, "training labels");
         int n = features.length;
         int dims = features[0].length;
+        if (config.backend() == ProbeBackend.TORCH) {
+            float[][] rows = new float[n][];
+            Arrays.setAll(rows, i -> normalized(features[i]));
+            return new Knn(rows, labels.clone(), numClasses, dims, config);
+        }
         float[][] blocks = new float[(n + BLOCK - 1) / BLOCK][];
         for (int b = 0; b < blocks.length; b++) {
             int from = b * BLOCK;
@@ -117,11 +149,18 @@ public final class Knn {
         return out;
     }
 
-    /** Predicted class of one query [D]. */
+    /** Predicted class of one query [D]; on libtorch this copies the bank to native memory per call: batch queries. */
     public int predict(float[] query) {
         if (query.length != dims) {
             throw new IllegalArgumentException("query has " + query.length + " dims, the k-NN bank has " + dims);
         }
+        if (config.backend() == ProbeBackend.TORCH) {
+            return predict(new float[][] {query})[0];
+        }
+        return predictJava(query);
+    }
+
+    private int predictJava(float[] query) {
         float[] q = normalized(query);
         int k = Math.min(config.k(), labels.length);
         float[] topSim = new float[k];   // min-heap on (sim, -index): the root is the weakest neighbour kept
@@ -171,6 +210,9 @@ public final class Knn {
      * second for the probe tasks' banks).
      */
     public int[] predict(float[][] queries, Runnable pace) {
+        if (config.backend() == ProbeBackend.TORCH) {
+            return predictTorch(queries, pace);
+        }
         ForkJoinPool pool = new ForkJoinPool(config.threads());
         int[] out = new int[queries.length];
         int block = QUERY_BLOCK * config.threads();
@@ -178,7 +220,7 @@ public final class Knn {
             for (int from = 0; from < queries.length; from += block) {
                 int start = from;
                 int end = Math.min(queries.length, from + block);
-                pool.submit(() -> IntStream.range(start, end).parallel().forEach(i -> out[i] = predict(queries[i]))).get();
+                pool.submit(() -> IntStream.range(start, end).parallel().forEach(i -> out[i] = predictJava(queries[i]))).get();
                 pace.run();
             }
             return out;
@@ -190,6 +232,70 @@ public final class Knn {
         } finally {
             pool.shutdown();
         }
+    }
+
+    /**
+     * libtorch: per block of {@link #TORCH_QUERY_BLOCK} queries
+     * <pre>
+     *   sim = Q_block . bank^T    [q, N]  (float32 GEMM, rows of both normalised in Java as in the plain path)
+     *   topk(sim, k + margin)     [q, k'] values and indices, then the final k by (sim desc, index asc) in Java
+     * </pre>
+     * and the same exp(sim / T) vote; {@code pace} after each block.
+     */
+    private int[] predictTorch(float[][] queries, Runnable pace) {
+        int n = labels.length;
+        int k = Math.min(config.k(), n);
+        int candidates = Math.min(n, k + TIE_MARGIN);
+        int[] out = new int[queries.length];
+        try (NDManager manager = NDManager.newBaseManager(Device.cpu())) {
+            NDArray bankT = manager.create(flatten(bankBlocks, 0, n), new Shape(n, dims)).transpose(); // [D, N]
+            for (int from = 0; from < queries.length; from += TORCH_QUERY_BLOCK) {
+                int q = Math.min(TORCH_QUERY_BLOCK, queries.length - from);
+                float[][] block = new float[q][];
+                for (int i = 0; i < q; i++) {
+                    if (queries[from + i].length != dims) {
+                        throw new IllegalArgumentException("query has " + queries[from + i].length
+                                + " dims, the k-NN bank has " + dims);
+                    }
+                    block[i] = normalized(queries[from + i]);
+                }
+                float[] sims;
+                long[] idx;
+                try (NDManager scope = manager.newSubManager(); NDScope ignored = new NDScope()) {
+                    NDArray s = scope.create(flatten(block, 0, q), new Shape(q, dims)).matMul(bankT); // [q, N]
+                    NDList top = s.topK(candidates, 1, true, false);
+                    sims = top.get(0).toFloatArray();
+                    idx = top.get(1).toLongArray();
+                }
+                for (int i = 0; i < q; i++) {
+                    out[from + i] = vote(sims, idx, i * candidates, candidates, k);
+                }
+                pace.run();
+            }
+        }
+        return out;
+    }
+
+    /** The k strongest of one query's candidates (by similarity, then lower index) vote with exp(sim / T). */
+    private int vote(float[] sims, long[] idx, int offset, int candidates, int k) {
+        Integer[] order = new Integer[candidates];
+        Arrays.setAll(order, m -> offset + m);
+        Arrays.sort(order, (a, b) -> sims[a] != sims[b] ? Float.compare(sims[b], sims[a]) : Long.compare(idx[a], idx[b]));
+        double[] votes = new double[classes];
+        for (int m = 0; m < k; m++) {
+            int c = order[m];
+            votes[labels[(int) idx[c]]] += Math.exp(sims[c] / config.temperature());
+        }
+        return LinearModel.argmax(votes);
+    }
+
+    private static float[] flatten(float[][] rows, int from, int to) {
+        int d = rows[from].length;
+        float[] flat = new float[(to - from) * d];
+        for (int i = from; i < to; i++) {
+            System.arraycopy(rows[i], 0, flat, (i - from) * d, d);
+        }
+        return flat;
     }
 
     /** Top-1 accuracy on [Q, D] features with [Q] labels. */

@@ -1,5 +1,7 @@
 package dev.d2v.evaluate.probe;
 
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
 import dev.d2v.evaluate.cpu.CpuShare;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -9,6 +11,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.ForkJoinPool;
+import java.util.function.DoubleFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,8 +23,10 @@ import org.slf4j.LoggerFactory;
  *       softmax regression on the rest by full-batch L-BFGS and measure validation accuracy;</li>
  *   <li>refit on the whole training split with the best strength (warm-started from its validation fit).</li>
  * </ol>
+ * The objective runs on libtorch ({@link TorchSoftmaxObjective}, two float32 GEMMs per row chunk) or in plain Java
+ * ({@link SoftmaxObjective}), as the config's {@link ProbeBackend} says; L-BFGS stays in Java.
  * Deterministic given the seed: the split is a seeded shuffle, the optimiser has no randomness, and the
- * gradient sums in a fixed order whatever the thread count.
+ * gradient sums in a fixed order whatever the probe's thread count (on libtorch, for a given libtorch thread count).
  */
 public final class LinearProbe {
     private static final Logger LOG = LoggerFactory.getLogger(LinearProbe.class);
@@ -37,11 +42,14 @@ public final class LinearProbe {
      * @param relTolerance       stop when one iteration lowers the loss by less than this (relative)
      * @param history            L-BFGS memory m
      * @param seed               seeds the validation split
-     * @param threads            parallelism of the gradient; the evaluator shares the machine with the trainer
+     * @param threads            parallelism of the plain-Java gradient; the evaluator shares the machine with the
+     *                           trainer (libtorch's threads are set once for the process, before the engine loads)
+     * @param backend            where the objective is computed: libtorch (default) or plain Java
      */
     public record Config(List<Double> l2Grid, double validationFraction, int maxValidation, int maxIterations,
                          int gridIterations,
-                         double gradTolerance, double relTolerance, int history, long seed, int threads) {
+                         double gradTolerance, double relTolerance, int history, long seed, int threads,
+                         ProbeBackend backend) {
         public Config {
             if (l2Grid == null || l2Grid.isEmpty() || l2Grid.stream().anyMatch(l -> l == null || !(l >= 0) || Double.isInfinite(l))) {
                 throw new IllegalArgumentException("l2Grid needs at least one finite strength >= 0, got " + l2Grid);
@@ -55,6 +63,9 @@ public final class LinearProbe {
             }
             if (!(gradTolerance >= 0) || !(relTolerance >= 0)) {
                 throw new IllegalArgumentException("tolerances must be >= 0");
+            }
+            if (backend == null) {
+                throw new IllegalArgumentException("backend is required");
             }
         }
 
@@ -71,7 +82,8 @@ public final class LinearProbe {
                     1e-7,    // a relative loss change of 1e-7 no longer moves test accuracy
                     10,      // Nocedal and Wright's usual m
                     42,
-                    Math.max(1, Runtime.getRuntime().availableProcessors()));
+                    Math.max(1, Runtime.getRuntime().availableProcessors()),
+                    ProbeBackend.TORCH); // 3x less CPU per objective evaluation than the plain-Java loops
         }
 
         /**
@@ -83,27 +95,32 @@ public final class LinearProbe {
         public static Config quick() {
             Config d = defaults();
             return new Config(List.of(1e-3, 1e-2, 1e-1), d.validationFraction(), 5_000, 150, 80, d.gradTolerance(),
-                    1e-6, d.history(), d.seed(), d.threads());
+                    1e-6, d.history(), d.seed(), d.threads(), d.backend());
         }
 
         public Config withSeed(long newSeed) {
             return new Config(l2Grid, validationFraction, maxValidation, maxIterations, gridIterations, gradTolerance, relTolerance,
-                    history, newSeed, threads);
+                    history, newSeed, threads, backend);
         }
 
         public Config withThreads(int n) {
             return new Config(l2Grid, validationFraction, maxValidation, maxIterations, gridIterations, gradTolerance, relTolerance,
-                    history, seed, n);
+                    history, seed, n, backend);
+        }
+
+        public Config withBackend(ProbeBackend b) {
+            return new Config(l2Grid, validationFraction, maxValidation, maxIterations, gridIterations, gradTolerance, relTolerance,
+                    history, seed, threads, b);
         }
 
         public Config withL2Grid(List<Double> grid) {
             return new Config(grid, validationFraction, maxValidation, maxIterations, gridIterations, gradTolerance, relTolerance,
-                    history, seed, threads);
+                    history, seed, threads, backend);
         }
 
         public Config withMaxIterations(int n) {
             return new Config(l2Grid, validationFraction, maxValidation, n, gridIterations, gradTolerance, relTolerance,
-                    history, seed, threads);
+                    history, seed, threads, backend);
         }
     }
 
@@ -134,7 +151,7 @@ public final class LinearProbe {
         int n = x.length;
         int dims = x[0].length;
         ForkJoinPool pool = new ForkJoinPool(config.threads());
-        try {
+        try (NDManager manager = config.backend() == ProbeBackend.TORCH ? NDManager.newBaseManager(Device.cpu()) : null) {
             Map<Double, Double> validation = new TreeMap<>();
             double bestL2 = config.l2Grid().get(config.l2Grid().size() / 2);
             double[] warm = null;
@@ -144,11 +161,11 @@ public final class LinearProbe {
                 // (strong L2 converges in few iterations and lands near the weaker one's optimum)
                 double bestAccuracy = -1;
                 double[] theta = new double[SoftmaxObjective.parameterCount(numClasses, dims)];
-                SoftmaxObjective fitRows = new SoftmaxObjective(x, labels, split[0], numClasses, 0, pool);
+                DoubleFunction<Lbfgs.Objective> fitRows = objective(x, labels, split[0], numClasses, config, pool, manager);
                 for (int k = config.l2Grid().size() - 1; k >= 0; k--) {
                     double l2 = config.l2Grid().get(k);
                     long t0 = System.nanoTime();
-                    Lbfgs.Result r = Lbfgs.minimize(fitRows.withLambda(l2),
+                    Lbfgs.Result r = Lbfgs.minimize(fitRows.apply(l2),
                             theta, config.history(), config.gridIterations(), config.gradTolerance(), config.relTolerance(), pace);
                     double acc = accuracy(theta, x, labels, split[1], numClasses, dims);
                     validation.put(l2, acc);
@@ -166,7 +183,7 @@ public final class LinearProbe {
             double[] theta = warm != null ? warm.clone() : new double[SoftmaxObjective.parameterCount(numClasses, dims)];
             int[] all = new int[n];
             Arrays.setAll(all, i -> i);
-            Lbfgs.Result result = Lbfgs.minimize(new SoftmaxObjective(x, labels, all, numClasses, bestL2, pool), theta,
+            Lbfgs.Result result = Lbfgs.minimize(objective(x, labels, all, numClasses, config, pool, manager).apply(bestL2), theta,
                     config.history(), config.maxIterations(), config.gradTolerance(), config.relTolerance(), pace);
             double trainAccuracy = accuracy(theta, x, labels, all, numClasses, dims);
             LOG.debug("linear probe final fit: l2 {}, {} iterations, converged {}, train accuracy {}, {} s in all",
@@ -176,6 +193,24 @@ public final class LinearProbe {
         } finally {
             pool.shutdown();
         }
+    }
+
+    /**
+     * The objective over {@code rows} as a function of the L2 strength; the strengths share one copy of the rows
+     * (transposed blocks in Java, or their native copy in {@code manager}).
+     */
+    private static DoubleFunction<Lbfgs.Objective> objective(float[][] x, int[] y, int[] rows, int classes, Config config,
+                                                             ForkJoinPool pool, NDManager manager) {
+        return switch (config.backend()) {
+            case TORCH -> {
+                TorchSoftmaxObjective f = new TorchSoftmaxObjective(x, y, rows, classes, 0, manager);
+                yield f::withLambda;
+            }
+            case JAVA -> {
+                SoftmaxObjective f = new SoftmaxObjective(x, y, rows, classes, 0, pool);
+                yield f::withLambda;
+            }
+        };
     }
 
     /**

@@ -55,12 +55,35 @@ class KnnTest {
     void pacedPredictionCallsThePacePerBlockOfQueriesAndPredictsTheSame() {
         Synthetic.Task train = Synthetic.blobs(1300, 24, 6, 1.0, 1, 4);
         Synthetic.Task test = Synthetic.blobs(300, 24, 6, 1.0, 1, 5);
-        Knn knn = Knn.fit(train.x(), train.y(), 6, new Knn.Config(20, 0.07, 2));
+        Knn knn = Knn.fit(train.x(), train.y(), 6, new Knn.Config(20, 0.07, 2, ProbeBackend.JAVA));
         int[] calls = {0};
         int[] paced = knn.predict(test.x(), () -> calls[0]++);
         assertThat(paced).containsExactly(knn.predict(test.x()));
         // blocks of 64 queries per thread, 2 threads: 128 + 128 + 44
         assertThat(calls[0]).isEqualTo((300 + 2 * Knn.QUERY_BLOCK - 1) / (2 * Knn.QUERY_BLOCK)).isEqualTo(3);
+
+        Knn torch = Knn.fit(train.x(), train.y(), 6, new Knn.Config(20, 0.07, 2, ProbeBackend.TORCH));
+        Synthetic.Task many = Synthetic.blobs(1100, 24, 6, 1.0, 1, 7);
+        int[] torchCalls = {0};
+        int[] torchPaced = torch.predict(many.x(), () -> torchCalls[0]++);
+        assertThat(torchPaced).containsExactly(torch.predict(many.x()));
+        // blocks of 512 queries: 512 + 512 + 76
+        assertThat(torchCalls[0]).isEqualTo(3);
+    }
+
+    @Test
+    void torchBackendPredictsExactlyAsThePlainJavaOne() {
+        Synthetic.Task train = Synthetic.blobs(3000, 40, 7, 0.7, 1, 12); // overlapping classes: close votes
+        Synthetic.Task test = Synthetic.blobs(1200, 40, 7, 0.7, 1, 13);
+        // duplicated bank rows: equal similarities, resolved by the lower index on both backends
+        for (int i = 0; i < 30; i++) {
+            train.x()[2000 + i] = train.x()[i].clone();
+        }
+        for (int k : new int[] {1, 20, 200}) {
+            int[] java = Knn.fit(train.x(), train.y(), 7, new Knn.Config(k, 0.07, 2, ProbeBackend.JAVA)).predict(test.x());
+            int[] torch = Knn.fit(train.x(), train.y(), 7, new Knn.Config(k, 0.07, 2, ProbeBackend.TORCH)).predict(test.x());
+            assertThat(torch).as("k=%d", k).containsExactly(java);
+        }
     }
 
     @Test

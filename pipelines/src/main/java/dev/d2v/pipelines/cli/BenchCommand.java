@@ -10,7 +10,8 @@ import picocli.CommandLine.Spec;
 /** `d2v bench <stage>`: benchmarks that print one JSON object per line (name, value, unit, parameters). */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks: one JSON object per line on stdout (name, value, unit, parameters); progress on stderr.",
-        subcommands = {BenchPreprocessCommand.class, BenchCommand.Train.class, BenchTrainStreamCommand.class})
+        subcommands = {BenchPreprocessCommand.class, BenchCommand.Train.class, BenchTrainStreamCommand.class,
+                BenchEvaluateCommand.class})
 public final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;

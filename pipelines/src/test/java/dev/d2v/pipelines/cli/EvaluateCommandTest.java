@@ -140,6 +140,12 @@ class EvaluateCommandTest {
                 .allSatisfy(f -> assertThat(f.toString()).contains("/image/halves/"))
                 .extracting(f -> f.getFileName().toString()).containsExactlyInAnyOrder("train.d2vf", "test.d2vf");
         List<Object> identity = fileIdentities(rawFiles);
+        // beside them, the raw features' probe results, which a later checkpoint reads instead of refitting
+        Path storedProbes;
+        try (var files = Files.list(rawFiles.get(0).getParent())) {
+            storedProbes = files.filter(f -> f.getFileName().toString().startsWith("probes-")).findFirst().orElseThrow();
+        }
+        List<Object> probesIdentity = fileIdentities(List.of(storedProbes));
 
         // the next checkpoint, in another process's worth of state: its own features, the raw ones read from the cache
         Run second = evaluate(checkpoint, "eval-raw", "--no-finetune");
@@ -151,6 +157,8 @@ class EvaluateCommandTest {
         }
         assertThat(rawFeatureFiles(features)).isEqualTo(rawFiles);
         assertThat(fileIdentities(rawFiles)).as("raw feature files not rewritten").isEqualTo(identity);
+        assertThat(fileIdentities(List.of(storedProbes))).as("stored raw probe results not rewritten")
+                .isEqualTo(probesIdentity);
 
         // the results files and the report keep it
         List<EvalResult> saved = ResultsFile.readAll(
@@ -167,6 +175,7 @@ class EvaluateCommandTest {
         try (var walk = Files.walk(features)) {
             return walk.filter(Files::isRegularFile)
                     .filter(p -> features.relativize(p).getName(0).toString().startsWith("raw-features-v"))
+                    .filter(p -> p.getFileName().toString().endsWith(".d2vf"))
                     .sorted().toList();
         }
     }
