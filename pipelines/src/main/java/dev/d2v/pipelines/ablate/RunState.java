@@ -58,7 +58,12 @@ public record RunState(JsonNode settings, int chunksDone, boolean pretrained) {
             o.put("schedule_steps", s.scheduleSteps());
         }
         o.put("checkpoints", s.checkpoints());
-        return o;
+        // as read back from the file (an int-sized long reads as an int node), so that equals compares values
+        try {
+            return (ObjectNode) JSON.readTree(o.toString());
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a tree of plain values always parses", e);
+        }
     }
 
     public RunState withChunksDone(int n) {
