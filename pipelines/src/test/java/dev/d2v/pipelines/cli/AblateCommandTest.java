@@ -4,8 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.d2v.infra.config.PipelineConfig;
 import dev.d2v.pipelines.Main;
 import dev.d2v.pipelines.ablate.AblationRunner;
+import dev.d2v.pipelines.ablate.AblationSettings;
+import dev.d2v.pipelines.ablate.Factor;
 import dev.d2v.pipelines.ablate.RunState;
 import dev.d2v.train.checkpoint.CheckpointStore;
 import java.io.ByteArrayOutputStream;
@@ -15,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +27,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /**
  * `d2v ablate` end to end on a small labeled PNG folder: two variants of the target layers, one seed, a few steps of
@@ -175,5 +180,37 @@ class AblateCommandTest {
         assertThat(fixedAndVaried[0]).isEqualTo(2);
         assertThat((String) fixedAndVaried[2]).contains("--vary optim.lr: the key is fixed by --set optim.lr=1e-3");
         assertThat(out).doesNotExist();
+    }
+
+    @Test
+    void optionsMapToTheSettings() {
+        AblateCommand cmd = new AblateCommand();
+        assertThat(Main.commandLine().getSubcommands()).containsKey("ablate");
+        new CommandLine(cmd).parseArgs("--modality", "image", "--vary", "optim.lr=1e-3,2e-3", "--vary", "preset=tiny,cpu",
+                "--seeds", "3,4", "--steps", "10", "--set", "model.dim=96", "--train-limit", "50");
+        AblationSettings s = cmd.settings(PipelineConfig.defaults());
+        assertThat(s.data()).isEqualTo("mnist");
+        assertThat(s.seeds()).containsExactly(3L, 4L);
+        assertThat(s.factors()).extracting(Factor::key).containsExactly("optim.lr", "preset");
+        assertThat(s.fixedOverrides()).containsExactly("model.dim=96");
+        assertThat(s.out()).isEqualTo(Path.of(".d2v", "ablate", "image-mnist-lr+preset"));
+        assertThat(s.checkpoints()).isEqualTo(AblationSettings.DEFAULT_CHECKPOINTS);
+        assertThat(s.timeBudget()).isNull();
+        assertThat(s.evaluation().tasks()).containsExactly("mnist");
+        assertThat(s.evaluation().trainLimit()).isEqualTo(50);
+        assertThat(s.evaluation().finetune()).isNull();
+        assertThat(s.evaluation().cpuShare()).isEqualTo(1.0);
+        assertThat(s.evaluation().nice()).isZero();
+
+        AblateCommand tuned = new AblateCommand();
+        new CommandLine(tuned).parseArgs("--modality", "image", "--data", "fashion-mnist", "--finetune", "--minutes", "1.5",
+                "--task", "mnist", "--name", "mine");
+        AblationSettings t = tuned.settings(PipelineConfig.defaults());
+        assertThat(t.seeds()).containsExactly(1L);
+        assertThat(t.factors()).isEmpty();
+        assertThat(t.evaluation().finetune()).isNotNull();
+        assertThat(t.evaluation().tasks()).containsExactly("mnist");
+        assertThat(t.timeBudget()).isEqualTo(Duration.ofSeconds(90));
+        assertThat(t.out()).isEqualTo(Path.of(".d2v", "ablate", "mine"));
     }
 }
