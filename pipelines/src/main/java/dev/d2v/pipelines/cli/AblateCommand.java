@@ -23,12 +23,13 @@ import picocli.CommandLine.Option;
  * {@link AblationRunner} does the work.
  */
 @Command(name = "ablate", mixinStandardHelpOptions = true,
-        description = {"Ablations: pretrains one run per variant and seed under the same step or time budget, evaluates",
-                "each of its checkpoints (linear probe and k-NN on the frozen encoder, fine-tuning with --finetune), and",
-                "writes ablation.jsonl (one line per variant, seed, step, task and protocol), ablation.html (accuracy",
-                "against steps per variant) and a table. Several --vary options make a grid. A second call with the same",
-                "options and --out resumes: finished runs are skipped, an interrupted one continues from its checkpoint.",
-                "Example: ./d2v ablate --modality image --data mnist --steps 150 --vary image.targets.average_top_k_layers=1,2,4"})
+        description = {"Ablations: one pretraining run per variant and seed under the same step or time",
+                "budget, each checkpoint evaluated (linear probe and k-NN on the frozen encoder;",
+                "fine-tuning with --finetune). Writes ablation.jsonl (a line per variant, seed,",
+                "step, task and protocol), ablation.html (accuracy against steps per variant)",
+                "and a table. Several --vary options make a grid. The same command again resumes:",
+                "finished runs are skipped, an interrupted one continues from its checkpoint.",
+                "e.g. --modality image --steps 150 --vary image.targets.average_top_k_layers=1,2,4"})
 public final class AblateCommand implements Callable<Integer> {
 
     @Option(names = "--modality", required = true, paramLabel = "M", description = "image, audio or text")
@@ -43,12 +44,12 @@ public final class AblateCommand implements Callable<Integer> {
     ModelOptions modelOptions;
 
     @Option(names = "--vary", paramLabel = "KEY=V1,V2,...",
-            description = {"A factor: a config key (as for --set) and its values, comma-separated; the key 'preset' varies",
-                    "the preset. Repeatable: the runs are every combination, e.g.",
-                    "--vary image.targets.average_top_k_layers=1,2,4  --vary preset=tiny,cpu  --vary optim.lr=5e-4,1e-3"})
+            description = {"A factor: a config key (as for --set) and its values, comma-separated; the key",
+                    "'preset' varies the preset. Repeatable: the runs are every combination, e.g.",
+                    "image.targets.average_top_k_layers=1,2,4, preset=tiny,cpu, optim.lr=5e-4,1e-3"})
     List<String> vary = new ArrayList<>();
 
-    @Option(names = "--seeds", split = ",", paramLabel = "S1,S2,...", defaultValue = "1",
+    @Option(names = "--seeds", split = ",", paramLabel = "SEED", defaultValue = "1",
             description = "One run per variant and seed (default: ${DEFAULT-VALUE})")
     List<Long> seeds;
 
