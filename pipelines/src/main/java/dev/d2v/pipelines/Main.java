@@ -1,6 +1,7 @@
 package dev.d2v.pipelines;
 
 import dev.d2v.infra.config.PipelineConfig;
+import dev.d2v.pipelines.cli.AblateCommand;
 import dev.d2v.pipelines.cli.BenchCommand;
 import dev.d2v.pipelines.cli.DataCommand;
 import dev.d2v.pipelines.cli.DemoCommand;
@@ -21,7 +22,7 @@ import picocli.CommandLine.Command;
 @Command(name = "d2v", mixinStandardHelpOptions = true, version = "d2v 0.1.0",
         description = "Streaming data2vec 2.0 pretraining: Kafka -> Flink -> DJL trainer -> evaluation.",
         subcommands = {KafkaCommand.class, DataCommand.class, IngestCommand.class, PreprocessCommand.class, PretrainCommand.class,
-                TrainCommand.class, EvaluateCommand.class, DemoCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+                TrainCommand.class, EvaluateCommand.class, AblateCommand.class, DemoCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

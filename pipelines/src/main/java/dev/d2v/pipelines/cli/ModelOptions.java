@@ -64,10 +64,15 @@ public final class ModelOptions {
     }
 
     /** The configuration's model.set, then --set: a later value of a key wins. */
-    private List<String> overrides(PipelineConfig c) {
+    public List<String> overrides(PipelineConfig c) {
         List<String> all = new ArrayList<>(c.model().set());
         all.addAll(overrides);
         return all;
+    }
+
+    /** --set as given (without the configuration's model.set). */
+    public List<String> commandLineOverrides() {
+        return List.copyOf(overrides);
     }
 
     private PipelineConfig configuration() {

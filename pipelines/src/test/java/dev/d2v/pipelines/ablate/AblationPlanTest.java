@@ -1,0 +1,102 @@
+package dev.d2v.pipelines.ablate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.d2v.evaluate.EvaluationSettings;
+import dev.d2v.infra.Modality;
+import dev.d2v.infra.Topics;
+import dev.d2v.ingest.data.DataContext;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Every run's config is built and checked before anything trains; an error names the option and key. */
+class AblationPlanTest {
+
+    static AblationSettings settings(List<String> fixed, String... vary) {
+        EvaluationSettings eval = new EvaluationSettings(List.of("mnist"), 0, 0, null, false, false, null, 1.0, 0,
+                EvaluationSettings.Follow.defaults(), new Properties(), Topics.defaults());
+        return new AblationSettings(Modality.IMAGE, "mnist", new DataContext(Path.of("cache"), 1, 0, l -> {}), null, 8,
+                "cpu", fixed, List.of(vary).stream().map(Factor::parse).toList(), List.of(1L, 2L), 10L, null, null, 5,
+                Path.of("sweep"), "cpu", null, eval);
+    }
+
+    @Test
+    void oneRunPerVariantAndSeedInGridOrder() {
+        AblationPlan plan = AblationPlan.of(settings(List.of("optim.lr=2e-3"), "image.targets.average_top_k_layers=1,3",
+                "preset=tiny,cpu"));
+        assertThat(plan.runs()).extracting(r -> r.folder().toString()).containsExactly(
+                "sweep/image.targets.average_top_k_layers=1,preset=tiny-seed1",
+                "sweep/image.targets.average_top_k_layers=1,preset=tiny-seed2",
+                "sweep/image.targets.average_top_k_layers=1,preset=cpu-seed1",
+                "sweep/image.targets.average_top_k_layers=1,preset=cpu-seed2",
+                "sweep/image.targets.average_top_k_layers=3,preset=tiny-seed1",
+                "sweep/image.targets.average_top_k_layers=3,preset=tiny-seed2",
+                "sweep/image.targets.average_top_k_layers=3,preset=cpu-seed1",
+                "sweep/image.targets.average_top_k_layers=3,preset=cpu-seed2");
+        AblationPlan.Run r = plan.runs().get(5);
+        assertThat(r.number()).isEqualTo(6);
+        assertThat(r.preset()).isEqualTo("tiny");
+        assertThat(r.overrides()).containsExactly("optim.lr=2e-3", "image.targets.average_top_k_layers=3");
+        assertThat(r.config().image().targets().averageTopKLayers()).isEqualTo(3);
+        assertThat(r.config().optim().lr()).isEqualTo(2e-3);
+        assertThat(r.config().model().depth()).isEqualTo(6); // tiny
+        assertThat(plan.runs().get(6).config().model().depth()).isEqualTo(4); // cpu
+        assertThat(r.targetStep(10L)).isEqualTo(10);
+        assertThat(r.targetStep(null)).isEqualTo(r.config().optim().totalSteps());
+    }
+
+    @Test
+    void aBadKeyIsNamedWithItsOption() {
+        assertThatThrownBy(() -> AblationPlan.of(settings(List.of(), "image.targets.top_k=1,2")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("--vary image.targets.top_k=1: ")
+                .hasMessageContaining("no key 'top_k'");
+        assertThatThrownBy(() -> AblationPlan.of(settings(List.of(), "optim.lr=fast")))
+                .hasMessageStartingWith("--vary optim.lr=fast: ");
+        assertThatThrownBy(() -> AblationPlan.of(settings(List.of(), "preset=huge")))
+                .hasMessageStartingWith("--vary preset=huge: ").hasMessageContaining("unknown preset");
+        assertThatThrownBy(() -> AblationPlan.of(settings(List.of("model.width=3"), "optim.lr=1e-3")))
+                .hasMessageStartingWith("--set: ");
+        assertThatThrownBy(() -> AblationPlan.of(settings(List.of(), "audio.targets.average_top_k_layers=1")))
+                .hasMessageContaining("the runs train image only");
+    }
+
+    @Test
+    void aValueOnlySomePresetsAcceptFailsOnlyInItsCombination() {
+        // tiny has 6 main blocks, cpu 4: K = 6 is a fine value, but not with the cpu preset
+        assertThat(AblationPlan.of(settings(List.of(), "preset=tiny", "image.targets.average_top_k_layers=6")).runs()).hasSize(2);
+        assertThatThrownBy(() -> AblationPlan.of(settings(List.of(), "preset=tiny,cpu", "image.targets.average_top_k_layers=6")))
+                .hasMessageStartingWith("variant preset=cpu,image.targets.average_top_k_layers=6: ")
+                .hasMessageContaining("exceeds the 4 main blocks");
+    }
+
+    @Test
+    void defaultNameSaysWhatVaries() {
+        assertThat(AblationSettings.defaultName(Modality.IMAGE, "mnist", List.of(Factor.parse("image.targets.average_top_k_layers=1,2"))))
+                .isEqualTo("image-mnist-average_top_k_layers");
+        assertThat(AblationSettings.defaultName(Modality.IMAGE, "/data/shapes", List.of(Factor.parse("preset=tiny,cpu"),
+                Factor.parse("optim.lr=1e-3")))).isEqualTo("image-shapes-preset+lr");
+        assertThat(AblationSettings.defaultName(Modality.TEXT, "wordnet", List.of())).isEqualTo("text-wordnet-seeds");
+    }
+
+    @Test
+    void runStateReadBackEqualsTheSettingsItWasWrittenFrom(@TempDir Path dir) throws IOException {
+        AblationSettings s = settings(List.of("optim.lr=2e-3"), "image.targets.average_top_k_layers=1,3");
+        AblationPlan.Run run = AblationPlan.of(s).runs().get(1);
+        RunState.start(s, run).withChunksDone(2).write(dir);
+        RunState back = RunState.read(dir).orElseThrow();
+        assertThat(back.settings()).isEqualTo(RunState.start(s, run).settings());
+        assertThat(back.chunksDone()).isEqualTo(2);
+        assertThat(back.pretrained()).isFalse();
+        assertThat(back.settings().get("seed").asLong()).isEqualTo(2);
+        assertThat(RunState.read(dir.resolve("none"))).isEmpty();
+        Files.writeString(dir.resolve(RunState.FILE), "{\"version\": 9, \"kind\": \"ablate-run\"}");
+        assertThatThrownBy(() -> RunState.read(dir)).hasMessageContaining("unknown run state version 9");
+    }
+}
