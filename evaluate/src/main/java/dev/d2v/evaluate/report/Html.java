@@ -1,11 +1,11 @@
 package dev.d2v.evaluate.report;
 
 /** HTML/XML text escaping for names that come from configuration and data (task names, checkpoint ids). */
-final class Html {
+public final class Html {
     private Html() {
     }
 
-    static String escape(String s) {
+    public static String escape(String s) {
         StringBuilder b = new StringBuilder(s.length());
         for (char c : s.toCharArray()) {
             switch (c) {

@@ -1,5 +1,6 @@
 package dev.d2v.pipelines.ablate;
 
+import dev.d2v.evaluate.report.Html;
 import dev.d2v.evaluate.report.SvgPlot;
 import dev.d2v.evaluate.report.SvgPlot.Point;
 import dev.d2v.evaluate.report.SvgPlot.Reference;
@@ -136,11 +137,11 @@ public final class AblationReport {
     public static String html(String title, String about, List<AblationLine> lines, List<String> problems, Instant now) {
         StringBuilder b = new StringBuilder();
         b.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>")
-                .append(escape(title)).append("</title>\n")
+                .append(Html.escape(title)).append("</title>\n")
                 .append("<style>body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse}")
                 .append("td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td.l,th.l{text-align:left}")
-                .append("svg{margin:0.5em 1em 0.5em 0}</style>\n</head><body>\n<h1>").append(escape(title)).append("</h1>\n")
-                .append("<p>").append(escape(about)).append("</p>\n<p>Generated ").append(escape(now.toString()))
+                .append("svg{margin:0.5em 1em 0.5em 0}</style>\n</head><body>\n<h1>").append(Html.escape(title)).append("</h1>\n")
+                .append("<p>").append(Html.escape(about)).append("</p>\n<p>Generated ").append(Html.escape(now.toString()))
                 .append(": ").append(lines.size()).append(" results from ")
                 .append(lines.stream().map(AblationLine::run).distinct().count()).append(" run(s).</p>\n");
 
@@ -149,14 +150,14 @@ public final class AblationReport {
                 + "features: on the input itself, no encoder.</p>\n<table>\n<tr>");
         String[] head = header();
         for (int c = 0; c < head.length; c++) {
-            b.append("<th").append(c < 3 ? " class=\"l\"" : "").append(">").append(escape(head[c])).append("</th>");
+            b.append("<th").append(c < 3 ? " class=\"l\"" : "").append(">").append(Html.escape(head[c])).append("</th>");
         }
         b.append("</tr>\n");
         for (Row r : summarize(lines)) {
             String[] cells = cells(r);
             b.append("<tr>");
             for (int c = 0; c < cells.length; c++) {
-                b.append("<td").append(c < 3 ? " class=\"l\"" : "").append(">").append(escape(cells[c])).append("</td>");
+                b.append("<td").append(c < 3 ? " class=\"l\"" : "").append(">").append(Html.escape(cells[c])).append("</td>");
             }
             b.append("</tr>\n");
         }
@@ -174,7 +175,7 @@ public final class AblationReport {
         b.append("</div>\n");
         if (!problems.isEmpty()) {
             b.append("<h2>Problems</h2>\n<ul>\n");
-            problems.forEach(p -> b.append("<li>").append(escape(p)).append("</li>\n"));
+            problems.forEach(p -> b.append("<li>").append(Html.escape(p)).append("</li>\n"));
             b.append("</ul>\n");
         }
         return b.append("</body></html>\n").toString();
@@ -276,21 +277,5 @@ public final class AblationReport {
     /** A difference of accuracies in percentage points, signed; NaN -&gt; "-". */
     static String points(double v) {
         return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%+.1f", 100 * v);
-    }
-
-    /** HTML text escaping for names from the command line (variant values, task names). */
-    static String escape(String s) {
-        StringBuilder b = new StringBuilder(s.length());
-        for (char c : s.toCharArray()) {
-            switch (c) {
-                case '&' -> b.append("&amp;");
-                case '<' -> b.append("&lt;");
-                case '>' -> b.append("&gt;");
-                case '"' -> b.append("&quot;");
-                case '\'' -> b.append("&#39;");
-                default -> b.append(c);
-            }
-        }
-        return b.toString();
     }
 }
