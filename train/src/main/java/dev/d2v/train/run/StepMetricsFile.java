@@ -3,13 +3,8 @@ package dev.d2v.train.run;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.d2v.train.step.StepResult;
-import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 /**
  * One JSON object per optimizer step, appended to a file (metrics.jsonl): step, modality, loss, cls_loss, lr, tau,
@@ -19,11 +14,10 @@ import java.nio.file.StandardOpenOption;
 public final class StepMetricsFile implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private final BufferedWriter out;
+    private final JsonLinesFile out;
 
     public StepMetricsFile(Path file) throws IOException {
-        Files.createDirectories(file.toAbsolutePath().getParent());
-        this.out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        this.out = new JsonLinesFile(file, "the metrics file");
     }
 
     /** The JSON line for one step. */
@@ -52,13 +46,7 @@ public final class StepMetricsFile implements AutoCloseable {
 
     /** Appends one line as it is ({@link #line} plus a caller's fields, e.g. the continuous trainer's). */
     public void write(ObjectNode line) {
-        try {
-            out.write(JSON.writeValueAsString(line));
-            out.newLine();
-            out.flush();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot append to the metrics file", e);
-        }
+        out.append(line);
     }
 
     @Override

@@ -3,13 +3,9 @@ package dev.d2v.train.stream;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.BufferedWriter;
+import dev.d2v.train.run.JsonLinesFile;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.function.Consumer;
 
 /**
@@ -21,11 +17,10 @@ import java.util.function.Consumer;
 public final class SampleLog implements Consumer<TrainedStep>, AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private final BufferedWriter out;
+    private final JsonLinesFile out;
 
     public SampleLog(Path file) throws IOException {
-        Files.createDirectories(file.toAbsolutePath().getParent());
-        this.out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        this.out = new JsonLinesFile(file, "the trained-sample log");
     }
 
     public static ObjectNode line(TrainedStep s) {
@@ -44,13 +39,7 @@ public final class SampleLog implements Consumer<TrainedStep>, AutoCloseable {
 
     @Override
     public void accept(TrainedStep s) {
-        try {
-            out.write(JSON.writeValueAsString(line(s)));
-            out.newLine();
-            out.flush();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot append to the trained-sample log", e);
-        }
+        out.append(line(s));
     }
 
     @Override
