@@ -6,6 +6,7 @@ import dev.d2v.evaluate.results.ResultsFile;
 import dev.d2v.infra.wire.EvalResult;
 import dev.d2v.infra.wire.EvalResult.Protocol;
 import dev.d2v.train.checkpoint.CheckpointStore;
+import dev.d2v.train.config.Data2VecConfig;
 import dev.d2v.train.run.Devices;
 import dev.d2v.train.run.PretrainRunner;
 import dev.d2v.train.run.PretrainSettings;
@@ -226,7 +227,7 @@ public final class AblationRunner {
     }
 
     private static PretrainSettings pretrainSettings(AblationSettings s, AblationPlan.Run run, Duration budget, long every) {
-        String described = run.overrides().isEmpty() ? run.preset() : run.preset() + " with " + String.join(", ", run.overrides());
+        String described = Data2VecConfig.describe(run.preset(), run.overrides());
         return new PretrainSettings(s.modality(), s.data(), s.dataContext(), s.limit(), s.batchSize(), run.config(),
                 described, s.steps(), s.scheduleSteps(), budget, run.folder(), s.device(), s.threads(), run.seed(), every,
                 KEEP_ALL);

@@ -60,7 +60,7 @@ public final class ModelOptions {
 
     public String describe(PipelineConfig c) {
         List<String> all = overrides(c);
-        return all.isEmpty() ? preset(c) : preset(c) + " with " + String.join(", ", all);
+        return Data2VecConfig.describe(preset(c), all);
     }
 
     /** The configuration's model.set, then --set: a later value of a key wins. */

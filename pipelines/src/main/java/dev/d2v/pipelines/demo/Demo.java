@@ -219,7 +219,7 @@ public final class Demo {
                 Duration.ofSeconds(demo.idleStopSeconds()), Duration.ofMillis((long) (demo.trainMinutes() * 60_000)));
         PipelineConfig.Model model = c.model();
         Data2VecConfig preset = Data2VecConfig.preset(model.preset()).withOverrides(model.set());
-        String described = model.set().isEmpty() ? model.preset() : model.preset() + " with " + String.join(", ", model.set());
+        String described = Data2VecConfig.describe(model.preset(), model.set());
         return new StreamTrainSettings(c, modalities, preset, described, LrScaling.LINEAR, 0, demo.scheduleSteps(), run,
                 vocab, "cpu", demo.threads() > 0 ? demo.threads() : null, 1, loop, 0, false);
     }

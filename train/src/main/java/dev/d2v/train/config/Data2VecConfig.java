@@ -216,6 +216,11 @@ public record Data2VecConfig(
         }
     }
 
+    /** "cpu", or "cpu with model.dim=192, optim.lr=5e-4": a preset and its overrides, for start lines and reports. */
+    public static String describe(String preset, List<String> overrides) {
+        return overrides.isEmpty() ? preset : preset + " with " + String.join(", ", overrides);
+    }
+
     /**
      * This config with dotted-path assignments applied, as the reference code's Hydra overrides:
      * {@code model.dim=192}, {@code image.masking.mask_ratio=0.7}, {@code optim.lr=5e-4}. A key must name a field that
