@@ -10,7 +10,9 @@ import java.util.Map;
 
 /**
  * Both frozen-feature protocols on one (checkpoint, modality, task): the linear probe and the k-NN from the
- * same train/test features, as {@link EvalResult}s with their settings and timings as extras. The baseline is
+ * same train/test features, as {@link EvalResult}s with their settings and timings as extras. The k-NN's extras
+ * also carry {@code centred_accuracy}: the same k-NN after the training features' mean is subtracted from both splits
+ * (SimpleShot's "CL2N", Wang et al. 2019), which features with one large shared direction need before a cosine. The baseline is
  * attached by the caller ({@link EvalResult#withBaseline}) once the random-init encoder's figures exist.
  */
 public final class FrozenFeatureProbes {
@@ -58,6 +60,9 @@ public final class FrozenFeatureProbes {
         knnExtras.put("k", (double) config.knn().k());
         knnExtras.put("temperature", config.knn().temperature());
         knnExtras.put("fit_s", (System.nanoTime() - t0) / 1e9);
+        float[][][] centred = Knn.centred(train.features(), test.features());
+        knnExtras.put("centred_accuracy", Knn.accuracy(centred[0], train.labels(), centred[1], test.labels(), numClasses,
+                config.knn(), pace));
         EvalResult knn = new EvalResult(checkpoint, step, modality, task, Protocol.KNN, knnAccuracy, Double.NaN, knnExtras);
         return List.of(linear, knn);
     }

@@ -133,6 +133,16 @@ public final class Knn {
         return fit(trainFeatures, trainLabels, numClasses, config).accuracy(testFeatures, testLabels, pace);
     }
 
+    /**
+     * Both splits minus the training rows' mean, {train [N, D], test [Q, D]}: the centring of SimpleShot's CL2N (Wang
+     * et al. 2019, "SimpleShot: Revisiting Nearest-Neighbor Classification for Few-Shot Learning"), after which the
+     * cosine compares what varies between inputs rather than a direction they all share. The inputs are not changed.
+     */
+    public static float[][][] centred(float[][] train, float[][] test) {
+        Standardizer centre = Standardizer.fit(train).centringOnly();
+        return new float[][][] {centre.apply(train), centre.apply(test)};
+    }
+
     /** x / ||x||_2; a zero vector stays zero (similarity 0 to everything). */
     static float[] normalized(float[] x) {
         double sq = 0;

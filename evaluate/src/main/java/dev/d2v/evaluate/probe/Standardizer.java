@@ -48,6 +48,13 @@ public record Standardizer(double[] mean, double[] std) {
         return new Standardizer(mean, std);
     }
 
+    /** The same mean with every std 1: x' = x - mean. */
+    public Standardizer centringOnly() {
+        double[] one = new double[mean.length];
+        Arrays.fill(one, 1.0);
+        return new Standardizer(mean, one);
+    }
+
     public int dims() {
         return mean.length;
     }

@@ -20,7 +20,7 @@ class FrozenFeatureProbesTest {
         assertThat(rs).extracting(EvalResult::accuracy).containsOnly(1.0);
         assertThat(rs).allSatisfy(r -> assertThat(r.hasBaseline()).isFalse());
         assertThat(rs.get(0).extras()).containsKeys("l2", "iterations", "train_accuracy", "fit_s", "train_rows", "test_rows", "dims");
-        assertThat(rs.get(1).extras()).containsEntry("k", 20.0).containsEntry("train_rows", 600.0);
+        assertThat(rs.get(1).extras()).containsEntry("k", 20.0).containsEntry("train_rows", 600.0).containsKey("centred_accuracy");
         assertThat(rs.get(0).withBaseline(0.4).baselineAccuracy()).isEqualTo(0.4);
     }
 }

@@ -24,6 +24,42 @@ class KnnTest {
         assertThat(Knn.accuracy(train.x(), train.y(), test.x(), test.y(), 8, Knn.Config.defaults())).isEqualTo(1.0);
     }
 
+    /**
+     * Two classes that differ only along a direction every row shares (feature 0 = 95 or 105, the other 31 features
+     * class-free noise of std 0.5): to the cosine every row points the same way, so plain k-NN is near chance; centred
+     * on the training mean, feature 0 is -5 or +5 against noise of norm 2.8, and the classes point apart.
+     */
+    @Test
+    void centringRecoversClassesThatDifferAlongASharedDirection() {
+        Synthetic.Task train = alongShared(2000, 1);
+        Synthetic.Task test = alongShared(500, 2);
+        double plain = Knn.accuracy(train.x(), train.y(), test.x(), test.y(), 2, Knn.Config.defaults());
+        float[][][] c = Knn.centred(train.x(), test.x());
+        double centred = Knn.accuracy(c[0], train.y(), c[1], test.y(), 2, Knn.Config.defaults());
+        assertThat(plain).isLessThan(0.65);
+        assertThat(centred).isGreaterThan(0.95);
+        assertThat(train.x()[0][0]).as("inputs unchanged").isGreaterThanOrEqualTo(95);
+        double mean = 0;
+        for (float[] row : c[0]) {
+            mean += row[0];
+        }
+        assertThat(mean / c[0].length).isCloseTo(0, org.assertj.core.data.Offset.offset(1e-3));
+    }
+
+    private static Synthetic.Task alongShared(int n, long seed) {
+        Random r = new Random(seed);
+        float[][] x = new float[n][32];
+        int[] y = new int[n];
+        for (int i = 0; i < n; i++) {
+            y[i] = i % 2;
+            x[i][0] = 95 + 10 * y[i];
+            for (int j = 1; j < 32; j++) {
+                x[i][j] = (float) (0.5 * r.nextGaussian());
+            }
+        }
+        return new Synthetic.Task(x, y);
+    }
+
     @Test
     void weightsFollowExpSimilarityOverTemperature() {
         // query (1, 0): one class-0 neighbour at cosine 1, two class-1 neighbours at cosine 0.6

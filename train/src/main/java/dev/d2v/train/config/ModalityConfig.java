@@ -16,6 +16,10 @@ import dev.d2v.infra.Modality;
  * @param localEncoder the input side: image size and patch, audio mels and frames, text vocabulary and length
  * @param lrScale      this modality's steps use the schedule's learning rate times this factor (absent: 1): the
  *                     continuous trainer sets it from the modality's batch size ({@link LrScaling}), so that a modality with smaller batches takes proportionally smaller steps
+ * @param packRows     text only: a training step packs the batch's texts one after another into as few rows of the
+ *                     batch's width as they fit ({@code step.RowPacking}), as the reference pretrains on the corpus cut
+ *                     into full blocks (fairseq masked_lm, sample_break_mode none) instead of one padded row per text
+ *                     (absent: false). Evaluation always encodes one text per row
  */
 public record ModalityConfig(
         @JsonProperty("prenet_depth") int prenetDepth,
@@ -25,7 +29,8 @@ public record ModalityConfig(
         TargetConfig targets,
         LossConfig loss,
         @JsonProperty("local_encoder") LocalEncoderConfig localEncoder,
-        @JsonProperty("lr_scale") Double lrScale) {
+        @JsonProperty("lr_scale") Double lrScale,
+        @JsonProperty("pack_rows") Boolean packRows) {
 
     @JsonCreator
     public ModalityConfig {
@@ -36,12 +41,13 @@ public record ModalityConfig(
         require(localEncoder != null, "a modality needs a local_encoder section");
         lrScale = lrScale == null ? 1.0 : lrScale;   // checkpoints written before the field existed
         require(lrScale > 0 && !lrScale.isInfinite(), "lr_scale must be a finite number > 0, got " + lrScale);
+        packRows = packRows != null && packRows;       // absent in checkpoints written before the field existed
     }
 
     /** A section at learning-rate scale 1. */
     public ModalityConfig(int prenetDepth, MaskingConfig masking, int multiMask, DecoderConfig decoder,
                           TargetConfig targets, LossConfig loss, LocalEncoderConfig localEncoder) {
-        this(prenetDepth, masking, multiMask, decoder, targets, loss, localEncoder, 1.0);
+        this(prenetDepth, masking, multiMask, decoder, targets, loss, localEncoder, 1.0, false);
     }
 
     /** The reference values (fairseq examples/data2vec) for modality m on an encoder of the given width and depth. */
@@ -54,27 +60,32 @@ public record ModalityConfig(
 
     /** This section with another local encoder (the pretrain command fits it to the data: vocabulary size, frames). */
     public ModalityConfig withLocalEncoder(LocalEncoderConfig l) {
-        return new ModalityConfig(prenetDepth, masking, multiMask, decoder, targets, loss, l, lrScale);
+        return new ModalityConfig(prenetDepth, masking, multiMask, decoder, targets, loss, l, lrScale, packRows);
     }
 
     /** This section with another decoder (conv or transformer, for the speed comparison). */
     public ModalityConfig withDecoder(DecoderConfig d) {
-        return new ModalityConfig(prenetDepth, masking, multiMask, d, targets, loss, localEncoder, lrScale);
+        return new ModalityConfig(prenetDepth, masking, multiMask, d, targets, loss, localEncoder, lrScale, packRows);
     }
 
     /** This section with another mask setting. */
     public ModalityConfig withMasking(MaskingConfig mc) {
-        return new ModalityConfig(prenetDepth, mc, multiMask, decoder, targets, loss, localEncoder, lrScale);
+        return new ModalityConfig(prenetDepth, mc, multiMask, decoder, targets, loss, localEncoder, lrScale, packRows);
     }
 
     /** This section with M clones per sample. */
     public ModalityConfig withMultiMask(int m) {
-        return new ModalityConfig(prenetDepth, masking, m, decoder, targets, loss, localEncoder, lrScale);
+        return new ModalityConfig(prenetDepth, masking, m, decoder, targets, loss, localEncoder, lrScale, packRows);
     }
 
     /** This section with its steps' learning rate scaled by f. */
     public ModalityConfig withLrScale(double f) {
-        return new ModalityConfig(prenetDepth, masking, multiMask, decoder, targets, loss, localEncoder, f);
+        return new ModalityConfig(prenetDepth, masking, multiMask, decoder, targets, loss, localEncoder, f, packRows);
+    }
+
+    /** This section with text rows packed (or not) in training steps. */
+    public ModalityConfig withPackRows(boolean pack) {
+        return new ModalityConfig(prenetDepth, masking, multiMask, decoder, targets, loss, localEncoder, lrScale, pack);
     }
 
     /** Reference clone counts: 16 image, 8 audio and text. */

@@ -8,7 +8,7 @@ import java.nio.file.Path;
 
 /**
  * One JSON object per optimizer step, appended to a file (metrics.jsonl): step, modality, loss, cls_loss, lr, tau,
- * grad_norm, target_std, prediction_std, batch, applied, step_ms, samples_per_s, time (epoch ms). A resumed run
+ * grad_norm, target_std, target_position_share, prediction_std, batch, applied, step_ms, samples_per_s, time (epoch ms). A resumed run
  * appends; readers take the last line per step.
  */
 public final class StepMetricsFile implements AutoCloseable {
@@ -31,6 +31,7 @@ public final class StepMetricsFile implements AutoCloseable {
         o.put("tau", r.tau());
         o.put("grad_norm", r.gradNorm());
         o.put("target_std", r.targetStd());
+        o.put("target_position_share", r.targetPositionShare());
         o.put("prediction_std", r.predictionStd());
         o.put("batch", r.samples());
         o.put("applied", r.applied());

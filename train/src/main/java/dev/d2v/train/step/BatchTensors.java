@@ -19,16 +19,36 @@ import java.nio.ByteOrder;
  *
  * @param input       image (B, C, H, W) fp32 in [-1, 1]; audio (B, 1, mels, frames) fp32; text (B, L) int64
  * @param validTokens (B) real tokens after the local encoder (audio: ceil(frames / 2)), or null when nothing is padded
- * @param sampleKeys  (B) stable keys of the sample ids: the masks' seeds
+ * @param sampleKeys  (B) stable keys of the rows: the masks' seeds (a packed row: its first text's key)
+ * @param samples     samples in the batch: B, or more when texts are packed several to a row
  */
-public record BatchTensors(Modality modality, NDArray input, int[] validTokens, long[] sampleKeys) {
+public record BatchTensors(Modality modality, NDArray input, int[] validTokens, long[] sampleKeys, int samples) {
 
     /** Pixels are mapped to [-1, 1]: (x / 255 - 0.5) / 0.5. */
     static final float PIXEL_MEAN = 0.5f;
     static final float PIXEL_STD = 0.5f;
 
+    /** Samples in the batch (not rows: a packed text batch has fewer rows). */
     public int batchSize() {
-        return sampleKeys.length;
+        return samples;
+    }
+
+    /** As a training step takes it: {@link #of}, then text packed into full rows when the section says so. */
+    public static BatchTensors forTraining(Minibatch b, ModalityConfig c, NDManager manager) {
+        if (b.modality() != Modality.TEXT || !c.packRows()) {
+            return of(b, c, manager);
+        }
+        int[] shape = b.shape();
+        checkText(b, c.localEncoder());
+        int[] ids = new int[shape[0] * shape[1]];
+        ByteBuffer.wrap(b.payload()).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(ids);
+        int[] lengths = new int[shape[0]];
+        for (int i = 0; i < lengths.length; i++) {
+            lengths[i] = Math.min(shape[1], Math.max(1, b.validLengths()[i]));
+        }
+        RowPacking.Packed p = RowPacking.pack(ids, shape[1], lengths, keys(b));
+        NDArray x = manager.create(p.ids(), new Shape(p.rows(), p.width())).toType(DataType.INT64, false);
+        return new BatchTensors(Modality.TEXT, x, p.valid(), p.keys(), p.samples());
     }
 
     /** Decodes b into manager, checking it against the modality's local encoder. */
@@ -36,10 +56,7 @@ public record BatchTensors(Modality modality, NDArray input, int[] validTokens, 
         Modality m = b.modality();
         int[] shape = b.shape();
         LocalEncoderConfig l = c.localEncoder();
-        long[] keys = new long[b.batchSize()];
-        for (int i = 0; i < keys.length; i++) {
-            keys[i] = Masking.sampleKey(b.sampleIds().get(i));
-        }
+        long[] keys = keys(b);
         ByteBuffer payload = ByteBuffer.wrap(b.payload()).order(ByteOrder.LITTLE_ENDIAN);
         return switch (m) {
             case IMAGE -> {
@@ -50,7 +67,7 @@ public record BatchTensors(Modality modality, NDArray input, int[] validTokens, 
                 }
                 NDArray raw = manager.create(payload, new Shape(toLong(shape)), DataType.UINT8);
                 NDArray x = raw.toType(DataType.FLOAT32, false).divi(255f).subi(PIXEL_MEAN).divi(PIXEL_STD);
-                yield new BatchTensors(m, x, null, keys);
+                yield new BatchTensors(m, x, null, keys, keys.length);
             }
             case AUDIO -> {
                 require(b, DType.FP16, 3);
@@ -63,21 +80,33 @@ public record BatchTensors(Modality modality, NDArray input, int[] validTokens, 
                 for (int i = 0; i < valid.length; i++) {
                     valid[i] = Math.max(1, LocalEncoderConfig.AudioFrames.tokens(b.validLengths()[i]));
                 }
-                yield new BatchTensors(m, x, valid, keys);
+                yield new BatchTensors(m, x, valid, keys, keys.length);
             }
             case TEXT -> {
-                require(b, DType.INT32, 2);
-                if (shape[1] > l.maxLength()) {
-                    throw new IllegalArgumentException("text batch of " + shape[1] + " tokens exceeds max_length " + l.maxLength());
-                }
+                checkText(b, l);
                 NDArray raw = manager.create(payload, new Shape(toLong(shape)), DataType.INT32);
                 int[] valid = new int[keys.length];
                 for (int i = 0; i < valid.length; i++) {
                     valid[i] = Math.max(1, b.validLengths()[i]);
                 }
-                yield new BatchTensors(m, raw.toType(DataType.INT64, false), valid, keys);
+                yield new BatchTensors(m, raw.toType(DataType.INT64, false), valid, keys, keys.length);
             }
         };
+    }
+
+    private static long[] keys(Minibatch b) {
+        long[] keys = new long[b.batchSize()];
+        for (int i = 0; i < keys.length; i++) {
+            keys[i] = Masking.sampleKey(b.sampleIds().get(i));
+        }
+        return keys;
+    }
+
+    private static void checkText(Minibatch b, LocalEncoderConfig l) {
+        require(b, DType.INT32, 2);
+        if (b.shape()[1] > l.maxLength()) {
+            throw new IllegalArgumentException("text batch of " + b.shape()[1] + " tokens exceeds max_length " + l.maxLength());
+        }
     }
 
     private static void require(Minibatch b, DType type, int rank) {

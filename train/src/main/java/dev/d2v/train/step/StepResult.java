@@ -13,12 +13,13 @@ import dev.d2v.infra.Modality;
  * @param gradNorm    global gradient norm before clipping
  * @param targetStd   mean per-channel std of the targets (collapse guard)
  * @param predictionStd mean per-channel std of the predictions at masked slots' rows
+ * @param targetPositionShare share of the targets' variance that position alone explains (CollapseGuard.positionShare)
  * @param samples     samples in the batch (before the multi-mask clones)
  * @param applied     false when a non-finite loss or gradient skipped the update
  * @param nanos       wall time of the step
  */
 public record StepResult(long step, Modality modality, double loss, double clsLoss, double lr, double tau,
-                         double gradNorm, double targetStd, double predictionStd, int samples, boolean applied,
+                         double gradNorm, double targetStd, double predictionStd, double targetPositionShare, int samples, boolean applied,
                          long nanos) {
 
     public double samplesPerSecond() {

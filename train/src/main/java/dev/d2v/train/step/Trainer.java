@@ -170,7 +170,7 @@ public final class Trainer implements AutoCloseable {
         // engine. Off here, so the teacher builds no graph and the in-place updates are legal on any thread.
         JniUtils.setGradMode(false);
         try (NDManager scope = root.newSubManager(); NDScope ignored = new NDScope()) {
-            BatchTensors in = BatchTensors.of(b, c, scope);
+            BatchTensors in = BatchTensors.forTraining(b, c, scope);
             int tokens = model.tokens(m, in.input().getShape());
             int gridRows = model.gridRows(m, in.input().getShape());
             NDArray targets = strategy.targets(model, teacher, m, in, c.multiMask());        // (B, T, D), no graph
@@ -209,11 +209,14 @@ public final class Trainer implements AutoCloseable {
             }
             NDArray lossMask = Tokens.mask(scope, mask.lossMask());                              // (B * M, T)
             double predictionStd = CollapseGuard.channelStd(prediction, lossMask);
-            double targetStd = in.validTokens() == null ? CollapseGuard.channelStd(targets)
-                    : CollapseGuard.channelStd(targets, Data2VecModel.validMask(scope, in.validTokens(), tokens));
+            NDArray validTokens = in.validTokens() == null ? null : Data2VecModel.validMask(scope, in.validTokens(), tokens);
+            double targetStd = validTokens == null ? CollapseGuard.channelStd(targets)
+                    : CollapseGuard.channelStd(targets, validTokens);
+            double positionShare = CollapseGuard.positionShare(targets, validTokens);
             step++;
             samples.merge(m, (long) in.batchSize(), Long::sum);
-            return new StepResult(t, m, loss, cls, lr, tau, gradNorm, targetStd, predictionStd, in.batchSize(), applied,
+            return new StepResult(t, m, loss, cls, lr, tau, gradNorm, targetStd, predictionStd, positionShare,
+                    in.batchSize(), applied,
                     System.nanoTime() - start);
         }
     }

@@ -26,7 +26,7 @@ import java.util.function.Consumer;
  * scraped in the Prometheus text format from {@code http://HOST:PORT/metrics} when a port is given.
  *
  * <p>Meters (tag {@code modality} where per modality): d2v_train_loss, d2v_train_lr, d2v_train_tau,
- * d2v_train_target_std, d2v_train_prediction_std, d2v_train_consumer_lag_records, d2v_train_freshness_seconds,
+ * d2v_train_target_std, d2v_train_target_position_share, d2v_train_prediction_std, d2v_train_consumer_lag_records, d2v_train_freshness_seconds,
  * d2v_train_samples_per_second, d2v_train_data_wait_fraction, d2v_train_step; counters d2v_train_steps_total,
  * d2v_train_samples_total, d2v_train_skipped_steps_total, d2v_train_dead_letters_total, d2v_train_checkpoints_total.
  */
@@ -43,7 +43,7 @@ public final class StreamMetrics implements Consumer<TrainedStep>, AutoCloseable
     private final StepMetricsFile file;
     private final HttpServer server;
 
-    private static final String[] GAUGES = {"loss", "lr", "tau", "target_std", "prediction_std", "consumer_lag_records",
+    private static final String[] GAUGES = {"loss", "lr", "tau", "target_std", "target_position_share", "prediction_std", "consumer_lag_records",
             "freshness_seconds"};
 
     /**
@@ -112,6 +112,7 @@ public final class StreamMetrics implements Consumer<TrainedStep>, AutoCloseable
         g.get("lr").set(r.lr());
         g.get("tau").set(r.tau());
         g.get("target_std").set(r.targetStd());
+        g.get("target_position_share").set(r.targetPositionShare());
         g.get("prediction_std").set(r.predictionStd());
         g.get("consumer_lag_records").set((double) s.lag());
         g.get("freshness_seconds").set(s.freshnessMs() < 0 ? Double.NaN : s.freshnessMs() / 1000.0);

@@ -8,7 +8,7 @@ import java.util.List;
 
 /**
  * Teacher targets (data2vec 2.0, Baevski et al. 2022): y = FinalNorm(mean_l InstanceNorm_time(f_l)) over the top-K FFN
- * outputs f_l of the teacher's main blocks. Results land in the first layer's manager: call inside the step's scope.
+ * outputs f_l of the teacher's main blocks, optionally centred per position over the batch before the final norm. Results land in the first layer's manager: call inside the step's scope.
  *
  * <p>Better than the reference on padded batches: the instance norm's mean and variance run over the valid time steps
  * only (the reference normalises over the padding too).
@@ -35,6 +35,9 @@ public final class Targets {
             sum = sum == null ? layer.duplicate() : sum.addi(layer); // never add into a teacher activation
         }
         NDArray y = sum.divi(topK.size());
+        if (c.centerPositions()) {
+            y = centerPositions(y, valid);
+        }
         return c.finalNorm() == FinalNorm.LAYER_NORM ? layerNorm(y) : y;
     }
 
@@ -56,6 +59,22 @@ public final class Targets {
         NDArray centred = x.sub(mean).muli(valid);                               // padding -> 0
         NDArray var = centred.square().sum(new int[] {1}, true).divi(count);
         return centred.divi(var.addi(EPS).sqrt());
+    }
+
+    /**
+     * Per position and channel, over the batch: y - mean_b y[b, t] over the rows whose position t is real; padding
+     * stays 0 where the instance norm zeroed it. A position that only one row has becomes 0 there (nothing to learn).
+     *
+     * @param y     (B, T, D)
+     * @param valid (B, T, 1) weights 1/0, or null for all positions
+     */
+    public static NDArray centerPositions(NDArray y, NDArray valid) {
+        if (valid == null) {
+            return y.sub(y.mean(new int[] {0}, true));
+        }
+        NDArray count = valid.sum(new int[] {0}, true).maximum(1f);                // (1, T, 1)
+        NDArray mean = y.mul(valid).sum(new int[] {0}, true).divi(count);          // (1, T, D)
+        return y.sub(mean).muli(valid);
     }
 
     /** LayerNorm over the channel axis without affine parameters: (B, T, D) -> (B, T, D). */

@@ -88,7 +88,7 @@ class Data2VecConfigTest {
         assertThatThrownBy(() -> new EmaConfig(0.999, 0.99, 10, EmaSchedule.COSINE, true)).hasMessageContaining("ema_momentum_end");
         Data2VecConfig c = Data2VecConfig.cpu();
         ModalityConfig tooDeep = new ModalityConfig(0, c.image().masking(), 4, c.image().decoder(),
-                new TargetConfig(5, true, FinalNorm.LAYER_NORM), c.image().loss(), c.image().localEncoder());
+                new TargetConfig(5, true, FinalNorm.LAYER_NORM, false), c.image().loss(), c.image().localEncoder());
         assertThatThrownBy(() -> new Data2VecConfig(c.model(), tooDeep, null, null, c.ema(), c.optim(), null))
                 .hasMessageContaining("average_top_k_layers 5 exceeds the 4 main blocks");
         assertThatThrownBy(() -> Data2VecConfig.fromJson(c.toJson().replace("\"heads\":4", "\"heads\":5")))

@@ -31,4 +31,25 @@ class CollapseGuardTest {
         assertThat(v.action()).isEqualTo(CollapseGuard.Action.STOP);
         assertThat(v.message()).contains("prediction spread", "step 100");
     }
+
+    @Test
+    void positionShareByHand() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            // B = 2, T = 2, D = 1. Targets that depend on position only: [1, 5], [1, 5] -> share 1
+            assertThat(CollapseGuard.positionShare(m.create(new float[] {1, 5, 1, 5}, new Shape(2, 2, 1)), null))
+                    .isCloseTo(1.0, within(1e-6));
+            // no positional component: [1, 3], [3, 1] -> per-position means 2 and 2 -> share 0
+            assertThat(CollapseGuard.positionShare(m.create(new float[] {1, 3, 3, 1}, new Shape(2, 2, 1)), null))
+                    .isCloseTo(0.0, within(1e-6));
+            // [0, 4], [2, 2]: grand mean 2, total 4 + 4 + 0 + 0 = 8; position means 1 and 3, within 1 + 1 + 1 + 1 = 4
+            assertThat(CollapseGuard.positionShare(m.create(new float[] {0, 4, 2, 2}, new Shape(2, 2, 1)), null))
+                    .isCloseTo(0.5, within(1e-6));
+            // padding is left out: the padded 100 would dominate both sums
+            assertThat(CollapseGuard.positionShare(m.create(new float[] {0, 4, 2, 2, 9, 100}, new Shape(3, 2, 1)),
+                    m.create(new boolean[] {true, true, true, true, false, false}, new Shape(3, 2))))
+                    .isCloseTo(0.5, within(1e-6));
+            // constant targets: nothing to explain
+            assertThat(CollapseGuard.positionShare(m.ones(new Shape(2, 3, 4)), null)).isEqualTo(0.0);
+        }
+    }
 }

@@ -90,6 +90,49 @@ class TrainerTest {
         }
     }
 
+    /**
+     * Packed text: 8 texts of 3..5 tokens (31) in rows of 32 go into one row; the step trains on it, counts 8 samples, and
+     * the row holds every text's tokens in order.
+     */
+    @Test
+    void packedTextTrainsOnFewerRowsAndCountsSamples() {
+        int b = 8;
+        int len = 32;
+        int[] ids = new int[b * len];
+        int[] valid = new int[b];
+        for (int i = 0; i < b; i++) {
+            valid[i] = 3 + i % 3;                            // 31 tokens in all
+            ids[i * len] = 2;
+            for (int t = 1; t < valid[i]; t++) {
+                ids[i * len + t] = 5 + (7 * i + t) % 90;
+            }
+        }
+        Minibatch batch = Minibatch.builder(Modality.TEXT, b, len).sampleIds(SyntheticBatches.ids("pk", b, 1))
+                .validLengths(valid).int32(ids);
+        Data2VecConfig c = small();
+        c = c.with(Modality.TEXT, c.text().withPackRows(true));
+        try (NDManager m = NDManager.newBaseManager()) {
+            BatchTensors in = BatchTensors.forTraining(batch, c.text(), m);
+            assertThat(in.input().getShape().get(0)).isEqualTo(1);
+            assertThat(in.validTokens()).containsExactly(java.util.Arrays.stream(valid).sum());
+            assertThat(in.batchSize()).isEqualTo(b);
+            long[] row = in.input().toLongArray();
+            assertThat(row[0]).isEqualTo(2);
+            assertThat(row[valid[0]]).as("the second text starts where the first ends").isEqualTo(2);
+            assertThat(BatchTensors.forTraining(batch, small().text().withPackRows(false), m).input().getShape().get(0))
+                    .isEqualTo(b);
+        }
+        try (Trainer t = new Trainer(c, Device.cpu(), 3)) {
+            for (int s = 0; s < 2; s++) {
+                StepResult r = t.step(batch);
+                assertThat(r.applied()).isTrue();
+                assertThat(r.loss()).isFinite().isPositive();
+                assertThat(r.samples()).isEqualTo(b);
+            }
+            assertThat(t.samplesSeen()).containsEntry(Modality.TEXT, 2L * b);
+        }
+    }
+
     private static NDArray param(Trainer t, String prefix) {
         return t.student().view().entrySet().stream().filter(e -> e.getKey().startsWith(prefix)).findFirst()
                 .orElseThrow().getValue();
