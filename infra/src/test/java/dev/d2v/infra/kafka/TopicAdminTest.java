@@ -12,12 +12,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
+import java.util.concurrent.Future;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -91,14 +93,21 @@ class TopicAdminTest {
              KafkaProducer<byte[], byte[]> producer = KafkaTestClients.producer(kafka.bootstrap(), 1 << 20)) {
             admin.ensureTopics(s);
             List<Integer> produced = new ArrayList<>();
+            List<Future<RecordMetadata>> sent = new ArrayList<>();
             for (String topic : names.all()) {
+                // the new topics' leaders are known before the first send, so that no record waits on metadata
+                assertThat(producer.partitionsFor(topic)).isNotEmpty();
                 int n = random.nextInt(30);
                 produced.add(n);
                 for (int i = 0; i < n; i++) {
-                    producer.send(new ProducerRecord<>(topic, bytes("r" + i)));
+                    sent.add(producer.send(new ProducerRecord<>(topic, bytes("r" + i))));
                 }
             }
             producer.flush();
+            // every delivery acknowledged: a failed send fails here with its cause, not later as a wrong count
+            for (Future<RecordMetadata> f : sent) {
+                assertThat(f).succeedsWithin(Duration.ofMinutes(2));
+            }
 
             List<TopicAdmin.TopicInfo> infos = admin.list(names);
             assertThat(infos).extracting(TopicAdmin.TopicInfo::name).containsExactlyElementsOf(names.all());
