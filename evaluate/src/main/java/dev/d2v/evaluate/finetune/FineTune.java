@@ -529,8 +529,11 @@ public final class FineTune {
         }
         int id;
         String prenet = m.id() + ".prenet.";
+        String ownTrunk = m.id() + ".blocks.";   // model.shared_trunk = false
         if (name.startsWith("blocks.")) {
             id = prenetDepth + 1 + index(name, "blocks.".length());
+        } else if (name.startsWith(ownTrunk)) {
+            id = prenetDepth + 1 + index(name, ownTrunk.length());
         } else if (name.startsWith(prenet)) {
             id = 1 + index(name, prenet.length());
         } else {

@@ -172,6 +172,8 @@ class FineTuneTest {
         assertThat(FineTune.lrScale("blocks.0.attn.qkv.weight", Modality.IMAGE, 1, 3, decayed)).isEqualTo(0.5 / 4);
         assertThat(FineTune.lrScale("blocks.1.attn.qkv.weight", Modality.IMAGE, 1, 3, decayed)).isEqualTo(0.5 / 2);
         assertThat(FineTune.lrScale("head.norm.weight", Modality.IMAGE, 1, 3, decayed)).isEqualTo(1.0);
+        // a per-modality trunk (model.shared_trunk = false) has the same layer ids as the shared one
+        assertThat(FineTune.lrScale("image.blocks.1.attn.qkv.weight", Modality.IMAGE, 1, 3, decayed)).isEqualTo(0.5 / 2);
     }
 
     @Test

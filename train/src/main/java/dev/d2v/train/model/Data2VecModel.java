@@ -19,8 +19,9 @@ import java.util.List;
 import java.util.function.Predicate;
 
 /**
- * The data2vec 2.0 network as functions over {@link Params}: one shared trunk of post-LN blocks ("blocks.{i}"),
- * per modality a local encoder, optional prenet blocks ("{m}.prenet.{i}") and a decoder ("{m}.decoder"). Student and
+ * The data2vec 2.0 network as functions over {@link Params}: one shared trunk of post-LN blocks ("blocks.{i}"; with
+ * {@code model.shared_trunk = false} one trunk per modality, "{m}.blocks.{i}"), per modality a local encoder, optional
+ * prenet blocks ("{m}.prenet.{i}") and a decoder ("{m}.decoder"). Student and
  * teacher run the same code with different parameters; the teacher has no decoder.
  *
  * <p>Stages of a data2vec 2.0 step (Baevski et al. 2022): {@link #embed} (local encoder + positions), the mask (gather of visible tokens),
@@ -61,11 +62,18 @@ public final class Data2VecModel {
         Init init = new Init(seed);
         Params p = new Params(parent);
         int dim = config.model().dim();
-        for (int i = 0; i < trunkDepth; i++) {
-            Block.declare(p, init, "blocks." + i, dim, config.model().mlpDim());
+        if (config.model().sharedTrunk()) {
+            for (int i = 0; i < trunkDepth; i++) {
+                Block.declare(p, init, "blocks." + i, dim, config.model().mlpDim());
+            }
         }
         for (Modality m : config.modalities()) {
             ModalityConfig c = config.modality(m);
+            if (!config.model().sharedTrunk()) {
+                for (int i = 0; i < mainBlocks(m); i++) {
+                    Block.declare(p, init, trunkBlock(m, i), dim, config.model().mlpDim());
+                }
+            }
             switch (m) {
                 case IMAGE -> LocalEncoders.declareImage(p, init, c.localEncoder(), dim);
                 case AUDIO -> LocalEncoders.declareAudio(p, init, c.localEncoder(), dim, config.model().heads());
@@ -84,11 +92,19 @@ public final class Data2VecModel {
         return !name.contains(".decoder.");
     }
 
-    /** Parameters that a step on modality m reads (and updates): its own, and the trunk blocks it runs through. */
+    /**
+     * Parameters that a step on modality m reads (and updates): its own (its trunk too, when not shared), and the
+     * shared trunk blocks it runs through.
+     */
     public Predicate<String> usedBy(Modality m) {
         int main = mainBlocks(m);
         String own = m.id() + ".";
         return name -> name.startsWith(own) || (name.startsWith("blocks.") && blockIndex(name) < main);
+    }
+
+    /** Name of main block i on modality m's path: "blocks.{i}", or "{m}.blocks.{i}" when each has its own trunk. */
+    public String trunkBlock(Modality m, int i) {
+        return (config.model().sharedTrunk() ? "" : m.id() + ".") + "blocks." + i;
     }
 
     private static int blockIndex(String name) {
@@ -166,7 +182,7 @@ public final class Data2VecModel {
         }
         List<NDArray> ffn = new ArrayList<>();
         for (int i = 0; i < mainBlocks(m); i++) {
-            Block.Out o = Block.forward(p, "blocks." + i, x, heads, bias, valid4, dropout, training);
+            Block.Out o = Block.forward(p, trunkBlock(m, i), x, heads, bias, valid4, dropout, training);
             x = o.x();
             if (collect) {
                 ffn.add(cls ? dropFirst(o.ffn()) : o.ffn());

@@ -138,6 +138,52 @@ class TrainerTest {
                 .orElseThrow().getValue();
     }
 
+    /**
+     * model.shared_trunk = false: each modality has its own main blocks ("{m}.blocks.{i}", in student and teacher); a
+     * text step moves the text trunk and leaves the image and audio trunks bit for bit, where with the shared trunk the
+     * same step moves the blocks that images run through.
+     */
+    @Test
+    void perModalityTrunksKeepTheModalitiesApart() {
+        Data2VecConfig shared = TinyConfigs.tiny();
+        Data2VecConfig apart = shared.withModel(shared.model().withSharedTrunk(false));
+        try (Trainer s = new Trainer(shared, Device.cpu(), 3); Trainer a = new Trainer(apart, Device.cpu(), 3);
+             NDManager m = NDManager.newBaseManager()) {
+            assertThat(a.student().view().keySet()).noneMatch(n -> n.startsWith("blocks."))
+                    .contains("image.blocks.0.attn.qkv.weight", "audio.blocks.1.mlp.fc2.bias", "text.blocks.0.norm1.weight");
+            assertThat(a.teacher().view().keySet()).contains("image.blocks.0.attn.qkv.weight", "text.blocks.1.norm2.bias");
+            assertThat(s.student().view().keySet()).noneMatch(n -> n.startsWith("image.blocks."));
+            for (Trainer t : List.of(s, a)) {
+                t.step(SyntheticBatches.text(3, 16, 50, 0));   // step 0: warm-up starts at lr 0
+            }
+            Map<String, NDArray> before = new LinkedHashMap<>();
+            for (String n : List.of("blocks.0.attn.qkv.weight", "image.blocks.0.attn.qkv.weight",
+                    "audio.blocks.0.attn.qkv.weight", "text.blocks.0.attn.qkv.weight")) {
+                NDArray copy = (n.startsWith("blocks.") ? s : a).student().view().get(n).duplicate();
+                copy.attach(m);
+                before.put(n, copy);
+            }
+            assertThat(s.step(SyntheticBatches.text(3, 16, 50, 1)).applied()).isTrue();
+            assertThat(a.step(SyntheticBatches.text(3, 16, 50, 1)).applied()).isTrue();
+            assertThat(moved(s, "blocks.0.attn.qkv.weight", before)).as("shared trunk, read by images too").isPositive();
+            assertThat(moved(a, "text.blocks.0.attn.qkv.weight", before)).isPositive();
+            assertThat(moved(a, "image.blocks.0.attn.qkv.weight", before)).isZero();
+            assertThat(moved(a, "audio.blocks.0.attn.qkv.weight", before)).isZero();
+            // and every modality still trains through its own trunk
+            assertThat(a.step(SyntheticBatches.image(4, 1, 8, 0)).loss()).isFinite().isPositive();
+            assertThat(a.step(SyntheticBatches.audio(3, 24, 16, 0)).loss()).isFinite().isPositive();
+            assertThat(moved(a, "image.blocks.0.attn.qkv.weight", before)).isPositive();
+        }
+    }
+
+    private static double moved(Trainer t, String name, Map<String, NDArray> before) {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray d = t.student().view().get(name).sub(before.get(name));
+            d.attach(m);
+            return d.abs().max().getFloat();
+        }
+    }
+
     /** The transformer decoder (the alternative to the conv decoder) trains every modality too. */
     @Test
     void transformerDecoderAlternativeTrains() {
