@@ -3,6 +3,7 @@ package dev.d2v.pipelines.ablate;
 import dev.d2v.infra.Modality;
 import dev.d2v.train.config.Data2VecConfig;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -37,9 +38,15 @@ public record AblationPlan(List<Run> runs) {
             return variant.name() + ", seed " + seed;
         }
 
-        /** The step the run trains to: the step budget, else the config's schedule length (as pretrain). */
-        public long targetStep(Long steps) {
-            return steps != null ? steps : config.optim().totalSteps();
+        /**
+         * The step the run trains to, as pretrain: the step budget; else, under a time budget with no schedule length,
+         * no step (Long.MAX_VALUE: the schedules are fitted to the time); else the config's schedule length.
+         */
+        public long targetStep(Long steps, Duration timeBudget, Long scheduleSteps) {
+            if (steps != null) {
+                return steps;
+            }
+            return timeBudget != null && scheduleSteps == null ? Long.MAX_VALUE : config.optim().totalSteps();
         }
     }
 

@@ -196,7 +196,7 @@ public final class AblationRunner {
      */
     private RunState pretrain(AblationSettings s, AblationPlan.Run run, RunState state, BooleanSupplier stop, String at)
             throws IOException, InterruptedException {
-        long target = run.targetStep(s.steps());
+        long target = run.targetStep(s.steps(), s.timeBudget(), s.scheduleSteps());
         PretrainRunner pretrainer = new PretrainRunner(log);
         if (s.timeBudget() == null) {
             long every = (target + s.checkpoints() - 1) / s.checkpoints();
@@ -211,8 +211,8 @@ public final class AblationRunner {
         Duration part = s.timeBudget().dividedBy(s.checkpoints());
         while (!state.pretrained()) {
             int k = state.chunksDone() + 1;
-            log.printf(Locale.ROOT, "%s: pretraining part %d of %d (%.2f min, or until step %d)%n", at, k, s.checkpoints(),
-                    part.toMillis() / 60_000.0, target);
+            log.printf(Locale.ROOT, "%s: pretraining part %d of %d (%.2f min%s)%n", at, k, s.checkpoints(),
+                    part.toMillis() / 60_000.0, target == Long.MAX_VALUE ? "" : ", or until step " + target);
             PretrainRunner.Result r = pretrainer.run(pretrainSettings(s, run, part, 0), stop);
             if (stop.getAsBoolean()) {
                 return state;
@@ -229,7 +229,7 @@ public final class AblationRunner {
     private static PretrainSettings pretrainSettings(AblationSettings s, AblationPlan.Run run, Duration budget, long every) {
         String described = Data2VecConfig.describe(run.preset(), run.overrides());
         return new PretrainSettings(s.modality(), s.data(), s.dataContext(), s.limit(), s.batchSize(), run.config(),
-                described, s.steps(), s.scheduleSteps(), budget, run.folder(), s.device(), s.threads(), run.seed(), every,
+                described, s.steps(), s.scheduleSteps(), budget, budget == null ? null : s.timeBudget(), run.folder(), s.device(), s.threads(), run.seed(), every,
                 KEEP_ALL);
     }
 

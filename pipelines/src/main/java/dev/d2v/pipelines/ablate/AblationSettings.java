@@ -22,7 +22,8 @@ import java.util.Objects;
  * @param fixedOverrides "key=value" overrides applied to every run, before the variant's own
  * @param factors        the --vary options; the grid is their product ({@link Variant#grid}); empty: one variant
  * @param seeds          each variant is run once per seed (initialisation, masks, data order)
- * @param steps          train each run until this step; null: its preset's schedule length
+ * @param steps          train each run until this step; null: its preset's schedule length, or under a time budget
+ *                       (and no scheduleSteps) as many steps as fit, the schedules fitted to the budget as pretrain's
  * @param timeBudget     wall time of pretraining per run, spent in {@link #checkpoints} equal parts, each ending
  *                       with a checkpoint; null: no time budget (checkpoints every steps / checkpoints steps)
  * @param scheduleSteps  length of the LR / tau schedules; null: the step budget (as {@code pretrain})

@@ -58,11 +58,12 @@ public final class AblateCommand implements Callable<Integer> {
 
     @Option(names = "--minutes", paramLabel = "M",
             description = "Wall time of pretraining per run, in --checkpoints equal parts each ending with a checkpoint "
-                    + "(with --steps: whichever comes first)")
+                    + "(with --steps: whichever comes first; without --steps or --schedule-steps the LR / tau schedules "
+                    + "are fitted to the M minutes, as pretrain does)")
     Double minutes;
 
     @Option(names = "--schedule-steps", paramLabel = "N",
-            description = "Length of the LR / tau schedules (default: --steps, else the preset's)")
+            description = "Length of the LR / tau schedules (default: --steps; else fitted to --minutes; else the preset's)")
     Long scheduleSteps;
 
     @Option(names = "--checkpoints", paramLabel = "K", defaultValue = "" + AblationSettings.DEFAULT_CHECKPOINTS,

@@ -31,14 +31,15 @@ public final class PretrainCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
 
-    @Option(names = "--steps", paramLabel = "N", description = "Train until step N in total (default: the preset's schedule length)")
+    @Option(names = "--steps", paramLabel = "N", description = "Train until step N in total (default: the preset's schedule length, or with --minutes as many steps as fit)")
     Long steps;
 
     @Option(names = "--schedule-steps", paramLabel = "N",
             description = "Length of the LR / tau schedules (default: --steps on a new run, the checkpoint's on a resumed one)")
     Long scheduleSteps;
 
-    @Option(names = "--minutes", paramLabel = "M", description = "Stop after M minutes of this run (checkpointed; rerun to continue)")
+    @Option(names = "--minutes", paramLabel = "M", description = "Stop after M minutes of this run (checkpointed; rerun to continue). Without --steps or "
+                    + "--schedule-steps a new run fits its LR / tau schedules to the M minutes from the pace of its first steps")
     Double minutes;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Run folder (default: .d2v/runs/pretrain-<modality>)")
@@ -73,9 +74,10 @@ public final class PretrainCommand implements Callable<Integer> {
         Modality m = Modality.parse(modality);
         PipelineConfig c = cfg.load();
         Data2VecConfig preset = modelOptions.config();   // a bad --set fails before any data is read
+        Duration budget = minutes == null ? null : Duration.ofMillis((long) (minutes * 60_000));
         PretrainSettings settings = new PretrainSettings(m, data != null ? data : PretrainSettings.defaultData(m),
                 cache.context(c), limit, batchSize != null ? batchSize : c.batch().of(m), preset, modelOptions.describe(),
-                steps, scheduleSteps, minutes == null ? null : Duration.ofMillis((long) (minutes * 60_000)),
+                steps, scheduleSteps, budget, budget,
                 out != null ? out : PretrainSettings.defaultOut(m), devices.name(), devices.requestedThreads(), seed,
                 every, keep);
         try (StopOnShutdown stop = new StopOnShutdown("pretrain-shutdown")) {

@@ -10,6 +10,7 @@ import dev.d2v.ingest.data.DataContext;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
@@ -47,8 +48,12 @@ class AblationPlanTest {
         assertThat(r.config().optim().lr()).isEqualTo(2e-3);
         assertThat(r.config().model().depth()).isEqualTo(6); // tiny
         assertThat(plan.runs().get(6).config().model().depth()).isEqualTo(4); // cpu
-        assertThat(r.targetStep(10L)).isEqualTo(10);
-        assertThat(r.targetStep(null)).isEqualTo(r.config().optim().totalSteps());
+        assertThat(r.targetStep(10L, null, null)).isEqualTo(10);
+        assertThat(r.targetStep(null, null, null)).isEqualTo(r.config().optim().totalSteps());
+        assertThat(r.targetStep(null, Duration.ofMinutes(15), null)).as("time-bound: schedules fitted, no step bound")
+                .isEqualTo(Long.MAX_VALUE);
+        assertThat(r.targetStep(null, Duration.ofMinutes(15), 500L)).isEqualTo(r.config().optim().totalSteps());
+        assertThat(r.targetStep(40L, Duration.ofMinutes(15), null)).isEqualTo(40);
     }
 
     @Test

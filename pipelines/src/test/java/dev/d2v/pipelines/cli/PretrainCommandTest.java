@@ -1,11 +1,15 @@
 package dev.d2v.pipelines.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.d2v.pipelines.Main;
 import dev.d2v.train.checkpoint.CheckpointStore;
+import dev.d2v.train.config.Data2VecConfig;
+import dev.d2v.train.run.TrainerCheckpoints;
+import dev.d2v.train.schedule.Schedules;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -116,6 +120,34 @@ class PretrainCommandTest {
         assertThat(results.stream().filter(n -> n.get("protocol").asText().equals("linear")).findFirst().orElseThrow()
                 .get("accuracy").asDouble()).isGreaterThan(0.8);
         assertThat(straight.resolve("eval").resolve("report.html")).isRegularFile();
+    }
+
+    @Test
+    void minutesAloneFitTheSchedulesToTheBudgetAndAResumeKeepsThem() throws IOException {
+        Path out = dir.resolve("timed");
+        assertThat(Main.run("pretrain", "--modality", "image", "--data", images.toString(), "--minutes", "0.15",
+                "--batch-size", "8", "--threads", "1", "--out", out.toString())).isZero();
+        List<JsonNode> lines = metrics(out);
+        assertThat(lines.size()).as("steps in 9 s").isGreaterThan(20);
+        Data2VecConfig fitted = TrainerCheckpoints.modelConfig(newest(out).manifest());
+        long preset = Data2VecConfig.cpu().optim().totalSteps();
+        assertThat(fitted.optim().totalSteps()).as("fitted schedule length").isNotEqualTo(preset).isGreaterThan(20);
+        for (JsonNode n : lines) {
+            long step = n.get("step").asLong();
+            double expected = Schedules.learningRate((step < 20 ? Data2VecConfig.cpu() : fitted).optim(), step);
+            assertThat(n.get("lr").asDouble()).as("lr at step %d", step).isCloseTo(expected, within(1e-12));
+        }
+
+        assertThat(Main.run("pretrain", "--modality", "image", "--data", images.toString(), "--minutes", "0.05",
+                "--batch-size", "8", "--threads", "1", "--out", out.toString())).isZero();
+        CheckpointStore.Verified resumed = newest(out);
+        assertThat(resumed.manifest().step()).isGreaterThan(lines.size());
+        assertThat(TrainerCheckpoints.modelConfig(resumed.manifest()).optim()).as("a resumed run keeps its schedules")
+                .isEqualTo(fitted.optim());
+    }
+
+    private static CheckpointStore.Verified newest(Path run) throws IOException {
+        return CheckpointStore.newestValid(run.resolve("checkpoints")).checkpoint().orElseThrow();
     }
 
     @Test

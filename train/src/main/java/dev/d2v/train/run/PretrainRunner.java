@@ -18,6 +18,7 @@ import dev.d2v.train.loop.Checkpointer;
 import dev.d2v.train.loop.CollapseGuardStop;
 import dev.d2v.train.loop.LoopListener;
 import dev.d2v.train.loop.LoopSettings;
+import dev.d2v.train.loop.ScheduleFit;
 import dev.d2v.train.loop.TrainingLoop;
 import dev.d2v.train.step.StepResult;
 import dev.d2v.train.step.Trainer;
@@ -26,6 +27,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
@@ -47,6 +49,9 @@ public final class PretrainRunner {
      */
     public record Result(long stepsThisRun, String reason, long step, CheckpointStore.Verified lastCheckpoint,
                          Path encoder) {}
+
+    /** Steps a time-bound run measures its pace over before it fits its schedules. */
+    static final int CALIBRATION_STEPS = 20;
 
     private final PrintStream out;
 
@@ -76,12 +81,14 @@ public final class PretrainRunner {
                 LocalBatches.Options.training(s.batchSize(), s.seed()));
         long target = s.targetStep();
         Path checkpoints = run.resolve("checkpoints");
+        // a time-bound run starts on the preset's schedule length and fits it to the budget after its first steps
+        long scheduleLength = s.scheduleSteps() != null ? s.scheduleSteps()
+                : s.fitsSchedule() ? s.preset().optim().totalSteps() : target;
         Data2VecConfig model = TrainerCheckpoints.keepSchedule(ModelFit.fit(s.preset(), List.of(m), transforms, vocab)
-                .forSteps(s.scheduleSteps() != null ? s.scheduleSteps() : target), checkpoints, s.scheduleSteps() != null);
+                .forSteps(scheduleLength), checkpoints, s.scheduleSteps() != null);
 
-        out.printf("pretrain %s on %s (%d records), preset %s, batch %d, %s, until step %d%s%n", m.id(), s.data(),
-                train.size(), s.presetName(), s.batchSize(), dev, target,
-                s.timeBudget() != null ? " or " + s.timeBudget().toMillis() / 60_000.0 + " min" : "");
+        out.printf("pretrain %s on %s (%d records), preset %s, batch %d, %s, %s%n", m.id(), s.data(),
+                train.size(), s.presetName(), s.batchSize(), dev, bound(s, target));
         Result result;
         try (Trainer trainer = new Trainer(model, dev, s.seed());
              StepMetricsFile metrics = new StepMetricsFile(run.resolve("metrics.jsonl"))) {
@@ -95,10 +102,14 @@ public final class PretrainRunner {
             Checkpointer checkpointer = new Checkpointer(checkpoints, runInfo(s, transforms, vocab, run), s.checkpointEvery(),
                     null, new RetentionPolicy(s.keep(), 0), v -> {});
             TrainingLoop.Outcome o;
-            try (Progress progress = new Progress("pretrain " + m.id(), target)) {
+            try (Progress progress = new Progress("pretrain " + m.id(), target == Long.MAX_VALUE ? 0 : target)) {
                 progress.set(trainer.stepsDone(), "");
-                List<LoopListener> listeners = List.of(LoopListener.of(st -> metrics.write(st.result())),
-                        progressLine(progress), new CollapseGuardStop(), checkpointer);
+                List<LoopListener> listeners = new ArrayList<>(List.of(LoopListener.of(st -> metrics.write(st.result())),
+                        progressLine(progress), new CollapseGuardStop()));
+                if (s.fitsSchedule() && trainer.stepsDone() == 0) {
+                    listeners.add(new ScheduleFit(s.scheduleBudget(), CALIBRATION_STEPS));   // before the first checkpoint
+                }
+                listeners.add(checkpointer);
                 LoopSettings loop = new LoopSettings(Map.of(m, 1), Duration.ZERO, target, s.timeBudget(), null);
                 o = new TrainingLoop(trainer, source, Map.of(), loop, listeners, msg -> out.println("\n" + msg)).run(stop);
             }
@@ -116,6 +127,17 @@ public final class PretrainRunner {
             out.println("skipped records: " + batches.stats());
         }
         return result;
+    }
+
+    /** "until step 300", "until step 300 or 15.0 min", "for 15.0 min (schedules fitted to 15.0 min)". */
+    private static String bound(PretrainSettings s, long target) {
+        String time = s.timeBudget() == null ? null : s.timeBudget().toMillis() / 60_000.0 + " min";
+        if (target == Long.MAX_VALUE) {
+            return "for " + time + (s.scheduleBudget().equals(s.timeBudget()) ? ""
+                    : " of " + s.scheduleBudget().toMillis() / 60_000.0 + " min")
+                    + " (LR / tau schedules fitted to the budget after " + CALIBRATION_STEPS + " steps of a new run)";
+        }
+        return "until step " + target + (time == null ? "" : " or " + time);
     }
 
     /** Step, smoothed loss, lr, tau and samples/s on the progress line. */

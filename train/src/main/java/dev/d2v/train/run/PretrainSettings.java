@@ -21,6 +21,9 @@ import java.util.Objects;
  * @param scheduleSteps   length of the LR / tau schedules; null: {@code steps} on a new run, the checkpoint's on a
  *                        resumed one
  * @param timeBudget      stop (with a checkpoint) after this much wall time; null: none
+ * @param scheduleBudget  a new run with neither steps nor scheduleSteps fits its LR / tau schedules to this much wall
+ *                        time ({@link dev.d2v.train.loop.ScheduleFit}) and trains until its timeBudget ends; null: the
+ *                        run is bound by steps (the preset's schedule length when steps is null)
  * @param out             run folder: checkpoints/, metrics.jsonl, encoder/ (vocabulary.txt for text)
  * @param device          cpu or gpu
  * @param threads         PyTorch intra-op threads; null: one per core
@@ -30,7 +33,7 @@ import java.util.Objects;
  */
 public record PretrainSettings(Modality modality, String data, DataContext dataContext, Integer limit, int batchSize,
                                Data2VecConfig preset, String presetName, Long steps, Long scheduleSteps,
-                               Duration timeBudget, Path out, String device, Integer threads, long seed,
+                               Duration timeBudget, Duration scheduleBudget, Path out, String device, Integer threads, long seed,
                                long checkpointEvery, int keep) {
 
     public PretrainSettings {
@@ -40,6 +43,12 @@ public record PretrainSettings(Modality modality, String data, DataContext dataC
         Objects.requireNonNull(out, "out");
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
+        }
+        if (scheduleBudget != null && (scheduleBudget.isNegative() || scheduleBudget.isZero())) {
+            throw new IllegalArgumentException("the schedule budget must be positive, got " + scheduleBudget);
+        }
+        if (scheduleBudget != null && timeBudget == null) {
+            throw new IllegalArgumentException("a schedule fitted to " + scheduleBudget + " needs a time budget");
         }
         if (checkpointEvery < 0) {
             throw new IllegalArgumentException("--checkpoint-every must be >= 0, got " + checkpointEvery);
@@ -60,8 +69,13 @@ public record PretrainSettings(Modality modality, String data, DataContext dataC
         return Path.of(".d2v", "runs", "pretrain-" + m.id());
     }
 
-    /** The step the run trains to. */
+    /** Whether a new run fits its schedules to scheduleBudget (no step count given). */
+    public boolean fitsSchedule() {
+        return steps == null && scheduleSteps == null && scheduleBudget != null;
+    }
+
+    /** The step the run trains to; Long.MAX_VALUE when only time bounds it. */
     public long targetStep() {
-        return steps != null ? steps : preset.optim().totalSteps();
+        return steps != null ? steps : fitsSchedule() ? Long.MAX_VALUE : preset.optim().totalSteps();
     }
 }

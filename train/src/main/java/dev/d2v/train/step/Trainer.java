@@ -36,7 +36,7 @@ import java.util.Map;
  */
 public final class Trainer implements AutoCloseable {
 
-    private final Data2VecConfig config;
+    private Data2VecConfig config;
     private final Data2VecModel model;
     private final long seed;
     private final NDManager root;
@@ -70,6 +70,15 @@ public final class Trainer implements AutoCloseable {
 
     public Data2VecConfig config() {
         return config;
+    }
+
+    /**
+     * Stretches (or shrinks) the LR and tau schedules to a run of totalSteps, as {@link Data2VecConfig#forSteps}: a
+     * run bound by wall time learns its length from its first steps. The next step reads the new schedules; the
+     * checkpoints written afterwards carry them, so a resumed run keeps them.
+     */
+    public void reschedule(long totalSteps) {
+        config = config.forSteps(totalSteps);
     }
 
     public Data2VecModel model() {
