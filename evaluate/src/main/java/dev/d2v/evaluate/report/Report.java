@@ -45,14 +45,35 @@ public final class Report {
      * @param best        best accuracy over all checkpoints
      * @param bestStep    the step where it was reached
      * @param checkpoints how many checkpoints were evaluated
+     * @param testRows    test records the latest accuracy was measured on; 0 when not recorded
      */
     public record SummaryRow(Modality modality, String task, Protocol protocol, String checkpoint, long step,
                              double accuracy, double baseline, double raw, double best, long bestStep,
-                             int checkpoints) {
+                             int checkpoints, int testRows) {
         public double gain() {
             return accuracy - baseline;
         }
+
+        /** Half-width of the accuracy's 95% interval (normal approximation of the binomial); NaN when n is unknown. */
+        public double margin() {
+            return testRows > 0 ? Z95 * Math.sqrt(accuracy * (1 - accuracy) / testRows) : Double.NaN;
+        }
+
+        /**
+         * Half-width of the gain's 95% interval, the two accuracies taken as independent binomials on testRows
+         * records each. Both probes read the same test records, so this overstates the gain's noise: a gain beyond it
+         * is real for these records. NaN when n or the baseline is unknown.
+         */
+        public double gainMargin() {
+            if (testRows <= 0 || Double.isNaN(baseline)) {
+                return Double.NaN;
+            }
+            return Z95 * Math.sqrt((accuracy * (1 - accuracy) + baseline * (1 - baseline)) / testRows);
+        }
     }
+
+    /** The standard normal's 97.5% quantile. */
+    private static final double Z95 = 1.959964;
 
     private Report() {
     }
@@ -82,7 +103,8 @@ public final class Report {
             EvalResult best = series.stream().max(Comparator.comparingDouble(EvalResult::accuracy)
                     .thenComparing(Comparator.comparingLong(EvalResult::step).reversed())).orElseThrow();
             rows.add(new SummaryRow(latest.modality(), latest.task(), latest.protocol(), latest.checkpoint(), latest.step(),
-                    latest.accuracy(), baseline(series), raw(series), best.accuracy(), best.step(), series.size()));
+                    latest.accuracy(), baseline(series), raw(series), best.accuracy(), best.step(), series.size(),
+                    (int) Math.round(latest.extras().getOrDefault("test_rows", 0.0))));
         }
         return rows;
     }
@@ -204,10 +226,10 @@ public final class Report {
             b.append("<tr><td class=\"l\">").append(r.modality().id()).append("</td><td class=\"l\">")
                     .append(Html.escape(r.task())).append("</td><td class=\"l\">").append(r.protocol().id())
                     .append("</td><td>").append(r.step()).append("</td><td>").append(percent(r.accuracy()))
-                    .append("</td><td>").append(percent(r.baseline())).append("</td><td>").append(percent(r.raw()))
+                    .append(plusMinus(r.margin())).append("</td><td>").append(percent(r.baseline())).append("</td><td>").append(percent(r.raw()))
                     .append("</td><td class=\"")
                     .append(Double.isNaN(gain) ? "" : gain >= 0 ? "gain" : "loss").append("\">").append(points(gain))
-                    .append("</td><td>").append(percent(r.best())).append(" (").append(r.bestStep()).append(")</td><td>")
+                    .append(plusMinus(r.gainMargin())).append("</td><td>").append(percent(r.best())).append(" (").append(r.bestStep()).append(")</td><td>")
                     .append(r.checkpoints()).append("</td></tr>\n");
         }
         if (rows.isEmpty()) {
@@ -224,8 +246,8 @@ public final class Report {
             "best (step)"});
         for (SummaryRow r : rows) {
             cells.add(new String[] {r.modality().id(), r.task(), r.protocol().id(), Long.toString(r.step()),
-                percent(r.accuracy()), percent(r.baseline()), percent(r.raw()), points(r.gain()),
-                percent(r.best()) + " (" + r.bestStep() + ")"});
+                percent(r.accuracy()) + plusMinus(r.margin()), percent(r.baseline()), percent(r.raw()),
+                points(r.gain()) + plusMinus(r.gainMargin()), percent(r.best()) + " (" + r.bestStep() + ")"});
         }
         int[] width = new int[cells.get(0).length];
         for (String[] row : cells) {
@@ -250,7 +272,16 @@ public final class Report {
         if (rows.isEmpty()) {
             b.append("(no evaluations yet)\n");
         }
+        if (rows.stream().anyMatch(r -> r.testRows() > 0)) {
+            b.append("±: half-width of the 95% interval over the test records (binomial); the gain's takes the two probes "
+                    + "as independent, which overstates it\n");
+        }
         return b.toString();
+    }
+
+    /** " ±2.3" (percentage points), or "" for NaN. */
+    static String plusMinus(double halfWidth) {
+        return Double.isNaN(halfWidth) ? "" : String.format(Locale.ROOT, " ±%.1f", 100 * halfWidth);
     }
 
     /** 0.8612 -&gt; "86.1%"; NaN -&gt; "-". */

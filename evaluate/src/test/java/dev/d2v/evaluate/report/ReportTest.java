@@ -1,6 +1,7 @@
 package dev.d2v.evaluate.report;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.d2v.infra.wire.EvalResult;
 import dev.d2v.evaluate.results.ResultsFile;
@@ -177,6 +178,22 @@ class ReportTest {
         assertThat(lines.get(0)).startsWith("modality  task").contains("random init");
         assertThat(lines.get(2)).matches("image +fashion-mnist +linear +3000 +85\\.0% +72\\.0% +- +\\+13\\.0 +85\\.0% \\(3000\\)");
         assertThat(lines.get(4)).contains("wordnet").contains("36.0%").contains(" - ");
+    }
+
+    @Test
+    void terminalTableGivesTheNinetyFivePercentIntervalWhenTheTestSizeIsKnown() {
+        EvalResult r = new EvalResult("step-000000100", 100, Modality.IMAGE, "mnist", Protocol.LINEAR, 0.9, 0.8, 0.85,
+                Map.of("test_rows", 500.0));
+        Report.SummaryRow row = Report.summarize(List.of(r)).get(0);
+        assertThat(row.testRows()).isEqualTo(500);
+        assertThat(row.margin()).isCloseTo(1.959964 * Math.sqrt(0.9 * 0.1 / 500), within(1e-12));   // 2.6 points
+        assertThat(row.gainMargin()).isCloseTo(1.959964 * Math.sqrt((0.09 + 0.16) / 500), within(1e-12)); // 4.4
+        List<String> lines = Report.terminalTable(List.of(r)).lines().toList();
+        assertThat(lines.get(2)).matches("image +mnist +linear +100 +90\\.0% ±2\\.6 +80\\.0% +85\\.0% +\\+10\\.0 ±4\\.4 +90\\.0% \\(100\\)");
+        assertThat(lines.get(3)).startsWith("±: half-width of the 95% interval");
+        // without the test size (older results files) the cells stay bare
+        assertThat(Report.terminalTable(List.of(result("s", 1, Modality.IMAGE, "mnist", Protocol.LINEAR, 0.9, 0.8))))
+                .doesNotContain("±");
     }
 
     @Test
