@@ -14,6 +14,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -26,7 +27,8 @@ import java.util.Properties;
  * value written in the file is checked as written (an explicit 0 never means "use the default").
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
-public record PipelineConfig(Kafka kafka, TopicSettings topics, Data data, Batch batch, Model model) {
+public record PipelineConfig(Kafka kafka, TopicSettings topics, Data data, Batch batch, Model model,
+                             TransformSettings transforms) {
 
     public PipelineConfig {
         kafka = kafka == null ? Kafka.defaults() : kafka;
@@ -34,15 +36,16 @@ public record PipelineConfig(Kafka kafka, TopicSettings topics, Data data, Batch
         data = data == null ? Data.defaults() : data;
         batch = batch == null ? Batch.defaults() : batch;
         model = model == null ? Model.defaults() : model;
+        transforms = transforms == null ? TransformSettings.defaults() : transforms;
     }
 
-    /** The four pipeline sections, the model section at its defaults. */
+    /** The four pipeline sections, the model and transforms sections at their defaults. */
     public PipelineConfig(Kafka kafka, TopicSettings topics, Data data, Batch batch) {
-        this(kafka, topics, data, batch, null);
+        this(kafka, topics, data, batch, null, null);
     }
 
     public static PipelineConfig defaults() {
-        return new PipelineConfig(null, null, null, null, null);
+        return new PipelineConfig(null, null, null, null, null, null);
     }
 
     /** Kafka connection. clientProperties pass straight through to every client (TLS, SASL, ...). */
@@ -200,22 +203,58 @@ public record PipelineConfig(Kafka kafka, TopicSettings topics, Data data, Batch
         }
     }
 
+    /**
+     * The preprocessing transforms every stage builds (the Flink jobs, offline pretraining, the trainer's expected
+     * config hashes): their defaults, then overrides by dotted key of the transform settings' fields, applied in order:
+     * <pre>
+     * transforms:
+     *   set: {image.flipProbability: 0, image.cropScaleMin: 0.6}
+     * </pre>
+     * The command line's {@code --set transforms.image.flipProbability=0} is applied after these. The keys are those of
+     * a checkpoint's {@code config.run.transforms}; the transforms module checks them.
+     */
+    public record TransformSettings(@JsonDeserialize(using = OverridesReader.class) List<String> set) {
+        public TransformSettings {
+            set = set == null ? List.of() : List.copyOf(set);
+            for (String kv : set) {
+                if (kv.indexOf('=') < 1) {
+                    throw new IllegalArgumentException("transforms.set: '" + kv + "' is not KEY=VALUE");
+                }
+            }
+        }
+
+        public static TransformSettings defaults() {
+            return new TransformSettings(null);
+        }
+    }
+
     public PipelineConfig withBootstrap(String bootstrap) {
         return bootstrap == null ? this
                 : new PipelineConfig(new Kafka(bootstrap, kafka.dataDir(), kafka.port(), kafka.clientProperties()), topics, data,
-                batch, model);
+                batch, model, transforms);
     }
 
     public PipelineConfig withCacheDir(String cacheDir) {
-        return cacheDir == null ? this : new PipelineConfig(kafka, topics, new Data(cacheDir, data.seed()), batch, model);
+        return cacheDir == null ? this
+                : new PipelineConfig(kafka, topics, new Data(cacheDir, data.seed()), batch, model, transforms);
     }
 
     public PipelineConfig withBatch(Batch batch) {
-        return new PipelineConfig(kafka, topics, data, batch, model);
+        return new PipelineConfig(kafka, topics, data, batch, model, transforms);
     }
 
     public PipelineConfig withModel(Model model) {
-        return new PipelineConfig(kafka, topics, data, batch, model);
+        return new PipelineConfig(kafka, topics, data, batch, model, transforms);
+    }
+
+    /** This configuration with overrides of the transforms appended to its transforms.set (a later key wins). */
+    public PipelineConfig withTransformOverrides(List<String> more) {
+        if (more.isEmpty()) {
+            return this;
+        }
+        List<String> all = new ArrayList<>(transforms.set());
+        all.addAll(more);
+        return new PipelineConfig(kafka, topics, data, batch, model, new TransformSettings(all));
     }
 
     public Topics topicNames() {

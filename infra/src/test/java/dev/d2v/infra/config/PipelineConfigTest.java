@@ -68,9 +68,22 @@ class PipelineConfigTest {
     }
 
     @Test
+    void transformOverridesReadAsAListOrAMapAndTheCommandLinesComeAfter() throws IOException {
+        PipelineConfig map = load("transforms:\n  set: {image: {flipProbability: 0, cropScaleMin: 0.6}}\n");
+        assertThat(map.transforms().set()).containsExactly("image.flipProbability=0", "image.cropScaleMin=0.6");
+        assertThat(load("transforms:\n  set: [image.flipProbability=0, image.cropScaleMin=0.6]\n")).isEqualTo(map);
+        assertThat(map.withTransformOverrides(List.of("image.flipProbability=0.5")).transforms().set())
+                .containsExactly("image.flipProbability=0", "image.cropScaleMin=0.6", "image.flipProbability=0.5");
+        assertThat(load("batch:\n  image: 8\n").transforms().set()).isEmpty();
+        assertThatThrownBy(() -> load("transforms:\n  set: [image.flipProbability]\n"))
+                .hasMessageContaining("'image.flipProbability' is not KEY=VALUE");
+    }
+
+    @Test
     void writtenYamlLoadsBackTheSame() throws IOException {
         PipelineConfig c = PipelineConfig.defaults().withBootstrap("h:1")
-                .withModel(new PipelineConfig.Model("small", List.of("model.dim=64")));
+                .withModel(new PipelineConfig.Model("small", List.of("model.dim=64")))
+                .withTransformOverrides(List.of("image.flipProbability=0"));
         assertThat(load(c.toYaml())).isEqualTo(c);
     }
 

@@ -1,6 +1,7 @@
 package dev.d2v.pipelines.ablate;
 
 import dev.d2v.infra.Modality;
+import dev.d2v.preprocess.local.Transforms;
 import dev.d2v.train.config.Data2VecConfig;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,12 +23,13 @@ public record AblationPlan(List<Run> runs) {
      *
      * @param number    1-based position in the sweep (for progress lines)
      * @param preset    the preset the overrides apply to
-     * @param overrides the fixed overrides, then the variant's
-     * @param config    the preset with the overrides applied (before it is fitted to the data's transforms)
-     * @param folder    the run folder: checkpoints/, metrics.jsonl, eval/, ablate-run.json
+     * @param overrides  the fixed overrides, then the variant's
+     * @param config     the preset with the model overrides applied (before it is fitted to the data's transforms)
+     * @param transforms the sweep's transforms with the {@code transforms.} overrides applied
+     * @param folder     the run folder: checkpoints/, metrics.jsonl, eval/, ablate-run.json
      */
     public record Run(int number, Variant variant, long seed, String preset, List<String> overrides,
-                      Data2VecConfig config, Path folder) {
+                      Data2VecConfig config, Transforms transforms, Path folder) {
 
         public Run {
             overrides = List.copyOf(overrides);
@@ -57,6 +59,7 @@ public record AblationPlan(List<Run> runs) {
     /** @throws IllegalArgumentException naming the --set or --vary option (and key) a config error comes from */
     public static AblationPlan of(AblationSettings s) {
         build(s.preset(), s.fixedOverrides(), "--set");
+        transforms(s.transforms(), s.fixedOverrides(), "--set");
         for (Factor f : s.factors()) {
             check(f, s);
         }
@@ -67,13 +70,14 @@ public record AblationPlan(List<Run> runs) {
             overrides.addAll(v.overrides());
             String preset = v.preset(s.preset());
             Data2VecConfig config = build(preset, overrides, "variant " + v.name());
+            Transforms transforms = transforms(s.transforms(), overrides, "variant " + v.name());
             for (long seed : s.seeds()) {
                 String folder = v.folder(seed);
                 if (!folders.add(folder)) {
                     throw new IllegalArgumentException("two runs would share the folder " + folder
                             + ": values that differ only in characters other than letters, digits and . _ = , + -");
                 }
-                runs.add(new Run(runs.size() + 1, v, seed, preset, overrides, config, s.out().resolve(folder)));
+                runs.add(new Run(runs.size() + 1, v, seed, preset, overrides, config, transforms, s.out().resolve(folder)));
             }
         }
         return new AblationPlan(runs);
@@ -85,7 +89,8 @@ public record AblationPlan(List<Run> runs) {
             f.values().forEach(v -> build(v, s.fixedOverrides(), "--vary preset=" + v));
             return;
         }
-        String section = f.key().split("\\.")[0];
+        String[] path = f.key().split("\\.");
+        String section = Transforms.isTransformKey(f.key()) && path.length > 1 ? path[1] : path[0];
         for (Modality m : Modality.values()) {
             if (m.id().equals(section) && m != s.modality()) {
                 throw new IllegalArgumentException("--vary " + f.key() + ": the runs train " + s.modality().id()
@@ -99,6 +104,10 @@ public record AblationPlan(List<Run> runs) {
         for (String v : f.values()) {
             List<String> overrides = new ArrayList<>(s.fixedOverrides());
             overrides.add(f.key() + "=" + v);
+            if (Transforms.isTransformKey(f.key())) {
+                transforms(s.transforms(), overrides, "--vary " + f.key() + "=" + v);
+                continue;
+            }
             IllegalArgumentException first = null;
             for (String preset : presets) {
                 try {
@@ -117,7 +126,16 @@ public record AblationPlan(List<Run> runs) {
 
     private static Data2VecConfig build(String preset, List<String> overrides, String origin) {
         try {
-            return Data2VecConfig.preset(preset).withOverrides(overrides);
+            return Data2VecConfig.preset(preset).withOverrides(overrides.stream().filter(o -> !Transforms.isTransformKey(o)).toList());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(origin + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** base with the overrides that name a transform ({@code transforms.image.flipProbability=0}), prefix removed. */
+    private static Transforms transforms(Transforms base, List<String> overrides, String origin) {
+        try {
+            return base.withOverrides(Transforms.transformAssignments(overrides));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(origin + ": " + e.getMessage(), e);
         }

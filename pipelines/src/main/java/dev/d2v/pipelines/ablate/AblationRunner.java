@@ -229,7 +229,8 @@ public final class AblationRunner {
     private static PretrainSettings pretrainSettings(AblationSettings s, AblationPlan.Run run, Duration budget, long every) {
         String described = Data2VecConfig.describe(run.preset(), run.overrides());
         return new PretrainSettings(s.modality(), s.data(), s.dataContext(), s.limit(), s.batchSize(), run.config(),
-                described, s.steps(), s.scheduleSteps(), budget, budget == null ? null : s.timeBudget(), run.folder(), s.device(), s.threads(), run.seed(), every,
+                described, run.transforms(), s.steps(), s.scheduleSteps(), budget, budget == null ? null : s.timeBudget(),
+                run.folder(), s.device(), s.threads(), run.seed(), every,
                 KEEP_ALL);
     }
 

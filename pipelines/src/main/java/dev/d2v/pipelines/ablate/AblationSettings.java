@@ -3,6 +3,7 @@ package dev.d2v.pipelines.ablate;
 import dev.d2v.evaluate.EvaluationSettings;
 import dev.d2v.infra.Modality;
 import dev.d2v.ingest.data.DataContext;
+import dev.d2v.preprocess.local.Transforms;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
@@ -19,7 +20,9 @@ import java.util.Objects;
  * @param limit          only the first N training records; null: all
  * @param batchSize      samples per minibatch
  * @param preset         the preset of every variant that does not vary "preset"
- * @param fixedOverrides "key=value" overrides applied to every run, before the variant's own
+ * @param transforms     the preprocessing transforms of every run before its {@code transforms.} overrides
+ * @param fixedOverrides "key=value" overrides applied to every run, before the variant's own (a {@code transforms.}
+ *                       key overrides a transform, any other a field of the model's config)
  * @param factors        the --vary options; the grid is their product ({@link Variant#grid}); empty: one variant
  * @param seeds          each variant is run once per seed (initialisation, masks, data order)
  * @param steps          train each run until this step; null: its preset's schedule length, or under a time budget
@@ -35,7 +38,8 @@ import java.util.Objects;
  *                       {@code <run>/eval}), its tasks non-empty
  */
 public record AblationSettings(Modality modality, String data, DataContext dataContext, Integer limit, int batchSize,
-                               String preset, List<String> fixedOverrides, List<Factor> factors, List<Long> seeds,
+                               String preset, Transforms transforms, List<String> fixedOverrides, List<Factor> factors,
+                               List<Long> seeds,
                                Long steps, Duration timeBudget, Long scheduleSteps, int checkpoints, Path out,
                                String device, Integer threads, EvaluationSettings evaluation) {
 
@@ -46,6 +50,7 @@ public record AblationSettings(Modality modality, String data, DataContext dataC
         Objects.requireNonNull(modality, "modality");
         Objects.requireNonNull(data, "data");
         Objects.requireNonNull(preset, "preset");
+        Objects.requireNonNull(transforms, "transforms");
         Objects.requireNonNull(out, "out");
         Objects.requireNonNull(evaluation, "evaluation");
         fixedOverrides = List.copyOf(fixedOverrides);

@@ -7,6 +7,7 @@ import dev.d2v.infra.config.PipelineConfig;
 import dev.d2v.pipelines.ablate.AblationRunner;
 import dev.d2v.pipelines.ablate.AblationSettings;
 import dev.d2v.pipelines.ablate.Factor;
+import dev.d2v.preprocess.local.Transforms;
 import dev.d2v.train.run.PretrainSettings;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -114,6 +115,13 @@ public final class AblateCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The configuration's model.set, then its transforms.set and every --set (a transforms. key, or a model field). */
+    private List<String> overrides(PipelineConfig c) {
+        List<String> all = new ArrayList<>(c.model().set());
+        all.addAll(modelOptions.overrides);
+        return all;
+    }
+
     /** The options as the runner's settings; a wrong value is a usage error (exit 2) naming the option. */
     AblationSettings settings(PipelineConfig c) {
         Modality m = Modality.parse(modality);
@@ -122,7 +130,7 @@ public final class AblateCommand implements Callable<Integer> {
         try {
             for (String v : vary) {
                 Factor f = Factor.parse(v);
-                for (String set : modelOptions.commandLineOverrides()) {
+                for (String set : modelOptions.overrides) {
                     if (set.startsWith(f.key() + "=")) {
                         throw new UserError("--vary " + f.key() + ": the key is fixed by --set " + set + " as well");
                     }
@@ -135,7 +143,7 @@ public final class AblateCommand implements Callable<Integer> {
             Path folder = out != null ? out
                     : AblationSettings.defaultOut(name != null ? name : AblationSettings.defaultName(m, dataName, factors));
             return new AblationSettings(m, dataName, cache.context(c), limit,
-                    batchSize != null ? batchSize : c.batch().of(m), modelOptions.preset(c), modelOptions.overrides(c),
+                    batchSize != null ? batchSize : c.batch().of(m), modelOptions.preset(c), Transforms.of(c), overrides(c),
                     factors, seeds, steps, minutes == null ? null : Duration.ofMillis(Math.round(minutes * 60_000)),
                     scheduleSteps, checkpoints, folder, devices.name(), devices.requestedThreads(), evaluation);
         } catch (IllegalArgumentException e) {

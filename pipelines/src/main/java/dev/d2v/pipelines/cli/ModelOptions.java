@@ -1,6 +1,7 @@
 package dev.d2v.pipelines.cli;
 
 import dev.d2v.infra.config.PipelineConfig;
+import dev.d2v.preprocess.local.Transforms;
 import dev.d2v.train.config.Data2VecConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,7 +25,8 @@ public final class ModelOptions {
 
     @Option(names = "--set", paramLabel = "KEY=VALUE",
             description = {"Override one field of the preset's config, repeatable, after model.set of the configuration:",
-                    "model.dim=192, image.masking.mask_ratio=0.7, image.multi_mask=8, optim.lr=5e-4 (keys as in a checkpoint's manifest)"})
+                    "model.dim=192, image.masking.mask_ratio=0.7, image.multi_mask=8, optim.lr=5e-4 (keys as in a checkpoint's manifest);",
+                    "transforms.image.flipProbability=0 overrides a preprocessing transform, after transforms.set of the configuration"})
     List<String> overrides = new ArrayList<>();
 
     /** The command this is mixed into: its --config option, when it has one, names the configuration file. */
@@ -60,19 +62,37 @@ public final class ModelOptions {
 
     public String describe(PipelineConfig c) {
         List<String> all = overrides(c);
+        withTransforms(c).transforms().set().forEach(kv -> all.add(Transforms.KEY_PREFIX + kv));
         return Data2VecConfig.describe(preset(c), all);
     }
 
-    /** The configuration's model.set, then --set: a later value of a key wins. */
+    /** The configuration's model.set, then --set's model keys: a later value of a key wins. */
     public List<String> overrides(PipelineConfig c) {
         List<String> all = new ArrayList<>(c.model().set());
-        all.addAll(overrides);
+        all.addAll(commandLineOverrides());
         return all;
     }
 
-    /** --set as given (without the configuration's model.set). */
+    /** --set's model keys as given (without the configuration's model.set). */
     public List<String> commandLineOverrides() {
-        return List.copyOf(overrides);
+        return overrides.stream().filter(kv -> !Transforms.isTransformKey(kv)).toList();
+    }
+
+    /**
+     * The configuration with --set's {@code transforms.} keys appended to its transforms.set (prefix removed), so that
+     * every stage that reads it builds the same transforms.
+     */
+    public PipelineConfig withTransforms(PipelineConfig c) {
+        return c.withTransformOverrides(Transforms.transformAssignments(overrides));
+    }
+
+    /** The transforms a command builds: the configuration's, then --set's transforms keys; a bad one is a UserError. */
+    public Transforms transforms(PipelineConfig c) {
+        try {
+            return Transforms.of(withTransforms(c));
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
     }
 
     private PipelineConfig configuration() {

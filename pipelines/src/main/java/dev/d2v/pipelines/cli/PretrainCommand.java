@@ -77,6 +77,7 @@ public final class PretrainCommand implements Callable<Integer> {
         Duration budget = minutes == null ? null : Duration.ofMillis((long) (minutes * 60_000));
         PretrainSettings settings = new PretrainSettings(m, data != null ? data : PretrainSettings.defaultData(m),
                 cache.context(c), limit, batchSize != null ? batchSize : c.batch().of(m), preset, modelOptions.describe(),
+                modelOptions.transforms(c),
                 steps, scheduleSteps, budget, budget,
                 out != null ? out : PretrainSettings.defaultOut(m), devices.name(), devices.requestedThreads(), seed,
                 every, keep);

@@ -2,6 +2,7 @@ package dev.d2v.pipelines.cli;
 
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.config.PipelineConfig;
+import dev.d2v.preprocess.local.Transforms;
 
 import dev.d2v.train.checkpoint.RetentionPolicy;
 import dev.d2v.train.config.LrScaling;
@@ -105,6 +106,11 @@ public final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PipelineConfig c = cfg.load();
+        modelOptions.transforms(c);   // a bad transforms.set fails here
+        if (!Transforms.transformAssignments(modelOptions.overrides).isEmpty()) {
+            throw new UserError("train reads batches the preprocess job made: set transforms in the configuration's "
+                    + "transforms.set, which the preprocess job reads too, not with --set");
+        }
         List<Modality> modalities = parseModalities(modality);
         Map<Modality, Integer> w = parseWeights(weights, modalities);
         LrScaling scaling = lrScaling();

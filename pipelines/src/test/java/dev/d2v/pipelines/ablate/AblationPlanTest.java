@@ -7,6 +7,8 @@ import dev.d2v.evaluate.EvaluationSettings;
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.Topics;
 import dev.d2v.ingest.data.DataContext;
+import dev.d2v.preprocess.local.Transforms;
+import dev.d2v.train.config.Data2VecConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,7 +25,7 @@ class AblationPlanTest {
         EvaluationSettings eval = new EvaluationSettings(List.of("mnist"), 0, 0, null, false, false, null, 1.0, 0,
                 EvaluationSettings.Follow.defaults(), new Properties(), Topics.defaults());
         return new AblationSettings(Modality.IMAGE, "mnist", new DataContext(Path.of("cache"), 1, 0, l -> {}), null, 8,
-                "cpu", fixed, List.of(vary).stream().map(Factor::parse).toList(), List.of(1L, 2L), 10L, null, null, 5,
+                "cpu", Transforms.defaults(), fixed, List.of(vary).stream().map(Factor::parse).toList(), List.of(1L, 2L), 10L, null, null, 5,
                 Path.of("sweep"), "cpu", null, eval);
     }
 
@@ -54,6 +56,27 @@ class AblationPlanTest {
                 .isEqualTo(Long.MAX_VALUE);
         assertThat(r.targetStep(null, Duration.ofMinutes(15), 500L)).isEqualTo(r.config().optim().totalSteps());
         assertThat(r.targetStep(40L, Duration.ofMinutes(15), null)).isEqualTo(40);
+    }
+
+    @Test
+    void transformKeysGoToTheRunsTransformsAndTheRestToTheModel() {
+        AblationPlan plan = AblationPlan.of(settings(List.of("transforms.image.cropScaleMin=0.6", "optim.lr=2e-3"),
+                "transforms.image.flipProbability=0,0.5"));
+        assertThat(plan.runs()).hasSize(4);
+        AblationPlan.Run noFlip = plan.runs().get(0);
+        assertThat(noFlip.folder().toString()).isEqualTo("sweep/transforms.image.flipProbability=0-seed1");
+        assertThat(noFlip.transforms().image().flipProbability()).isZero();
+        assertThat(noFlip.transforms().image().cropScaleMin()).isEqualTo(0.6);
+        assertThat(noFlip.transforms().audio()).isEqualTo(Transforms.defaults().audio());
+        assertThat(noFlip.config()).isEqualTo(Data2VecConfig.cpu().withOverrides(List.of("optim.lr=2e-3")));
+        assertThat(plan.runs().get(2).transforms().image().flipProbability()).isEqualTo(0.5);
+
+        assertThatThrownBy(() -> AblationPlan.of(settings(List.of(), "transforms.image.flip=0,1")))
+                .hasMessageStartingWith("--vary transforms.image.flip=0: ").hasMessageContaining("no key 'flip'");
+        assertThatThrownBy(() -> AblationPlan.of(settings(List.of(), "transforms.image.flipProbability=2")))
+                .hasMessageStartingWith("--vary transforms.image.flipProbability=2: ").hasMessageContaining("[0, 1]");
+        assertThatThrownBy(() -> AblationPlan.of(settings(List.of(), "transforms.audio.mels=40,64")))
+                .hasMessageContaining("the runs train image only");
     }
 
     @Test

@@ -126,12 +126,15 @@ class PretrainCommandTest {
     void minutesAloneFitTheSchedulesToTheBudgetAndAResumeKeepsThem() throws IOException {
         Path out = dir.resolve("timed");
         assertThat(Main.run("pretrain", "--modality", "image", "--data", images.toString(), "--minutes", "0.15",
-                "--batch-size", "8", "--threads", "1", "--out", out.toString())).isZero();
+                "--batch-size", "8", "--threads", "1", "--set", "transforms.image.flipProbability=0",
+                "--out", out.toString())).isZero();
         List<JsonNode> lines = metrics(out);
         assertThat(lines.size()).as("steps in 9 s").isGreaterThan(20);
         Data2VecConfig fitted = TrainerCheckpoints.modelConfig(newest(out).manifest());
         long preset = Data2VecConfig.cpu().optim().totalSteps();
         assertThat(fitted.optim().totalSteps()).as("fitted schedule length").isNotEqualTo(preset).isGreaterThan(20);
+        assertThat(newest(out).manifest().config().at("/run/transforms/image/flipProbability").asDouble(1))
+                .as("--set transforms.image.flipProbability=0 reaches the run's transforms").isZero();
         for (JsonNode n : lines) {
             long step = n.get("step").asLong();
             double expected = Schedules.learningRate((step < 20 ? Data2VecConfig.cpu() : fitted).optim(), step);
@@ -139,7 +142,8 @@ class PretrainCommandTest {
         }
 
         assertThat(Main.run("pretrain", "--modality", "image", "--data", images.toString(), "--minutes", "0.05",
-                "--batch-size", "8", "--threads", "1", "--out", out.toString())).isZero();
+                "--batch-size", "8", "--threads", "1", "--set", "transforms.image.flipProbability=0",
+                "--out", out.toString())).isZero();
         CheckpointStore.Verified resumed = newest(out);
         assertThat(resumed.manifest().step()).isGreaterThan(lines.size());
         assertThat(TrainerCheckpoints.modelConfig(resumed.manifest()).optim()).as("a resumed run keeps its schedules")
@@ -156,5 +160,9 @@ class PretrainCommandTest {
                 .isEqualTo(2);
         assertThat(Main.commandLine().getSubcommands().get("pretrain").getUsageMessage()).contains("--set");
         assertThat(Main.commandLine().getSubcommands().get("train").getUsageMessage()).contains("--set");
+        assertThat(Main.run("pretrain", "--modality", "image", "--data", "no-such-dataset", "--set",
+                "transforms.image.flip=0")).as("a transforms key that does not exist").isEqualTo(2);
+        assertThat(Main.run("train", "--modality", "image", "--set", "transforms.image.flipProbability=0"))
+                .as("train's transforms must be the preprocess job's: the configuration's, not --set").isEqualTo(2);
     }
 }

@@ -6,13 +6,12 @@ import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.d2v.infra.Modality;
+import dev.d2v.infra.config.DottedOverrides;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
@@ -243,51 +242,11 @@ public record Data2VecConfig(
             return this;
         }
         try {
-            ObjectNode tree =
-                    (ObjectNode) JSON.readTree(toJson());
-            for (String a : assignments) {
-                int eq = a.indexOf('=');
-                if (eq <= 0) {
-                    throw new IllegalArgumentException("an override is KEY=VALUE (e.g. model.dim=192), got '" + a + "'");
-                }
-                String key = a.substring(0, eq).trim();
-                String value = a.substring(eq + 1).trim();
-                String[] path = key.split("\\.");
-                JsonNode node = tree;
-                for (int i = 0; i < path.length - 1; i++) {
-                    node = child(node, path, i);
-                }
-                JsonNode old = child(node, path, path.length - 1);
-                JsonNode parsed;
-                try {
-                    parsed = old.isTextual() ? JSON.getNodeFactory().textNode(value) : JSON.readTree(value);
-                } catch (JsonProcessingException notJson) {
-                    parsed = null;
-                }
-                if (parsed == null || parsed.isMissingNode() || old.isNumber() && !parsed.isNumber()
-                        || old.isBoolean() && !parsed.isBoolean()) {
-                    throw new IllegalArgumentException("override " + key + ": '" + value + "' is not a "
-                            + old.getNodeType().name().toLowerCase(Locale.ROOT));
-                }
-                ((ObjectNode) node).set(path[path.length - 1], parsed);
-            }
-            return fromJson(tree.toString());
+            ObjectNode tree = (ObjectNode) JSON.readTree(toJson());
+            return fromJson(DottedOverrides.apply(tree, assignments, "model.dim=192").toString());
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("invalid override value: " + e.getOriginalMessage(), e);
         }
-    }
-
-    private static JsonNode child(JsonNode node,
-                                                                  String[] path, int i) {
-        JsonNode next = node.isObject() ? node.get(path[i]) : null;
-        if (next == null || next.isNull()) {
-            List<String> known = new ArrayList<>();
-            node.fieldNames().forEachRemaining(known::add);
-            String at = String.join(".", Arrays.copyOf(path, i));
-            throw new IllegalArgumentException("override: no key '" + path[i] + "'" + (at.isEmpty() ? "" : " in " + at)
-                    + (known.isEmpty() ? "" : "; there: " + String.join(", ", known)));
-        }
-        return next;
     }
 
     public static Data2VecConfig fromJson(String json) {

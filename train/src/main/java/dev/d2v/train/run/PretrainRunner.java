@@ -74,7 +74,7 @@ public final class PretrainRunner {
         if (s.limit() != null) {
             train = train.limit(s.limit());
         }
-        Transforms transforms = Transforms.defaults();
+        Transforms transforms = s.transforms();
         Vocabulary vocab = m == Modality.TEXT
                 ? LocalBatches.vocabulary(train, transforms.text(), run.resolve("vocabulary.txt")) : null;
         LocalBatches batches = new LocalBatches(train, transforms, vocab,

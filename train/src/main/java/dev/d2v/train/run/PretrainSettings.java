@@ -2,6 +2,7 @@ package dev.d2v.train.run;
 
 import dev.d2v.infra.Modality;
 import dev.d2v.ingest.data.DataContext;
+import dev.d2v.preprocess.local.Transforms;
 import dev.d2v.train.config.Data2VecConfig;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,6 +18,7 @@ import java.util.Objects;
  * @param batchSize       samples per minibatch
  * @param preset          the model before it is fitted to the transforms (overrides applied)
  * @param presetName      how the start line names it
+ * @param transforms      the preprocessing of the training records (crops, flips, mel settings, ...)
  * @param steps           train until this step in total; null: the preset's schedule length
  * @param scheduleSteps   length of the LR / tau schedules; null: {@code steps} on a new run, the checkpoint's on a
  *                        resumed one
@@ -32,7 +34,7 @@ import java.util.Objects;
  * @param keep            keep the last K checkpoints
  */
 public record PretrainSettings(Modality modality, String data, DataContext dataContext, Integer limit, int batchSize,
-                               Data2VecConfig preset, String presetName, Long steps, Long scheduleSteps,
+                               Data2VecConfig preset, String presetName, Transforms transforms, Long steps, Long scheduleSteps,
                                Duration timeBudget, Duration scheduleBudget, Path out, String device, Integer threads, long seed,
                                long checkpointEvery, int keep) {
 
@@ -40,6 +42,7 @@ public record PretrainSettings(Modality modality, String data, DataContext dataC
         Objects.requireNonNull(modality, "modality");
         Objects.requireNonNull(data, "data");
         Objects.requireNonNull(preset, "preset");
+        Objects.requireNonNull(transforms, "transforms");
         Objects.requireNonNull(out, "out");
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);

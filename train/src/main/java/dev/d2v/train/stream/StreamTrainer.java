@@ -111,7 +111,7 @@ public final class StreamTrainer {
         Files.createDirectories(run);
         Path checkpoints = run.resolve("checkpoints");
         Topics topics = c.topics().names();
-        Transforms transforms = Transforms.defaults();
+        Transforms transforms = Transforms.of(c);   // the preprocess job's, from the same configuration
         Vocabulary vocabulary = null;
         if (modalities.contains(Modality.TEXT)) {
             Path file = s.vocabularyFile();

@@ -4,8 +4,8 @@ import dev.d2v.infra.Modality;
 import dev.d2v.infra.config.PipelineConfig;
 import dev.d2v.infra.kafka.TopicAdmin;
 import dev.d2v.infra.progress.Progress;
+import dev.d2v.preprocess.local.Transforms;
 import dev.d2v.preprocess.sample.TopicVocabulary;
-import dev.d2v.preprocess.transform.text.TextTransformConfig;
 import dev.d2v.preprocess.transform.text.Vocabulary;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -174,7 +174,7 @@ public final class LocalPreprocessRunner {
         String topic = config.topicNames().raw(Modality.TEXT);
         out.println("text vocabulary " + file + " not found: building it from " + topic + " ...");
         Vocabulary v = TopicVocabulary.build(config.kafka().clientProps(), topic, s.vocabRecords(),
-                TextTransformConfig.defaults());
+                Transforms.of(config).text());
         v.save(file);
         out.printf("text vocabulary: %d words + %d buckets, content hash %016x -> %s%n", v.wordCount(),
                 v.buckets(), v.contentHash(), file);

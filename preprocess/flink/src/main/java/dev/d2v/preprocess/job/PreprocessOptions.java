@@ -2,10 +2,8 @@ package dev.d2v.preprocess.job;
 
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.config.PipelineConfig;
+import dev.d2v.preprocess.local.Transforms;
 import dev.d2v.preprocess.sample.TransformSpec;
-import dev.d2v.preprocess.transform.audio.AudioTransformConfig;
-import dev.d2v.preprocess.transform.image.ImageTransformConfig;
-import dev.d2v.preprocess.transform.text.TextTransformConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -42,11 +40,12 @@ public record PreprocessOptions(List<Modality> modalities, Path vocabulary, int 
         return s.trim().equalsIgnoreCase("all") ? List.of(Modality.values()) : List.of(Modality.parse(s));
     }
 
-    /** One job per modality, with the transforms' default configs and the project configuration's settings. */
+    /** One job per modality, with the configuration's transforms (defaults and transforms.set) and settings. */
     public List<PreprocessJobConfig> jobs(PipelineConfig config) {
         List<PreprocessJobConfig> jobs = new ArrayList<>();
+        Transforms transforms = Transforms.of(config);
         for (Modality m : modalities) {
-            PreprocessJobConfig c = PreprocessJobConfig.from(config, transform(m));
+            PreprocessJobConfig c = PreprocessJobConfig.from(config, transform(m, transforms));
             c = c.withParallelism(parallelism).withBounded(bounded)
                     .withBatch(batchSize > 0 ? batchSize : c.batchSize(),
                             partialTimeoutMs > 0 ? partialTimeoutMs : c.partialTimeoutMs());
@@ -58,16 +57,16 @@ public record PreprocessOptions(List<Modality> modalities, Path vocabulary, int 
         return jobs;
     }
 
-    private TransformSpec transform(Modality m) {
+    private TransformSpec transform(Modality m, Transforms t) {
         return switch (m) {
-            case IMAGE -> TransformSpec.image(ImageTransformConfig.defaults(), epoch);
-            case AUDIO -> TransformSpec.audio(AudioTransformConfig.defaults(), epoch);
+            case IMAGE -> TransformSpec.image(t.image(), epoch);
+            case AUDIO -> TransformSpec.audio(t.audio(), epoch);
             case TEXT -> {
                 if (vocabulary == null || !Files.isRegularFile(vocabulary)) {
                     throw new IllegalArgumentException("text preprocessing needs a vocabulary file: "
                             + (vocabulary == null ? "pass --vocab FILE" : vocabulary + " does not exist"));
                 }
-                yield TransformSpec.text(TextTransformConfig.defaults(), vocabulary, epoch);
+                yield TransformSpec.text(t.text(), vocabulary, epoch);
             }
         };
     }

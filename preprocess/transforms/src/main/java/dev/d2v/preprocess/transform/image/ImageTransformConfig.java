@@ -66,6 +66,11 @@ public record ImageTransformConfig(
                 cropRatioMin, cropRatioMax, flipProbability);
     }
 
+    public ImageTransformConfig withCropScale(double min, double max) {
+        return new ImageTransformConfig(channels, size, maxPixels, maxBytes, min, max,
+                cropRatioMin, cropRatioMax, flipProbability);
+    }
+
     public ImageTransformConfig withFlipProbability(double p) {
         return new ImageTransformConfig(channels, size, maxPixels, maxBytes, cropScaleMin, cropScaleMax,
                 cropRatioMin, cropRatioMax, p);
