@@ -77,9 +77,10 @@ class DemoCommandTest {
         assertThat(newest.manifest().step()).isEqualTo(4);  // 32 records in batches of 8, each trained once
         assertThat(demoDir.resolve("eval").resolve("report.html")).exists();
         assertThat(firstRun).contains("raw image: 32 records, preprocessed 0; preprocessing");
-        // the summary table (printed by evaluate and again as the demo's summary): accuracy, random init, raw pixels
+        // the summary table (printed by evaluate and again as the demo's summary): accuracy and its 95% interval,
+        // random init, raw pixels
         assertThat(firstRun.lines().filter(l -> l.matches("image +halves +(linear|knn) .*")).distinct().toList()).hasSize(2)
-                .allSatisfy(l -> assertThat(l).matches(".* \\d+\\.\\d% +\\d+\\.\\d% +\\d+\\.\\d% .*"));
+                .allSatisfy(l -> assertThat(l).matches(".* \\d+\\.\\d% ±\\d+\\.\\d +\\d+\\.\\d% +\\d+\\.\\d% .*"));
         assertThat(firstRun).contains("random init  raw features");
 
         // the demo stopped its broker; the bounded job committed every raw offset to its group on its last checkpoint
