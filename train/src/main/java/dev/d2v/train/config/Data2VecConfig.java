@@ -54,6 +54,8 @@ public record Data2VecConfig(
         require(c.targets().averageTopKLayers() <= main, m.id() + ".targets.average_top_k_layers "
                 + c.targets().averageTopKLayers() + " exceeds the " + main + " main blocks");
         require(!c.packRows() || m == Modality.TEXT, m.id() + ".pack_rows: only text rows can be packed");
+        require(c.embedLrScale() == 1.0 || m == Modality.TEXT, m.id() + ".embed_lr_scale: only text has a token "
+                + "embedding table");
     }
 
     private static ModalityConfig pick(Modality m, ModalityConfig image, ModalityConfig audio, ModalityConfig text) {

@@ -20,6 +20,11 @@ import dev.d2v.infra.Modality;
  *                     batch's width as they fit ({@code step.RowPacking}), as the reference pretrains on the corpus cut
  *                     into full blocks (fairseq masked_lm, sample_break_mode none) instead of one padded row per text
  *                     (absent: false). Evaluation always encodes one text per row
+ * @param embedLrScale text only: the token embedding table ({@code text.token_embed.weight}) trains at this multiple
+ *                     of the modality's rate (absent: 1). A step touches only the rows of the tokens in its batch, and
+ *                     Adam moves a row by about the rate per update whatever its gradient, so a row that appears in a
+ *                     few batches barely leaves its random init in a few hundred steps; a larger rate for the table
+ *                     (as sparse embedding tables are usually trained) lets it learn within a short run
  */
 public record ModalityConfig(
         @JsonProperty("prenet_depth") int prenetDepth,
@@ -30,7 +35,8 @@ public record ModalityConfig(
         LossConfig loss,
         @JsonProperty("local_encoder") LocalEncoderConfig localEncoder,
         @JsonProperty("lr_scale") Double lrScale,
-        @JsonProperty("pack_rows") Boolean packRows) {
+        @JsonProperty("pack_rows") Boolean packRows,
+        @JsonProperty("embed_lr_scale") Double embedLrScale) {
 
     @JsonCreator
     public ModalityConfig {
@@ -42,12 +48,15 @@ public record ModalityConfig(
         lrScale = lrScale == null ? 1.0 : lrScale;   // checkpoints written before the field existed
         require(lrScale > 0 && !lrScale.isInfinite(), "lr_scale must be a finite number > 0, got " + lrScale);
         packRows = packRows != null && packRows;       // absent in checkpoints written before the field existed
+        embedLrScale = embedLrScale == null ? 1.0 : embedLrScale;
+        require(embedLrScale > 0 && !embedLrScale.isInfinite(), "embed_lr_scale must be a finite number > 0, got "
+                + embedLrScale);
     }
 
     /** A section at learning-rate scale 1. */
     public ModalityConfig(int prenetDepth, MaskingConfig masking, int multiMask, DecoderConfig decoder,
                           TargetConfig targets, LossConfig loss, LocalEncoderConfig localEncoder) {
-        this(prenetDepth, masking, multiMask, decoder, targets, loss, localEncoder, 1.0, false);
+        this(prenetDepth, masking, multiMask, decoder, targets, loss, localEncoder, 1.0, false, 1.0);
     }
 
     /** The reference values (fairseq examples/data2vec) for modality m on an encoder of the given width and depth. */
@@ -60,32 +69,43 @@ public record ModalityConfig(
 
     /** This section with another local encoder (the pretrain command fits it to the data: vocabulary size, frames). */
     public ModalityConfig withLocalEncoder(LocalEncoderConfig l) {
-        return new ModalityConfig(prenetDepth, masking, multiMask, decoder, targets, loss, l, lrScale, packRows);
+        return new ModalityConfig(prenetDepth, masking, multiMask, decoder, targets, loss,
+                l, lrScale, packRows, embedLrScale);
     }
 
     /** This section with another decoder (conv or transformer, for the speed comparison). */
     public ModalityConfig withDecoder(DecoderConfig d) {
-        return new ModalityConfig(prenetDepth, masking, multiMask, d, targets, loss, localEncoder, lrScale, packRows);
+        return new ModalityConfig(prenetDepth, masking, multiMask, d, targets, loss,
+                localEncoder, lrScale, packRows, embedLrScale);
     }
 
     /** This section with another mask setting. */
     public ModalityConfig withMasking(MaskingConfig mc) {
-        return new ModalityConfig(prenetDepth, mc, multiMask, decoder, targets, loss, localEncoder, lrScale, packRows);
+        return new ModalityConfig(prenetDepth, mc, multiMask, decoder, targets, loss,
+                localEncoder, lrScale, packRows, embedLrScale);
     }
 
     /** This section with M clones per sample. */
     public ModalityConfig withMultiMask(int m) {
-        return new ModalityConfig(prenetDepth, masking, m, decoder, targets, loss, localEncoder, lrScale, packRows);
+        return new ModalityConfig(prenetDepth, masking, m, decoder, targets, loss,
+                localEncoder, lrScale, packRows, embedLrScale);
     }
 
     /** This section with its steps' learning rate scaled by f. */
     public ModalityConfig withLrScale(double f) {
-        return new ModalityConfig(prenetDepth, masking, multiMask, decoder, targets, loss, localEncoder, f, packRows);
+        return new ModalityConfig(prenetDepth, masking, multiMask, decoder, targets, loss,
+                localEncoder, f, packRows, embedLrScale);
     }
 
     /** This section with text rows packed (or not) in training steps. */
+    public ModalityConfig withEmbedLrScale(double f) {
+        return new ModalityConfig(prenetDepth, masking, multiMask, decoder, targets, loss,
+                localEncoder, lrScale, packRows, f);
+    }
+
     public ModalityConfig withPackRows(boolean pack) {
-        return new ModalityConfig(prenetDepth, masking, multiMask, decoder, targets, loss, localEncoder, lrScale, pack);
+        return new ModalityConfig(prenetDepth, masking, multiMask, decoder, targets, loss,
+                localEncoder, lrScale, pack, embedLrScale);
     }
 
     /** Reference clone counts: 16 image, 8 audio and text. */

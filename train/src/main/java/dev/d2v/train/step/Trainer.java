@@ -207,7 +207,9 @@ public final class Trainer implements AutoCloseable {
             boolean applied = false;
             double gradNorm = Double.NaN;
             if (Double.isFinite(loss)) {
-                AdamW.Update u = optimizer.step(student, model.usedBy(m), lr);
+                String table = m.id() + ".token_embed.weight";
+                double tableLr = lr * c.embedLrScale();
+                AdamW.Update u = optimizer.step(student, model.usedBy(m), name -> name.equals(table) ? tableLr : lr);
                 gradNorm = u.gradNorm();
                 applied = u.applied();
             }

@@ -1,6 +1,7 @@
 package dev.d2v.train.step;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.Device;
@@ -173,6 +174,39 @@ class TrainerTest {
             assertThat(a.step(SyntheticBatches.image(4, 1, 8, 0)).loss()).isFinite().isPositive();
             assertThat(a.step(SyntheticBatches.audio(3, 24, 16, 0)).loss()).isFinite().isPositive();
             assertThat(moved(a, "image.blocks.0.attn.qkv.weight", before)).isPositive();
+        }
+    }
+
+    @Test
+    void theTokenTableTrainsAtItsOwnMultipleOfTheRate() {
+        Data2VecConfig base = TinyConfigs.tiny();
+        Data2VecConfig faster = base.with(Modality.TEXT, base.text().withEmbedLrScale(10));
+        assertThatThrownBy(() -> base.with(Modality.IMAGE, base.image().withEmbedLrScale(10)))
+                .hasMessageContaining("image.embed_lr_scale: only text has a token embedding table");
+        try (Trainer a = new Trainer(base, Device.cpu(), 5); Trainer b = new Trainer(faster, Device.cpu(), 5);
+             NDManager m = NDManager.newBaseManager()) {
+            String table = "text.token_embed.weight";
+            String block = "blocks.0.attn.qkv.weight";
+            for (Trainer t : List.of(a, b)) {
+                t.step(SyntheticBatches.text(3, 16, 50, 0));   // step 0: warm-up starts at lr 0
+            }
+            Map<String, NDArray> before = new LinkedHashMap<>();
+            for (String n : List.of(table, block)) {
+                NDArray copy = a.student().view().get(n).duplicate();
+                copy.attach(m);
+                before.put(n, copy);
+            }
+            a.step(SyntheticBatches.text(3, 16, 50, 1));
+            b.step(SyntheticBatches.text(3, 16, 50, 1));
+            // the same gradients and Adam moments in both: the table's update is 10 times as large, the rest equal
+            NDArray da = a.student().view().get(table).sub(before.get(table));
+            NDArray db = b.student().view().get(table).sub(before.get(table));
+            da.attach(m);
+            db.attach(m);
+            assertThat(da.abs().max().getFloat()).isPositive();
+            assertThat(db.sub(da.mul(10)).abs().max().getFloat()).as("float rounding of p + update only")
+                    .isLessThan(1e-2f * db.abs().max().getFloat());
+            assertThat(moved(b, block, before)).isCloseTo(moved(a, block, before), within(1e-9));
         }
     }
 
