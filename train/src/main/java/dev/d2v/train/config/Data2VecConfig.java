@@ -176,11 +176,13 @@ public record Data2VecConfig(
                 new DecoderConfig(true, 64, 2, 5, 8, true, 1),
                 centred(TargetConfig.reference(Modality.AUDIO, 4)), LossConfig.reference(Modality.AUDIO),
                 LocalEncoderConfig.audio(80, 200, 16));
-        // text rows packed as the reference's corpus blocks: 3.5x the samples per second on WordNet glosses
+        // text rows packed as the reference's corpus blocks: 3.5x the samples per second on WordNet glosses; the
+        // token table at 30x the rate: in 300 steps WordNet's linear probe reads 48.7% instead of 42.9% (random
+        // init 41.9%), where the rows of all but the most frequent words stayed at their init (README "Quality")
         ModalityConfig text = new ModalityConfig(0, MaskingConfig.reference(Modality.TEXT), 4,
                 new DecoderConfig(true, 64, 2, 5, 1, false, 2),
                 centred(TargetConfig.reference(Modality.TEXT, 4)), LossConfig.reference(Modality.TEXT),
-                LocalEncoderConfig.text(31_029, 64)).withPackRows(true);
+                LocalEncoderConfig.text(31_029, 64)).withPackRows(true).withEmbedLrScale(30);
         // a short run: tau climbs fast enough that the teacher still moves within 300 steps
         EmaConfig ema = new EmaConfig(0.99, 0.999, 270, EmaSchedule.COSINE, true);
         // lr 3e-3, not the reference's 1e-3: in a few hundred steps the weights barely leave their init at 1e-3 (text
