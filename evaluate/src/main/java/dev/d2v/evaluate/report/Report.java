@@ -226,10 +226,12 @@ public final class Report {
             b.append("<tr><td class=\"l\">").append(r.modality().id()).append("</td><td class=\"l\">")
                     .append(Html.escape(r.task())).append("</td><td class=\"l\">").append(r.protocol().id())
                     .append("</td><td>").append(r.step()).append("</td><td>").append(percent(r.accuracy()))
-                    .append(plusMinus(r.margin())).append("</td><td>").append(percent(r.baseline())).append("</td><td>").append(percent(r.raw()))
+                    .append(plusMinus(r.margin())).append("</td><td>").append(percent(r.baseline()))
+                    .append("</td><td>").append(percent(r.raw()))
                     .append("</td><td class=\"")
                     .append(Double.isNaN(gain) ? "" : gain >= 0 ? "gain" : "loss").append("\">").append(points(gain))
-                    .append(plusMinus(r.gainMargin())).append("</td><td>").append(percent(r.best())).append(" (").append(r.bestStep()).append(")</td><td>")
+                    .append(plusMinus(r.gainMargin())).append("</td><td>").append(percent(r.best()))
+                    .append(" (").append(r.bestStep()).append(")</td><td>")
                     .append(r.checkpoints()).append("</td></tr>\n");
         }
         if (rows.isEmpty()) {

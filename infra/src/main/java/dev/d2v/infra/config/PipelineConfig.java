@@ -190,12 +190,7 @@ public record PipelineConfig(Kafka kafka, TopicSettings topics, Data data, Batch
 
         public Model {
             preset = preset == null ? DEFAULT_PRESET : preset;
-            set = set == null ? List.of() : List.copyOf(set);
-            for (String kv : set) {
-                if (kv.indexOf('=') < 1) {
-                    throw new IllegalArgumentException("model.set: '" + kv + "' is not KEY=VALUE");
-                }
-            }
+            set = assignments("model.set", set);
         }
 
         public static Model defaults() {
@@ -215,17 +210,23 @@ public record PipelineConfig(Kafka kafka, TopicSettings topics, Data data, Batch
      */
     public record TransformSettings(@JsonDeserialize(using = OverridesReader.class) List<String> set) {
         public TransformSettings {
-            set = set == null ? List.of() : List.copyOf(set);
-            for (String kv : set) {
-                if (kv.indexOf('=') < 1) {
-                    throw new IllegalArgumentException("transforms.set: '" + kv + "' is not KEY=VALUE");
-                }
-            }
+            set = assignments("transforms.set", set);
         }
 
         public static TransformSettings defaults() {
             return new TransformSettings(null);
         }
+    }
+
+    /** A {@code set} list as written (null: empty), each entry checked to be KEY=VALUE. */
+    private static List<String> assignments(String section, List<String> set) {
+        List<String> out = set == null ? List.of() : List.copyOf(set);
+        for (String kv : out) {
+            if (kv.indexOf('=') < 1) {
+                throw new IllegalArgumentException(section + ": '" + kv + "' is not KEY=VALUE");
+            }
+        }
+        return out;
     }
 
     public PipelineConfig withBootstrap(String bootstrap) {

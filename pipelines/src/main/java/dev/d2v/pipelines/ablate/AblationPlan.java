@@ -3,6 +3,7 @@ package dev.d2v.pipelines.ablate;
 import dev.d2v.infra.Modality;
 import dev.d2v.preprocess.local.Transforms;
 import dev.d2v.train.config.Data2VecConfig;
+import dev.d2v.train.run.PretrainSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -45,10 +46,7 @@ public record AblationPlan(List<Run> runs) {
          * no step (Long.MAX_VALUE: the schedules are fitted to the time); else the config's schedule length.
          */
         public long targetStep(Long steps, Duration timeBudget, Long scheduleSteps) {
-            if (steps != null) {
-                return steps;
-            }
-            return timeBudget != null && scheduleSteps == null ? Long.MAX_VALUE : config.optim().totalSteps();
+            return PretrainSettings.targetStep(steps, scheduleSteps, timeBudget, config);
         }
     }
 
@@ -126,7 +124,7 @@ public record AblationPlan(List<Run> runs) {
 
     private static Data2VecConfig build(String preset, List<String> overrides, String origin) {
         try {
-            return Data2VecConfig.preset(preset).withOverrides(overrides.stream().filter(o -> !Transforms.isTransformKey(o)).toList());
+            return Data2VecConfig.preset(preset).withOverrides(Transforms.otherAssignments(overrides));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(origin + ": " + e.getMessage(), e);
         }

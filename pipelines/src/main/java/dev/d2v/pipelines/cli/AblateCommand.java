@@ -115,7 +115,10 @@ public final class AblateCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The configuration's model.set, then its transforms.set and every --set (a transforms. key, or a model field). */
+    /**
+     * The configuration's model.set, then every --set, model fields and {@code transforms.} keys alike (the
+     * configuration's transforms.set is already in the sweep's base transforms, {@code Transforms.of}).
+     */
     private List<String> overrides(PipelineConfig c) {
         List<String> all = new ArrayList<>(c.model().set());
         all.addAll(modelOptions.overrides);

@@ -75,7 +75,7 @@ public final class ModelOptions {
 
     /** --set's model keys as given (without the configuration's model.set). */
     public List<String> commandLineOverrides() {
-        return overrides.stream().filter(kv -> !Transforms.isTransformKey(kv)).toList();
+        return Transforms.otherAssignments(overrides);
     }
 
     /**

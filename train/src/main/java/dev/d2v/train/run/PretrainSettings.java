@@ -79,6 +79,17 @@ public record PretrainSettings(Modality modality, String data, DataContext dataC
 
     /** The step the run trains to; Long.MAX_VALUE when only time bounds it. */
     public long targetStep() {
-        return steps != null ? steps : fitsSchedule() ? Long.MAX_VALUE : preset.optim().totalSteps();
+        return targetStep(steps, scheduleSteps, scheduleBudget, preset);
+    }
+
+    /**
+     * The step a run trains to: the step budget; else, with a schedule budget and no schedule length, no step
+     * (Long.MAX_VALUE: the schedules are fitted to the time); else the preset's schedule length.
+     */
+    public static long targetStep(Long steps, Long scheduleSteps, Duration scheduleBudget, Data2VecConfig preset) {
+        if (steps != null) {
+            return steps;
+        }
+        return scheduleSteps == null && scheduleBudget != null ? Long.MAX_VALUE : preset.optim().totalSteps();
     }
 }

@@ -81,6 +81,11 @@ public record Transforms(ImageTransformConfig image, AudioTransformConfig audio,
         return mixed.stream().filter(Transforms::isTransformKey).map(a -> a.substring(KEY_PREFIX.length())).toList();
     }
 
+    /** The assignments among mixed ones that do not name a transform (the model's), in order. */
+    public static List<String> otherAssignments(List<String> mixed) {
+        return mixed.stream().filter(a -> !isTransformKey(a)).toList();
+    }
+
     /** The configuration's transforms: the defaults with its {@code transforms.set} overrides. */
     public static Transforms of(PipelineConfig config) {
         return defaults().withOverrides(config.transforms().set());
