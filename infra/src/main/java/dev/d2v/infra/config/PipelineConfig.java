@@ -16,8 +16,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.TreeMap;
 
 /**
  * The whole configuration of the pipeline: one YAML file (config/d2v.yaml shows every key with its default, commented
@@ -78,6 +80,47 @@ public record PipelineConfig(Kafka kafka, TopicSettings topics, Data data, Batch
             p.putAll(clientProperties);
             p.put("bootstrap.servers", bootstrap);
             return p;
+        }
+
+        /**
+         * This connection without its security settings (security.protocol, sasl.*, ssl.*): for the project's own
+         * local broker, which listens in PLAINTEXT; the credentials of an external cluster are not sent to it.
+         */
+        public Kafka withoutSecurity() {
+            Map<String, String> plain = new TreeMap<>();
+            clientProperties.forEach((k, v) -> {
+                if (!isSecurity(k)) {
+                    plain.put(k, v);
+                }
+            });
+            return new Kafka(bootstrap, dataDir, port, plain);
+        }
+
+        static boolean isSecurity(String key) {
+            return key.equals("security.protocol") || key.startsWith("sasl.") || key.startsWith("ssl.");
+        }
+
+        /** Never prints a credential: the values of secret-looking keys read [hidden]. */
+        @Override
+        public String toString() {
+            return "Kafka[bootstrap=" + bootstrap + ", dataDir=" + dataDir + ", port=" + port + ", clientProperties="
+                    + redacted(clientProperties) + "]";
+        }
+
+        /**
+         * The properties with the values of secret-looking keys (sasl.jaas.config, *password*, *secret*, *token*,
+         * ssl.key*) replaced by [hidden], for messages and logs.
+         */
+        public static Map<String, String> redacted(Map<String, String> properties) {
+            Map<String, String> out = new TreeMap<>();
+            properties.forEach((k, v) -> out.put(k, isSecret(k) ? "[hidden]" : v));
+            return out;
+        }
+
+        static boolean isSecret(String key) {
+            String k = key.toLowerCase(Locale.ROOT);
+            return k.contains("jaas") || k.contains("password") || k.contains("secret") || k.contains("token")
+                    || k.startsWith("ssl.key") || k.contains("credentials");
         }
     }
 
@@ -233,6 +276,16 @@ public record PipelineConfig(Kafka kafka, TopicSettings topics, Data data, Batch
         return bootstrap == null ? this
                 : new PipelineConfig(new Kafka(bootstrap, kafka.dataDir(), kafka.port(), kafka.clientProperties()), topics, data,
                 batch, model, transforms);
+    }
+
+    /**
+     * The configuration for the project's local broker at bootstrap: its clients connect there in PLAINTEXT,
+     * without the security settings meant for an external cluster ({@link Kafka#withoutSecurity}).
+     */
+    public PipelineConfig forLocalBroker(String bootstrap) {
+        Kafka k = kafka.withoutSecurity();
+        return new PipelineConfig(new Kafka(bootstrap, k.dataDir(), k.port(), k.clientProperties()), topics, data, batch,
+                model, transforms);
     }
 
     public PipelineConfig withCacheDir(String cacheDir) {

@@ -31,6 +31,31 @@ class PipelineConfigTest {
         assertThat(c.kafka().dataDir()).isEqualTo(".d2v/kafka");
     }
 
+    private static final String SECURED = """
+            kafka:
+              bootstrap: broker.example:9093
+              clientProperties:
+                security.protocol: SASL_SSL
+                sasl.mechanism: SCRAM-SHA-512
+                sasl.jaas.config: org.apache.kafka.common.security.scram.ScramLoginModule required username="d2v" password="s3cret";
+                ssl.truststore.location: /etc/d2v/truststore.p12
+                ssl.truststore.password: trust-me
+                client.id: d2v-test
+            """;
+
+    @Test
+    void credentialsAreNeverPrintedAndNotSentToTheLocalBroker() throws IOException {
+        PipelineConfig c = load(SECURED);
+        assertThat(c.toString()).doesNotContain("s3cret").doesNotContain("trust-me").contains("[hidden]")
+                .contains("SCRAM-SHA-512").contains("/etc/d2v/truststore.p12");
+        assertThat(c.kafka().toString()).doesNotContain("s3cret");
+        PipelineConfig local = c.forLocalBroker("127.0.0.1:40000");
+        assertThat(local.kafka().bootstrap()).isEqualTo("127.0.0.1:40000");
+        assertThat(local.kafka().clientProperties()).containsOnlyKeys("client.id");
+        assertThat(local.toYaml()).doesNotContain("s3cret").doesNotContain("sasl").doesNotContain("trust-me");
+        assertThat(c.kafka().clientProps()).containsEntry("security.protocol", "SASL_SSL");   // the real cluster keeps them
+    }
+
     @Test
     void portZeroMeansAnyFreePort() throws IOException {
         assertThat(load("kafka:\n  port: 0\n").kafka().port()).isZero();

@@ -46,7 +46,7 @@ public final class KafkaCommand implements Runnable {
             System.out.println("bootstrap: " + broker.bootstrap());
             System.out.flush();
             if (!noTopics) {
-                PipelineConfig local = c.withBootstrap(broker.bootstrap());
+                PipelineConfig local = c.forLocalBroker(broker.bootstrap());
                 try (TopicAdmin admin = new TopicAdmin(local.kafka())) {
                     admin.ensureTopics(local.topics());
                     System.out.print(TopicAdmin.formatTable(admin.list(local.topicNames())));

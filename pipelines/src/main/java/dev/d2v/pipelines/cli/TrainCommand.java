@@ -82,8 +82,11 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--max-wait-ms", defaultValue = "200", paramLabel = "MS", description = "How long a modality's turn waits before the next one gets it (default: ${DEFAULT-VALUE})")
     long maxWaitMs;
 
-    @Option(names = "--metrics-port", defaultValue = "0", paramLabel = "PORT", description = "Serve Prometheus metrics on http://0.0.0.0:PORT/metrics, 0 = off (default: ${DEFAULT-VALUE})")
+    @Option(names = "--metrics-port", defaultValue = "0", paramLabel = "PORT", description = "Serve Prometheus metrics on http://HOST:PORT/metrics, 0 = off (default: ${DEFAULT-VALUE})")
     int metricsPort;
+
+    @Option(names = "--metrics-host", defaultValue = "127.0.0.1", paramLabel = "HOST", description = "The address the metrics endpoint binds: 127.0.0.1 serves this machine only, 0.0.0.0 every interface (a scraper on another host, as in a Kubernetes pod) (default: ${DEFAULT-VALUE})")
+    String metricsHost;
 
     @Option(names = "--sample-log", description = "Write trained-samples.jsonl: the sample ids of every step")
     boolean sampleLog;
@@ -120,7 +123,7 @@ public final class TrainCommand implements Callable<Integer> {
                 trainMinutes != null ? Duration.ofMillis((long) (trainMinutes * 60_000)) : null);
         StreamTrainSettings settings = new StreamTrainSettings(c, modalities, modelOptions.config(), modelOptions.describe(),
                 scaling, lrReferenceBatch, scheduleSteps, out != null ? out : StreamTrainSettings.defaultOut(), vocab,
-                devices.name(), devices.requestedThreads(), seed, loop, metricsPort, sampleLog);
+                devices.name(), devices.requestedThreads(), seed, loop, metricsPort, metricsHost, sampleLog);
         try (StopOnShutdown stop = new StopOnShutdown("train-shutdown")) {
             new StreamTrainer(System.out).run(settings, stop);
         }

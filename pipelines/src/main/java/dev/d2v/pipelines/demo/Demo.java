@@ -33,6 +33,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -86,13 +87,25 @@ public final class Demo {
                 base.topics().maxMessageBytes(), null, false, null)).keepUntilClosed()) {
             PipelineConfig c = demoConfig(base, demo, broker.bootstrap());
             Path cfgFile = dir.resolve("d2v.yaml");
-            Files.writeString(cfgFile, c.toYaml());
+            writePrivate(cfgFile, c.toYaml());
             out.println("bootstrap: " + broker.bootstrap() + "; configuration " + cfgFile);
             try (TopicAdmin admin = new TopicAdmin(c.kafka())) {
                 admin.ensureTopics(c.topics());
             }
             return stages(c, cfgFile, dir, stop, t0);
         }
+    }
+
+    /**
+     * Writes text readable by its owner only (0600 where the file system has POSIX permissions): a configuration
+     * may hold client properties, and nothing that might be a credential is left readable to others.
+     */
+    static void writePrivate(Path file, String text) throws IOException {
+        Files.deleteIfExists(file);
+        if (file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        }
+        Files.writeString(file, text);
     }
 
     private int stages(PipelineConfig c, Path cfgFile, Path dir, BooleanSupplier stop, long t0) throws Exception {
@@ -221,7 +234,7 @@ public final class Demo {
         Data2VecConfig preset = Data2VecConfig.preset(model.preset()).withOverrides(model.set());
         String described = Data2VecConfig.describe(model.preset(), model.set());
         return new StreamTrainSettings(c, modalities, preset, described, LrScaling.LINEAR, 0, demo.scheduleSteps(), run,
-                vocab, "cpu", demo.threads() > 0 ? demo.threads() : null, 1, loop, 0, false);
+                vocab, "cpu", demo.threads() > 0 ? demo.threads() : null, 1, loop, 0, null, false);
     }
 
     /** The evaluation of the demo's probe tasks, results and report under eval. */
@@ -301,7 +314,7 @@ public final class Demo {
             fallback.put(m, base.batch().of(m));
         }
         Map<Modality, Integer> b = demo.batchSizes(fallback);
-        return base.withBootstrap(bootstrap)
+        return base.forLocalBroker(bootstrap)
                 .withBatch(new PipelineConfig.Batch(b.get(Modality.IMAGE), b.get(Modality.AUDIO), b.get(Modality.TEXT)))
                 .withModel(demo.model());
     }

@@ -44,4 +44,27 @@ class DemoSettingsTest {
         assertThat(DemoSettings.defaults().model()).isEqualTo(new PipelineConfig.Model("cpu", List.of()));
         assertThatThrownBy(() -> DemoSettings.load(write("preset: cpu\n"))).hasMessageContaining("preset");
     }
+
+    @Test
+    void theDemosConfigurationKeepsNoCredentialAndIsReadableByItsOwnerOnly() throws IOException {
+        Path secured = dir.resolve("secured.yaml");
+        Files.writeString(secured, """
+                kafka:
+                  bootstrap: broker.example:9093
+                  clientProperties:
+                    security.protocol: SASL_SSL
+                    sasl.jaas.config: ScramLoginModule required username="d2v" password="s3cret";
+                """);
+        PipelineConfig c = Demo.demoConfig(PipelineConfig.load(secured), DemoSettings.defaults(), "127.0.0.1:40001");
+        assertThat(c.kafka().bootstrap()).isEqualTo("127.0.0.1:40001");
+        assertThat(c.kafka().clientProperties()).as("the demo's own broker is PLAINTEXT").isEmpty();
+        Path file = dir.resolve("demo").resolve("d2v.yaml");
+        Files.createDirectories(file.getParent());
+        Demo.writePrivate(file, c.toYaml());
+        assertThat(Files.readString(file)).doesNotContain("s3cret").contains("127.0.0.1:40001");
+        if (file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+                    .isEqualTo("rw-------");
+        }
+    }
 }

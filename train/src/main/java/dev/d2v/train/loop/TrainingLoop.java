@@ -1,7 +1,9 @@
 package dev.d2v.train.loop;
 
 import dev.d2v.infra.Modality;
+import dev.d2v.infra.wire.DeadLetter;
 import dev.d2v.train.checkpoint.CheckpointManifest;
+import dev.d2v.train.step.BadBatchException;
 import dev.d2v.train.step.StepResult;
 import dev.d2v.train.step.Trainer;
 import dev.d2v.train.stream.BatchSource;
@@ -25,10 +27,24 @@ import java.util.function.Consumer;
  * time without data, the stop flag or a listener's {@link #stop}. Checkpoints, metrics, the collapse guard and the
  * rollback are listeners ({@link Checkpointer}, {@link Rollback}, {@link CollapseGuardStop}).
  *
+ * <p>A batch the model cannot take ({@link Trainer#check}: shape, dtype, token range, non-finite values, duplicate
+ * ids) goes to the dead letters with its offset consumed, as does one whose step throws, up to
+ * {@value #MAX_FAILED_STEPS_IN_A_ROW} in a row; a restart never meets it again.
+ *
  * <p>The consumed position ("topic:partition" -> next offset, see {@link #position}) counts a record once it was
  * trained or dead-lettered, never when it was merely prefetched, so a checkpoint taken from it resumes exactly.
  */
 public final class TrainingLoop {
+
+    /**
+     * Steps that may fail in a row, each dead-lettering its batch, before the run stops: one batch that makes a step
+     * throw is that batch's problem; a fourth in a row is the trainer's or the machine's, and must not be hidden.
+     */
+    public static final int MAX_FAILED_STEPS_IN_A_ROW = 3;
+    /** Dead-letter stage prefix of the loop's refusals: {@code train.<modality>.<reason>}. */
+    static final String STAGE_PREFIX = "train.";
+    /** Reason of a batch whose training step threw. */
+    public static final String STEP_FAILED = "step-failed";
 
     /** How the loop ended, and what it did. */
     public record Outcome(long stepsThisRun, String reason, long deadLetters, double dataWaitFraction,
@@ -94,6 +110,7 @@ public final class TrainingLoop {
         long lastDataNs = startNs;
         long waitNs = 0;
         long deadLetters = 0;
+        int failedInARow = 0;
         while (stopReason == null && (stopReason = stopCondition(stop, startNs)) == null) {
             long w0 = System.nanoTime();
             Fetched f = take(source, turns.turnOrder(trainer.stepsDone()), settings.maxWait(), dry);
@@ -106,15 +123,30 @@ public final class TrainingLoop {
                 continue;
             }
             lastDataNs = System.nanoTime();
-            if (f.failure() != null) {
-                consumed.put(f.offsetKey(), f.offset() + 1);
+            StepResult r = null;
+            DeadLetter refused = f.failure() != null ? f.failure() : refuse(f);
+            if (refused == null) {
+                try {
+                    r = trainer.step(f.batch());
+                    failedInARow = 0;
+                } catch (RuntimeException e) {   // a failure of this step on this batch: the batch's, within a budget
+                    failedInARow++;
+                    if (failedInARow > MAX_FAILED_STEPS_IN_A_ROW) {
+                        throw new IllegalStateException(failedInARow + " training steps in a row failed, each on another"
+                                + " batch: this is not a bad batch but a fault of the trainer or the machine. The last: "
+                                + e.getMessage(), e);
+                    }
+                    refused = f.reject(STAGE_PREFIX + f.modality().id() + "." + STEP_FAILED, e);
+                }
+            }
+            consumed.put(f.offsetKey(), f.offset() + 1);
+            if (refused != null) {
                 deadLetters++;
-                log.accept("dead-lettered " + f.offsetKey() + "@" + f.offset() + ": " + f.failure().errorMessage());
-                listeners.forEach(l -> l.deadLettered(f.failure()));
+                DeadLetter d = refused;
+                log.accept("dead-lettered " + f.offsetKey() + "@" + f.offset() + " (" + d.stage() + "): " + d.errorMessage());
+                listeners.forEach(l -> l.deadLettered(d));
                 continue;
             }
-            StepResult r = trainer.step(f.batch());
-            consumed.put(f.offsetKey(), f.offset() + 1);
             long now = System.nanoTime();
             rate.add(now, r.samples());
             long created = f.batch().createdAtMs();
@@ -130,6 +162,16 @@ public final class TrainingLoop {
         }
         double elapsed = Math.max(1, System.nanoTime() - startNs);
         return new Outcome(trainer.stepsDone() - first, stopReason, deadLetters, waitNs / elapsed, rate.overall(startNs));
+    }
+
+    /** The dead letter of a batch the model cannot take ({@link Trainer#check}), or null when it can. */
+    private DeadLetter refuse(Fetched f) {
+        try {
+            trainer.check(f.batch());
+            return null;
+        } catch (BadBatchException e) {
+            return f.reject(e.stage(f.modality()), e);
+        }
     }
 
     /** The reason to stop before the next step, or null to go on. */

@@ -163,13 +163,29 @@ public final class Trainer implements AutoCloseable {
         return g;
     }
 
-    /** One update on batch b (its modality must be configured). */
-    public StepResult step(Minibatch b) {
-        Modality m = b.modality();
+    /**
+     * Refuses a batch this model cannot train on ({@link BatchTensors#check}: its modality has no encoder, or the
+     * dtype, shape, token range, values or ids do not fit), without touching the model.
+     *
+     * @throws BadBatchException with its reason code
+     */
+    public void check(Minibatch b) {
+        BatchTensors.check(b, section(b.modality()));
+    }
+
+    private ModalityConfig section(Modality m) {
         ModalityConfig c = config.modality(m);
         if (c == null) {
-            throw new IllegalArgumentException("the model has no " + m.id() + " encoder; configured: " + config.modalities());
+            throw new BadBatchException(BadBatchException.NO_ENCODER, "the model has no " + m.id() + " encoder;"
+                    + " configured: " + config.modalities());
         }
+        return c;
+    }
+
+    /** One update on batch b (its modality must be configured; {@link #check} tells whether it fits). */
+    public StepResult step(Minibatch b) {
+        Modality m = b.modality();
+        ModalityConfig c = section(m);
         long start = System.nanoTime();
         long t = step;
         double lr = Schedules.learningRate(config.optim(), t) * c.lrScale();   // per-modality scale (batch size)

@@ -41,8 +41,14 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  */
 public final class KafkaBatchSource implements BatchSource {
 
-    /** Stage named in the dead letters of records the trainer cannot decode. */
+    /** Stage of the trainer's dead letters: {@code train.<modality>.<reason>}. */
     public static final String STAGE = "train";
+    /** Reason: the record is not a minibatch this build reads (wire version, CRC, truncation, no value). */
+    public static final String UNDECODABLE = "undecodable";
+    /** Reason: a minibatch of another modality on this modality's topic. */
+    public static final String WRONG_TOPIC = "wrong-topic";
+    /** Reason: made with other transform settings or another vocabulary than the trainer's. */
+    public static final String CONFIG_HASH = "config-hash";
 
     private final Map<Modality, Prefetcher> prefetchers = new EnumMap<>(Modality.class);
 
@@ -233,22 +239,29 @@ public final class KafkaBatchSource implements BatchSource {
         }
 
         private Fetched decode(ConsumerRecord<byte[], byte[]> r) {
+            String stage = STAGE + "." + modality.id() + ".";
+            Minibatch b;
             try {
-                Minibatch b = codec.decode(r.value());
-                if (b.modality() != modality) {
-                    throw new IllegalArgumentException("a " + b.modality().id() + " minibatch on " + r.topic());
-                }
-                if (configHash != null && b.preprocessConfigHash() != configHash) {
-                    throw new IllegalArgumentException(String.format("preprocess config hash %016x of this %s minibatch"
-                            + " is not the trainer's %016x: it was made with other transform settings or another"
-                            + " vocabulary; rerun the preprocessing job with the trainer's config (or train with the"
-                            + " job's)", b.preprocessConfigHash(), modality.id(), configHash));
-                }
-                return new Fetched(modality, r.topic(), r.partition(), r.offset(), b, null);
-            } catch (RuntimeException e) {   // WireFormatException (version, CRC, truncation), a null value, a hash, ...
-                return new Fetched(modality, r.topic(), r.partition(), r.offset(), null,
-                        DeadLetter.of(r, STAGE, e, System.currentTimeMillis()));
+                b = codec.decode(r.value());
+            } catch (RuntimeException e) {   // WireFormatException (version, CRC, truncation), a null value, ...
+                return failed(r, stage + UNDECODABLE, e);
             }
+            if (b.modality() != modality) {
+                return failed(r, stage + WRONG_TOPIC,
+                        new IllegalArgumentException("a " + b.modality().id() + " minibatch on " + r.topic()));
+            }
+            if (configHash != null && b.preprocessConfigHash() != configHash) {
+                return failed(r, stage + CONFIG_HASH, new IllegalArgumentException(String.format("preprocess config"
+                        + " hash %016x of this %s minibatch is not the trainer's %016x: it was made with other"
+                        + " transform settings or another vocabulary; rerun the preprocessing job with the trainer's"
+                        + " config (or train with the job's)", b.preprocessConfigHash(), modality.id(), configHash)));
+            }
+            return new Fetched(modality, r.topic(), r.partition(), r.offset(), b, null, r);
+        }
+
+        private Fetched failed(ConsumerRecord<byte[], byte[]> r, String stage, RuntimeException e) {
+            return new Fetched(modality, r.topic(), r.partition(), r.offset(), null,
+                    DeadLetter.of(r, stage, e, System.currentTimeMillis()));
         }
 
         /** Blocks while the queue is full (bounded memory); false when stopped meanwhile. */

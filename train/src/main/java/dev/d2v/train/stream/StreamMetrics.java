@@ -46,11 +46,21 @@ public final class StreamMetrics implements Consumer<TrainedStep>, AutoCloseable
     private static final String[] GAUGES = {"loss", "lr", "tau", "target_std", "target_position_share", "prediction_std", "consumer_lag_records",
             "freshness_seconds"};
 
+    /** Metrics with the endpoint, if any, on the loopback interface only. */
+    public StreamMetrics(Path file, int port) throws IOException {
+        this(file, LOOPBACK, port);
+    }
+
+    /** The address an endpoint listens on unless told otherwise: this machine only. */
+    public static final String LOOPBACK = "127.0.0.1";
+
     /**
      * @param file metrics.jsonl, or null for none
-     * @param port Prometheus endpoint port on all interfaces; 0 = no endpoint, -1 = any free port (tests)
+     * @param host the address the Prometheus endpoint binds: 127.0.0.1 (this machine only), 0.0.0.0 (every
+     *             interface, for a scraper on another host: the Kubernetes manifest) or one interface's address
+     * @param port Prometheus endpoint port; 0 = no endpoint, -1 = any free port (tests)
      */
-    public StreamMetrics(Path file, int port) throws IOException {
+    public StreamMetrics(Path file, String host, int port) throws IOException {
         this.file = file == null ? null : new StepMetricsFile(file);
         Gauge.builder("d2v_train_data_wait_fraction", waitFraction, AtomicReference::get)
                 .description("share of wall time the trainer waited for data").register(registry);
@@ -60,7 +70,7 @@ public final class StreamMetrics implements Consumer<TrainedStep>, AutoCloseable
         this.deadLetters = Counter.builder("d2v_train_dead_letters").register(registry);
         this.checkpoints = Counter.builder("d2v_train_checkpoints").register(registry);
         if (port != 0) {
-            server = HttpServer.create(new InetSocketAddress(Math.max(port, 0)), 0);
+            server = HttpServer.create(new InetSocketAddress(host, Math.max(port, 0)), 0);
             server.createContext("/metrics", ex -> {
                 byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);
                 ex.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
@@ -74,6 +84,11 @@ public final class StreamMetrics implements Consumer<TrainedStep>, AutoCloseable
         } else {
             server = null;
         }
+    }
+
+    /** The address the endpoint listens on, null when there is none. */
+    public InetSocketAddress address() {
+        return server == null ? null : server.getAddress();
     }
 
     /** The endpoint's port, -1 when there is none. */

@@ -26,18 +26,20 @@ import java.util.Objects;
  * @param seed             initialisation and masks
  * @param loop             turns, waits, checkpoints, rollback and stop conditions
  * @param metricsPort      Prometheus endpoint port; 0: none, -1: any free port
+ * @param metricsHost      the address the endpoint binds (127.0.0.1: this machine only; 0.0.0.0: every interface)
  * @param sampleLog        write trained-samples.jsonl (the sample ids of every step)
  */
 public record StreamTrainSettings(PipelineConfig config, List<Modality> modalities, Data2VecConfig preset, String presetName,
                                   LrScaling lrScaling, int lrReferenceBatch, Long scheduleSteps, Path out,
                                   Path vocabulary, String device, Integer threads, long seed, StreamSettings loop,
-                                  int metricsPort, boolean sampleLog) {
+                                  int metricsPort, String metricsHost, boolean sampleLog) {
 
     public StreamTrainSettings {
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(preset, "preset");
         Objects.requireNonNull(out, "out");
         Objects.requireNonNull(loop, "loop");
+        metricsHost = metricsHost == null ? StreamMetrics.LOOPBACK : metricsHost;
         modalities = List.copyOf(modalities);
         if (modalities.isEmpty()) {
             throw new IllegalArgumentException("at least one modality must be enabled");

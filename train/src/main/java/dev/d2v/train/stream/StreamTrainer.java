@@ -139,11 +139,11 @@ public final class StreamTrainer {
         Consumer<String> log = msg -> out.println("\n" + msg);
         try (Trainer trainer = new Trainer(model, dev, s.seed());
              KafkaSinks sinks = new KafkaSinks(c.kafka().clientProps(), topics, log);
-             StreamMetrics metrics = new StreamMetrics(run.resolve("metrics.jsonl"), s.metricsPort());
+             StreamMetrics metrics = new StreamMetrics(run.resolve("metrics.jsonl"), s.metricsHost(), s.metricsPort());
              SampleLog samples = s.sampleLog() ? new SampleLog(run.resolve("trained-samples.jsonl")) : null) {
             Map<String, Long> offsets = resume(trainer, checkpoints, out::println);
             if (metrics.port() > 0) {
-                out.println("metrics: http://0.0.0.0:" + metrics.port() + "/metrics");
+                out.println("metrics: http://" + s.metricsHost() + ":" + metrics.port() + "/metrics");
             }
             Outcome o;
             try (KafkaBatchSource source = KafkaBatchSource.open(c.kafka().clientProps(), topics, modalities, offsets,

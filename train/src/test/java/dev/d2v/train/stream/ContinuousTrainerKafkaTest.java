@@ -16,6 +16,7 @@ import dev.d2v.infra.wire.Minibatch;
 import dev.d2v.infra.wire.WireFormatException;
 import dev.d2v.train.checkpoint.CheckpointStore;
 import dev.d2v.train.checkpoint.RetentionPolicy;
+import dev.d2v.train.step.SyntheticBatches;
 import dev.d2v.train.step.Trainer;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -215,7 +216,7 @@ class ContinuousTrainerKafkaTest {
         List<DeadLetter> dead = KafkaTestClients.readAll(bootstrap, topics.deadLetter(), 3, true, Duration.ofSeconds(30))
                 .stream().map(DeadLetter::fromConsumerRecord).toList();
         assertThat(dead).extracting(DeadLetter::offset).containsExactly(1L, 2L, 3L);
-        assertThat(dead).extracting(DeadLetter::stage).containsOnly("train");
+        assertThat(dead).extracting(DeadLetter::stage).containsOnly("train.image.undecodable");
         assertThat(dead).extracting(DeadLetter::topic).containsOnly(topics.batch(Modality.IMAGE));
         assertThat(dead).extracting(DeadLetter::errorClass).containsOnly(WireFormatException.class.getName());
         assertThat(dead.get(0).errorMessage()).containsIgnoringCase("crc");
@@ -249,9 +250,52 @@ class ContinuousTrainerKafkaTest {
         DeadLetter dead = DeadLetter.fromConsumerRecord(KafkaTestClients.readAll(bootstrap, topics.deadLetter(), 1, true,
                 Duration.ofSeconds(30)).get(0));
         assertThat(dead.offset()).isEqualTo(1L);
-        assertThat(dead.stage()).isEqualTo("train");
+        assertThat(dead.stage()).isEqualTo("train.image.config-hash");
         assertThat(dead.errorMessage()).contains("0fedcba987654321").contains("123456789abcdef0")
                 .contains("preprocess config hash");
+        assertThat(dead.value()).isEqualTo(values.get(1));
+    }
+
+    @Test
+    void aMinibatchTheModelCannotTakeIsDeadLetteredOnceAndTheRerunGoesPastIt() throws Exception {
+        String bootstrap = SharedLocalKafka.bootstrap();
+        Topics topics = StreamFixtures.freshTopics(bootstrap);
+        long hash = 0x5eed_0000_0000_0001L;
+        // 1x32x32 with the right config hash: before, `train` exited on it and every rerun resumed onto it again
+        Minibatch s = SyntheticBatches.image(B, 1, 32, 1);
+        Minibatch wrongSize = new Minibatch(s.modality(), s.dtype(), s.shape(), s.sampleIds(), s.validLengths(),
+                s.labels(), false, hash, System.currentTimeMillis(), s.payload());
+        List<byte[]> values = List.of(CODEC.encode(StreamFixtures.image(0, B, hash)), CODEC.encode(wrongSize),
+                CODEC.encode(StreamFixtures.image(2, B, hash)));
+        try (KafkaProducer<byte[], byte[]> p = KafkaTestClients.producer(bootstrap, 1 << 20)) {
+            StreamFixtures.send(p, topics.batch(Modality.IMAGE), values);
+        }
+        List<String> log = Collections.synchronizedList(new ArrayList<>());
+        List<String> trained = Collections.synchronizedList(new ArrayList<>());
+        Path root = tmp.resolve("shape");
+        StreamTrainer.Outcome first;
+        StreamTrainer.Outcome second;
+        try (KafkaSinks sinks = new KafkaSinks(props(bootstrap), topics, log::add)) {
+            first = run(bootstrap, topics, root, 2, List.of(st -> trained.addAll(st.source().batch().sampleIds())),
+                    log, sinks, Map.of(Modality.IMAGE, hash));
+            try (KafkaProducer<byte[], byte[]> p = KafkaTestClients.producer(bootstrap, 1 << 20)) {
+                StreamFixtures.send(p, topics.batch(Modality.IMAGE), List.of(CODEC.encode(StreamFixtures.image(3, B, hash))));
+            }
+            second = run(bootstrap, topics, root, 3, List.of(st -> trained.addAll(st.source().batch().sampleIds())),
+                    log, sinks, Map.of(Modality.IMAGE, hash));
+            sinks.flush();
+        }
+        assertThat(first.stepsThisRun()).isEqualTo(2);
+        assertThat(first.deadLetters()).isEqualTo(1);
+        assertThat(first.lastCheckpoint().offsets()).containsEntry(topics.batch(Modality.IMAGE) + ":0", 3L);
+        assertThat(second.stepsThisRun()).isEqualTo(1);
+        assertThat(second.deadLetters()).isZero();
+        assertThat(trained).hasSize(3 * B).allMatch(id -> !id.startsWith("img-1-"));
+        DeadLetter dead = DeadLetter.fromConsumerRecord(KafkaTestClients.readAll(bootstrap, topics.deadLetter(), 1, true,
+                Duration.ofSeconds(30)).get(0));
+        assertThat(dead.offset()).isEqualTo(1L);
+        assertThat(dead.stage()).isEqualTo("train.image.shape");
+        assertThat(dead.errorMessage()).contains("1x32x32").contains("1x8x8");
         assertThat(dead.value()).isEqualTo(values.get(1));
     }
 }

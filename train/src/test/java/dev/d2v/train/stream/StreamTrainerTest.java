@@ -8,7 +8,13 @@ import dev.d2v.infra.wire.Minibatch;
 import dev.d2v.train.checkpoint.CheckpointStore;
 import dev.d2v.train.checkpoint.RetentionPolicy;
 import dev.d2v.train.config.Data2VecConfig;
+import ai.djl.ndarray.NDArray;
 import dev.d2v.train.loop.TrainingLoop;
+import dev.d2v.train.mask.Masking;
+import dev.d2v.train.model.Data2VecModel;
+import dev.d2v.train.model.Params;
+import dev.d2v.train.step.BatchTensors;
+import dev.d2v.train.step.StepStrategy;
 import dev.d2v.train.step.SyntheticBatches;
 import dev.d2v.train.step.TinyConfigs;
 import dev.d2v.train.step.Trainer;
@@ -21,6 +27,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -36,13 +43,29 @@ class StreamTrainerTest {
     @TempDir
     Path tmp;
 
-    private static Minibatch nanAudio(int b) {
-        float[] v = new float[b * 24 * 16];
-        Arrays.fill(v, Float.NaN);
-        int[] valid = new int[b];
-        Arrays.fill(valid, 24);
-        return Minibatch.builder(Modality.AUDIO, b, 24, 16).sampleIds(SyntheticBatches.ids("nan", b, 0))
-                .validLengths(valid).fp16(v);
+    /** Audio batch i of samples named nan-i-j, whose targets {@link #diverging} turns to NaN. */
+    private static Minibatch nanAudio(int b, int i) {
+        Minibatch s = SyntheticBatches.audio(b, 24, 16, 100 + i);
+        return Minibatch.builder(Modality.AUDIO, b, 24, 16).sampleIds(SyntheticBatches.ids("nan", b, i))
+                .validLengths(s.validLengths()).payload(s.dtype(), s.payload());
+    }
+
+    /**
+     * The data2vec step with NaN targets for the nan-* samples: a model that diverges on them. (NaN in the input
+     * itself no longer reaches a step: the batch check dead-letters it.)
+     */
+    private static StepStrategy diverging() {
+        Set<Long> poisoned = new HashSet<>();
+        for (int i = 0; i < 3; i++) {
+            SyntheticBatches.ids("nan", 4, i).forEach(id -> poisoned.add(Masking.sampleKey(id)));
+        }
+        return new StepStrategy() {
+            @Override
+            public NDArray targets(Data2VecModel model, Params teacher, Modality m, BatchTensors in, int clones) {
+                NDArray t = StepStrategy.super.targets(model, teacher, m, in, clones);
+                return Arrays.stream(in.sampleKeys()).anyMatch(poisoned::contains) ? t.mul(Float.NaN) : t;
+            }
+        };
     }
 
     @Test
@@ -53,7 +76,7 @@ class StreamTrainerTest {
             batches.add(SyntheticBatches.audio(4, 24, 16, i));
         }
         for (int i = 0; i < 3; i++) {
-            batches.add(nanAudio(4));
+            batches.add(nanAudio(4, i));
         }
         for (int i = 6; i < 9; i++) {
             batches.add(SyntheticBatches.audio(4, 24, 16, i));
@@ -62,7 +85,7 @@ class StreamTrainerTest {
                 .withCheckpoints(3, null, new RetentionPolicy(5, 0)).withRollbackAfter(3).withStop(9, null);
         List<TrainedStep> steps = new ArrayList<>();
         List<String> log = new ArrayList<>();
-        try (Trainer t = new Trainer(TinyConfigs.tiny().restrictTo(List.of(Modality.AUDIO)), Device.cpu(), 1);
+        try (Trainer t = new Trainer(TinyConfigs.tiny().restrictTo(List.of(Modality.AUDIO)), Device.cpu(), 1, diverging());
              MemoryBatchSource source = new MemoryBatchSource(Map.of(Modality.AUDIO, batches))) {
             StreamTrainer.Outcome o = StreamTrainer.train(t, source, Map.of(), s, tmp, null,
                     StreamTrainer.Hooks.quiet().withListeners(List.of(steps::add)), () -> false);
@@ -186,5 +209,16 @@ class StreamTrainerTest {
         assertThat(lines.get(2).get("topic").asText()).isEqualTo("memory.image");
         assertThat(lines.get(2).get("offset").asLong()).isEqualTo(2);
         assertThat(lines.get(2).has("tau")).isTrue();
+    }
+
+    @Test
+    void theMetricsEndpointListensOnLoopbackUnlessToldOtherwise() throws Exception {
+        try (StreamMetrics local = new StreamMetrics(null, -1);
+             StreamMetrics everywhere = new StreamMetrics(null, "0.0.0.0", -1);
+             StreamMetrics none = new StreamMetrics(null, 0)) {
+            assertThat(local.address().getAddress().isLoopbackAddress()).isTrue();
+            assertThat(everywhere.address().getAddress().isAnyLocalAddress()).isTrue();
+            assertThat(none.address()).isNull();
+        }
     }
 }

@@ -17,9 +17,12 @@ import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
+import org.apache.flink.configuration.JobManagerOptions;
 import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
@@ -189,12 +192,37 @@ public final class PreprocessJob {
     }
 
     /**
-     * The environment for these jobs: a local MiniCluster when run in-process (the CLI, tests), the cluster's
-     * when submitted with {@code flink run}. All jobs must agree on the settings; the first one's are used.
+     * The environment for these jobs on a local MiniCluster in this process (tests, benchmarks), listening on the
+     * loopback interface only ({@link #loopbackOnly}). All jobs must agree on the settings; the first one's are used.
      */
     public static StreamExecutionEnvironment environment(List<PreprocessJobConfig> jobs) {
+        return environment(jobs, loopbackOnly(flinkConfiguration(jobs.get(0))));
+    }
+
+    /**
+     * The environment of the job jar's main class ({@link PreprocessJobMain}): the cluster's when submitted with
+     * {@code flink run}, whose processes listen where the cluster's own configuration says.
+     */
+    public static StreamExecutionEnvironment clusterEnvironment(List<PreprocessJobConfig> jobs) {
         return environment(jobs, flinkConfiguration(jobs.get(0)));
     }
+
+    /**
+     * A local MiniCluster's REST endpoint (which can cancel jobs and takes no authentication), blob server, RPC and
+     * data ports bound to 127.0.0.1: by default Flink binds them to every interface, which on a laptop or a
+     * shared host hands the job to anyone on the network.
+     */
+    public static Configuration loopbackOnly(Configuration conf) {
+        conf.set(RestOptions.BIND_ADDRESS, LOOPBACK);
+        conf.set(RestOptions.ADDRESS, LOOPBACK);
+        conf.set(JobManagerOptions.BIND_HOST, LOOPBACK);
+        conf.set(JobManagerOptions.ADDRESS, LOOPBACK);
+        conf.set(TaskManagerOptions.BIND_HOST, LOOPBACK);
+        conf.set(TaskManagerOptions.HOST, LOOPBACK);
+        return conf;
+    }
+
+    private static final String LOOPBACK = "127.0.0.1";
 
     /**
      * The local run's environment with retained checkpoints in {@code state} and, when {@code restore} is given, the
@@ -202,7 +230,8 @@ public final class PreprocessJob {
      */
     public static StreamExecutionEnvironment environment(List<PreprocessJobConfig> jobs, RetainedState state,
                                                          Path restore) {
-        return environment(jobs, retainedCheckpoints(flinkConfiguration(jobs.get(0)), state.checkpoints(), restore));
+        return environment(jobs, loopbackOnly(retainedCheckpoints(flinkConfiguration(jobs.get(0)), state.checkpoints(),
+                restore)));
     }
 
     /**

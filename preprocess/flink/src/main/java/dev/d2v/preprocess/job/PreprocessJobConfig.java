@@ -105,6 +105,17 @@ public record PreprocessJobConfig(
         return transform.batchSpec(batchSize, partialTimeoutMs);
     }
 
+    /** Every setting, with the values of secret-looking client properties hidden (this record is logged). */
+    @Override
+    public String toString() {
+        return "PreprocessJobConfig[transform=" + transform + ", bootstrap=" + bootstrap + ", clientProperties="
+                + PipelineConfig.Kafka.redacted(clientProperties) + ", topicPrefix=" + topicPrefix + ", batchSize="
+                + batchSize + ", partialTimeoutMs=" + partialTimeoutMs + ", parallelism=" + parallelism
+                + ", checkpointIntervalMs=" + checkpointIntervalMs + ", transactionTimeoutMs=" + transactionTimeoutMs
+                + ", transactionalIdPrefix=" + transactionalIdPrefix + ", groupId=" + groupId + ", bounded=" + bounded
+                + ", restartAttempts=" + restartAttempts + ", maxRequestBytes=" + maxRequestBytes + "]";
+    }
+
     /** Client properties: the pass-through settings plus bootstrap.servers. */
     public Properties clientProps() {
         Properties p = new Properties();

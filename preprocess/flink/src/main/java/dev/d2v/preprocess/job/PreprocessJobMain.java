@@ -44,7 +44,7 @@ public final class PreprocessJobMain {
                 Long.parseLong(a.getOrDefault("--partial-timeout-ms", "0")),
                 Long.parseLong(a.getOrDefault("--checkpoint-interval-ms", "0")));
         List<PreprocessJobConfig> jobs = options.jobs(config);
-        StreamExecutionEnvironment env = PreprocessJob.environment(jobs);
+        StreamExecutionEnvironment env = PreprocessJob.clusterEnvironment(jobs);
         jobs.forEach(j -> PreprocessJob.buildKafka(env, j));
         env.execute(jobName(modalities));
     }

@@ -17,7 +17,7 @@ import org.apache.flink.util.OutputTag;
 /**
  * Thin operator over {@link SampleTransformer}: raw record in, its samples out; a record that fails goes to
  * the {@link #REJECTED} side output with its stage and error, counted in the metric {@code d2vBadRecords},
- * and the job goes on. Metrics: d2vSamples, d2vBadRecords; accumulators "samples" and "rejected" (progress).
+ * and the job goes on; an {@code OutOfMemoryError} or {@code StackOverflowError} of one record as well. Metrics: d2vSamples, d2vBadRecords; accumulators "samples" and "rejected" (progress).
  */
 final class TransformFunction extends ProcessFunction<RawRecord, Sample> {
 
@@ -48,7 +48,10 @@ final class TransformFunction extends ProcessFunction<RawRecord, Sample> {
         List<Sample> result;
         try {
             result = transformer.apply(raw);
-        } catch (RuntimeException e) { // any per-record failure is that record's problem, not the job's
+        } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
+            // any per-record failure is that record's problem, not the job's: also an allocation that one record
+            // asked for and did not get (the decoders bound their memory, so this is a record too large for the
+            // task's heap, and the heap is whole again once its arrays are gone)
             ctx.output(REJECTED, Rejected.of(raw, transformer.stage(e), e, System.currentTimeMillis()));
             bad.inc();
             rejectedAcc.add(1);

@@ -1,6 +1,7 @@
 package dev.d2v.preprocess.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.Topics;
@@ -71,6 +72,8 @@ class PreprocessJobKafkaTest {
             p.send(raw(topics, "bad-utf8", new byte[] {'a', (byte) 0xff, (byte) 0xfe}, rawHeaders()));
             p.send(raw(topics, "bad-empty", new byte[0], rawHeaders()));
             p.send(raw(topics, "bad-headers", "fine text, no headers".getBytes(StandardCharsets.UTF_8), new RecordHeaders()));
+            // a key of 70,000 bytes passed the transform and failed the batcher, and with it the job, on every restart
+            p.send(raw(topics, LONG_KEY, "a fine text with a key too long".getBytes(StandardCharsets.UTF_8), rawHeaders()));
             p.flush();
         }
         // one batcher, batches of 4, a timeout far beyond the test: only the end of input makes a partial batch
@@ -92,11 +95,12 @@ class PreprocessJobKafkaTest {
         assertThat(b.validLengths()).containsOnly(8);
 
         Map<String, DeadLetter> dead = new HashMap<>();
-        for (ConsumerRecord<byte[], byte[]> r : KafkaTestClients.readAll(bootstrap, topics.deadLetter(), 3, true, READ)) {
+        for (ConsumerRecord<byte[], byte[]> r : KafkaTestClients.readAll(bootstrap, topics.deadLetter(), 4, true, READ)) {
             DeadLetter d = DeadLetter.fromConsumerRecord(r);
             dead.put(new String(d.key(), StandardCharsets.UTF_8), d);
         }
-        assertThat(dead).containsOnlyKeys("bad-utf8", "bad-empty", "bad-headers");
+        assertThat(dead).containsOnlyKeys("bad-utf8", "bad-empty", "bad-headers", LONG_KEY);
+        assertThat(dead.get(LONG_KEY).stage()).isEqualTo("preprocess.text.invalid-key");
         assertThat(dead.get("bad-utf8").stage()).isEqualTo("preprocess.text.invalid-utf8");
         assertThat(dead.get("bad-utf8").errorClass()).endsWith("BadRecordException");
         assertThat(dead.get("bad-utf8").errorMessage()).contains("not valid UTF-8");
@@ -106,6 +110,8 @@ class PreprocessJobKafkaTest {
         assertThat(dead.get("bad-headers").stage()).isEqualTo("preprocess.text.headers");
         assertThat(dead.get("bad-headers").errorMessage()).contains("d2v.v");
     }
+
+    private static final String LONG_KEY = "k".repeat(70_000);
 
     /** Fails the job once, after a few records, while checkpoints and transactions are under way. */
     static final AtomicBoolean FAILED = new AtomicBoolean();
@@ -192,6 +198,9 @@ class PreprocessJobKafkaTest {
             byte[] truncated = Arrays.copyOf(SampleTransformerTest.wav(16000, 1000), 30);
             p.send(new ProducerRecord<>(topics.raw(Modality.AUDIO), null, "a-bad".getBytes(StandardCharsets.UTF_8),
                     truncated, headers(Modality.AUDIO, null)));
+            // 1 Hz: resampled whole to 16 kHz this was 3.2 billion samples, an OutOfMemoryError and a crash loop
+            p.send(new ProducerRecord<>(topics.raw(Modality.AUDIO), null, "a-1hz".getBytes(StandardCharsets.UTF_8),
+                    SampleTransformerTest.wav(1, 200_000), headers(Modality.AUDIO, null)));
             p.send(raw(topics, "t0", "the quick brown fox", rawHeaders()));
         }
         PreprocessJobConfig text = job(topics, bootstrap).withBatch(2, 600_000);
@@ -220,12 +229,16 @@ class PreprocessJobKafkaTest {
         assertThat(audios.get(0).dtype()).isEqualTo(DType.FP16);
         assertThat(audios.get(0).sampleIds()).containsExactlyInAnyOrder("a0", "a1");
         assertThat(read(bootstrap, topics.batch(Modality.TEXT), 1)).extracting(Minibatch::partial).containsExactly(true);
-        List<ConsumerRecord<byte[], byte[]>> dead = KafkaTestClients.readAll(bootstrap, topics.deadLetter(), 1, true, READ);
-        assertThat(dead).hasSize(1);
-        DeadLetter d = DeadLetter.fromConsumerRecord(dead.get(0));
-        assertThat(new String(d.key(), StandardCharsets.UTF_8)).isEqualTo("a-bad");
-        assertThat(d.stage()).startsWith("preprocess.audio.");
-        assertThat(d.topic()).isEqualTo(topics.raw(Modality.AUDIO));
+        Map<String, DeadLetter> dead = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : KafkaTestClients.readAll(bootstrap, topics.deadLetter(), 2, true, READ)) {
+            DeadLetter d = DeadLetter.fromConsumerRecord(r);
+            dead.put(new String(d.key(), StandardCharsets.UTF_8), d);
+        }
+        assertThat(dead).containsOnlyKeys("a-bad", "a-1hz");
+        assertThat(dead.get("a-bad").stage()).isEqualTo("preprocess.audio.truncated-audio");
+        assertThat(dead.get("a-bad").topic()).isEqualTo(topics.raw(Modality.AUDIO));
+        assertThat(dead.get("a-1hz").stage()).isEqualTo("preprocess.audio.implausible-audio");
+        assertThat(dead.get("a-1hz").errorMessage()).contains("1 Hz");
     }
 
     @Test
@@ -243,6 +256,11 @@ class PreprocessJobKafkaTest {
             // taken after the 11th record is done, and its (aligned) batcher state holds the three pending samples
             awaitCommitted(bootstrap, c.groupId(), topics.raw(Modality.TEXT), 11);
             assertThat(readBatches(bootstrap, topics, 2)).extracting(Minibatch::batchSize).containsExactly(4, 4);
+            // the running MiniCluster (REST endpoint with job cancel, blob server, RPC) listens on loopback only
+            List<ListeningSockets.Socket> listening = ListeningSockets.ofThisProcess();
+            assumeTrue(listening != null, "needs Linux's /proc to list this process's sockets");
+            assertThat(listening).as("this JVM listens (the MiniCluster at least)").isNotEmpty();
+            assertThat(listening).allMatch(ListeningSockets.Socket::loopback, "bound to 127.0.0.1 or ::1 only");
         } finally {
             cancelAndWait(first);
         }

@@ -15,6 +15,9 @@ import dev.d2v.preprocess.transform.text.TextAnalysis;
 import dev.d2v.preprocess.transform.text.TextEncoder;
 import dev.d2v.preprocess.transform.text.TextTransformConfig;
 import dev.d2v.preprocess.transform.text.TokenBlock;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -38,6 +41,15 @@ public final class SampleTransformer {
 
     /** Dead-letter reason of a record without a key: a sample needs an id for lineage and seeding. */
     public static final String MISSING_KEY = "missing-key";
+    /** Dead-letter reason of a key that is not a usable sample id: longer than {@value #MAX_KEY_BYTES} bytes or not UTF-8. */
+    public static final String INVALID_KEY = "invalid-key";
+    /**
+     * Longest key accepted, in UTF-8 bytes. A sample id travels in every minibatch (u16 length prefix), every
+     * lineage log line and every seed: ids are names, not payloads. Text blocks append {@code #k} to it.
+     */
+    public static final int MAX_KEY_BYTES = 1024;
+    /** Dead-letter reason of a record whose transform ran out of heap or stack. */
+    public static final String RESOURCE_LIMIT = "resource-limit";
     static final Set<String> EVAL_SPLITS = Set.of("test", "eval", "val", "validation");
 
     private final TransformSpec spec;
@@ -59,11 +71,7 @@ public final class SampleTransformer {
      * @throws WireFormatException the raw headers are missing or of an unknown version
      */
     public List<Sample> apply(RawRecord r) {
-        String id = r.sampleId();
-        if (id == null || id.isEmpty()) {
-            throw new BadRecordException(MISSING_KEY, "raw record " + r.topic() + "/" + r.partition() + "@" + r.offset()
-                    + " has no key (the sample id)");
-        }
+        String id = sampleId(r);
         RawHeaders h = RawHeaders.fromKafka(r.kafkaHeaders());
         long time = h.eventTimeMs() > 0 ? h.eventTimeMs() : Math.max(0, r.timestampMs());
         return apply(id, r.value(), spec.epoch(), mode(h.split()), label(h.label()), time);
@@ -103,6 +111,24 @@ public final class SampleTransformer {
         };
     }
 
+    /** The record's key as a sample id, refused when missing, too long or not UTF-8 (two such keys could collide). */
+    static String sampleId(RawRecord r) {
+        byte[] key = r.key();
+        String where = "raw record " + r.topic() + "/" + r.partition() + "@" + r.offset();
+        if (key == null || key.length == 0) {
+            throw new BadRecordException(MISSING_KEY, where + " has no key (the sample id)");
+        }
+        if (key.length > MAX_KEY_BYTES) {
+            throw new BadRecordException(INVALID_KEY, where + " has a key of " + key.length + " bytes; a sample id"
+                    + " is at most " + MAX_KEY_BYTES);
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(key)).toString();
+        } catch (CharacterCodingException e) {
+            throw new BadRecordException(INVALID_KEY, where + " has a key that is not UTF-8", e);
+        }
+    }
+
     /** EVAL for held-out splits, TRAIN otherwise (no split header = a pretraining record). */
     static Mode mode(Optional<String> split) {
         return split.map(s -> EVAL_SPLITS.contains(s.trim().toLowerCase(Locale.ROOT)) ? Mode.EVAL : Mode.TRAIN)
@@ -124,7 +150,8 @@ public final class SampleTransformer {
     /** Dead-letter stage of a failure: preprocess.&lt;modality&gt;.&lt;reason&gt;. */
     public String stage(Throwable error) {
         String what = error instanceof BadRecordException b ? b.reason()
-                : error instanceof WireFormatException ? "headers" : "transform";
+                : error instanceof WireFormatException ? "headers"
+                : error instanceof VirtualMachineError ? RESOURCE_LIMIT : "transform";
         return "preprocess." + spec.modality().id() + "." + what;
     }
 }

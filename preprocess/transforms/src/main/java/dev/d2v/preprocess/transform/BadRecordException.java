@@ -16,6 +16,8 @@ public final class BadRecordException extends RuntimeException {
     public static final String NOT_WAV = "not-wav";
     public static final String UNSUPPORTED_AUDIO = "unsupported-audio";
     public static final String TRUNCATED_AUDIO = "truncated-audio";
+    /** A WAV whose sample rate or duration no real recording has (1 Hz, 1 MHz, hours in one record). */
+    public static final String IMPLAUSIBLE_AUDIO = "implausible-audio";
     public static final String INVALID_UTF8 = "invalid-utf8";
 
     private final String reason;

@@ -171,6 +171,36 @@ public class SampleTransformerTest {
         assertThat(t.stage(new IllegalStateException())).isEqualTo("preprocess.image.transform");
     }
 
+    @Test
+    void aKeyTooLongOrNotUtf8IsABadRecordNotABatchThatCannotBeWritten() throws Exception {
+        SampleTransformer t = TransformSpec.image(ImageTransformConfig.defaults(), 0).open();
+        byte[] tiny = png(4, 4);
+        Headers h = headers(Modality.IMAGE, null, null);
+        // 70,000 characters: a minibatch writes an id with a u16 length, so this key used to fail the batcher
+        String huge = "k".repeat(70_000);
+        BadRecordException longKey = catchBad(() -> t.apply(raw(huge, tiny, h)));
+        assertThat(longKey.reason()).isEqualTo(SampleTransformer.INVALID_KEY);
+        assertThat(t.stage(longKey)).isEqualTo("preprocess.image.invalid-key");
+        assertThat(longKey.getMessage()).contains("70000 bytes").contains(Integer.toString(SampleTransformer.MAX_KEY_BYTES));
+        String longest = "k".repeat(SampleTransformer.MAX_KEY_BYTES);
+        assertThat(t.apply(raw(longest, tiny, h)).get(0).sampleId()).isEqualTo(longest);
+        RawRecord good = raw("x", tiny, h);
+        RawRecord notUtf8 = new RawRecord("t", 0, 7, 0, new byte[] {'a', (byte) 0xff, 'b'}, tiny, good.headerKeys(),
+                good.headerValues());
+        BadRecordException badKey = catchBad(() -> t.apply(notUtf8));
+        assertThat(badKey.reason()).isEqualTo(SampleTransformer.INVALID_KEY);
+        assertThat(badKey.getMessage()).contains("not UTF-8");
+        BadRecordException empty = catchBad(() -> t.apply(raw("", tiny, h)));
+        assertThat(empty.reason()).isEqualTo(SampleTransformer.MISSING_KEY);
+    }
+
+    @Test
+    void anErrorOfTheHeapOrStackIsAResourceLimit() throws Exception {
+        SampleTransformer t = TransformSpec.image(ImageTransformConfig.defaults(), 0).open();
+        assertThat(t.stage(new OutOfMemoryError("Java heap space"))).isEqualTo("preprocess.image.resource-limit");
+        assertThat(t.stage(new StackOverflowError())).isEqualTo("preprocess.image.resource-limit");
+    }
+
     private static BadRecordException catchBad(Runnable r) {
         try {
             r.run();

@@ -3,6 +3,9 @@ package dev.d2v.preprocess.transform.audio;
 import dev.d2v.preprocess.transform.BadRecordException;
 import dev.d2v.preprocess.transform.Mode;
 import dev.d2v.preprocess.transform.StableHash;
+import java.math.BigInteger;
+import java.util.Arrays;
+import java.util.Locale;
 import java.util.SplittableRandom;
 
 /**
@@ -25,31 +28,95 @@ public final class AudioTransform {
         return cfg;
     }
 
-    /** @throws BadRecordException empty, oversized, not-wav, truncated-audio, unsupported-audio */
+    /**
+     * @throws BadRecordException empty, oversized, not-wav, truncated-audio, unsupported-audio, implausible-audio
+     */
     public AudioFeatures apply(byte[] wav, String sampleId, long epoch, Mode mode) {
-        WavDecoder.Pcm pcm = WavDecoder.decode(wav, cfg.maxBytes());
-        if (pcm.samples().length == 0) {
+        WavDecoder.Wav w = WavDecoder.parse(wav, cfg.maxBytes());
+        if (w.frames() == 0) {
             throw new BadRecordException(BadRecordException.EMPTY, "WAV has no samples");
         }
-        float[] x = Resampling.resample(pcm.samples(), pcm.sampleRate(), cfg.sampleRate());
-        return features(x, sampleId, epoch, mode);
+        if (w.sampleRate() < MIN_RATE || w.sampleRate() > MAX_RATE) {
+            throw new BadRecordException(BadRecordException.IMPLAUSIBLE_AUDIO, "WAV declares " + w.sampleRate()
+                    + " Hz; accepted: " + MIN_RATE + " to " + MAX_RATE + " Hz");
+        }
+        if (w.seconds() > MAX_SECONDS) {
+            throw new BadRecordException(BadRecordException.IMPLAUSIBLE_AUDIO, String.format(Locale.ROOT,
+                    "WAV lasts %.0f s; accepted: up to %d s (an example is a %d-frame window of it)", w.seconds(),
+                    MAX_SECONDS, cfg.frames()));
+        }
+        // only the window this example takes is decoded and resampled: memory follows the window, not the file
+        long length = Math.round(w.frames() * (double) cfg.sampleRate() / w.sampleRate());   // at cfg.sampleRate
+        Window win = window(length, sampleId, epoch, mode);
+        long from = (long) win.startFrame() * cfg.hop();
+        int count = (int) Math.min(cfg.samplesFor(win.valid()), length - from);
+        return features(resampledRange(w, from, count), win);
     }
 
-    /** The same from samples already at cfg.sampleRate (mono, [-1, 1]). */
-    public AudioFeatures features(float[] x, String sampleId, long epoch, Mode mode) {
-        int available = Math.max(1, LogMel.frameCount(x.length, cfg.windowSize(), cfg.hop()));
+    /**
+     * Samples [from, from + count) of w resampled to cfg.sampleRate: the source frames under them, plus the
+     * resampler's filter reach on each side, resampled alone. When that covers the whole file it is exactly the
+     * whole file resampled; otherwise equal to it up to rounding (the windowed sinc sees the same neighbours).
+     */
+    private float[] resampledRange(WavDecoder.Wav w, long from, int count) {
+        if (w.sampleRate() == cfg.sampleRate()) {
+            return w.mono(from, count);
+        }
+        double perTarget = (double) w.sampleRate() / cfg.sampleRate();   // source frames per target sample
+        long reach = (long) Math.ceil(FILTER_REACH * Math.max(1, perTarget));
+        // start the crop where source and target samples coincide (a multiple of rate / gcd), so the cut's first
+        // target sample is a whole number of samples into the file's: no fractional shift
+        int gcd = BigInteger.valueOf(w.sampleRate()).gcd(BigInteger.valueOf(cfg.sampleRate())).intValue();
+        long sourcePeriod = w.sampleRate() / gcd;
+        long targetPeriod = cfg.sampleRate() / gcd;
+        long periods = Math.max(0, (long) Math.floor(from * perTarget) - reach) / sourcePeriod;
+        long s0 = periods * sourcePeriod;
+        long s1 = Math.min(w.frames(), (long) Math.ceil((from + count) * perTarget) + reach);
+        float[] y = Resampling.resample(w.mono(s0, (int) (s1 - s0)), w.sampleRate(), cfg.sampleRate());
+        int offset = (int) (from - periods * targetPeriod);
+        float[] out = new float[count];
+        System.arraycopy(y, offset, out, 0, Math.max(0, Math.min(count, y.length - offset)));
+        return out;
+    }
+
+    /** Frames available in samples samples, the frames kept and the first one (TRAIN: seeded; EVAL: 0). */
+    private record Window(int startFrame, int valid) {}
+
+    private Window window(long samples, String sampleId, long epoch, Mode mode) {
+        int available = Math.max(1, LogMel.frameCount(samples, cfg.windowSize(), cfg.hop()));
         int valid = Math.min(available, cfg.frames());
         int startFrame = 0;
         if (mode == Mode.TRAIN && available > cfg.frames()) {
             startFrame = new SplittableRandom(StableHash.seed(sampleId, epoch)).nextInt(available - cfg.frames() + 1);
         }
-        float[] window = new float[cfg.samplesFor(valid)]; // zero-padded when x is shorter than one window
-        int from = startFrame * cfg.hop();
-        System.arraycopy(x, from, window, 0, Math.min(window.length, x.length - from));
-        float[] mel = logMel.compute(window, valid);
-        LogMel.normalise(mel, valid * cfg.mels());
+        return new Window(startFrame, valid);
+    }
+
+    /** The same from samples already at cfg.sampleRate (mono, [-1, 1]). */
+    public AudioFeatures features(float[] x, String sampleId, long epoch, Mode mode) {
+        Window win = window(x.length, sampleId, epoch, mode);
+        int from = win.startFrame() * cfg.hop();
+        return features(Arrays.copyOfRange(x, from, Math.min(x.length, from + cfg.samplesFor(win.valid()))), win);
+    }
+
+    /** Log-mel of the window's samples (zero-padded to its frames when shorter), normalised, padded to cfg.frames. */
+    private AudioFeatures features(float[] samples, Window win) {
+        float[] window = Arrays.copyOf(samples, cfg.samplesFor(win.valid()));
+        float[] mel = logMel.compute(window, win.valid());
+        LogMel.normalise(mel, win.valid() * cfg.mels());
         float[] out = new float[cfg.frames() * cfg.mels()];
         System.arraycopy(mel, 0, out, 0, mel.length);
-        return new AudioFeatures(out, cfg.frames(), cfg.mels(), valid);
+        return new AudioFeatures(out, cfg.frames(), cfg.mels(), win.valid());
     }
+
+    /** Rates accepted, in Hz: telephone audio and up; above 384 kHz no recording device writes WAV. */
+    public static final int MIN_RATE = 4_000;
+    public static final int MAX_RATE = 384_000;
+    /** Longest accepted file: one example is a window of a few seconds; hours of audio in one record are a mistake. */
+    public static final int MAX_SECONDS = 3600;
+    /**
+     * Source samples kept beyond the window on each side for the resampler's windowed sinc (libresample's
+     * high-quality filter reaches about 18 zero crossings each way), times the source samples per target sample.
+     */
+    static final int FILTER_REACH = 64;
 }

@@ -37,8 +37,8 @@ public final class LogMel {
     }
 
     /** Frames in n samples: 1 + (n - window) / hop, and 0 when n < window. */
-    public static int frameCount(int n, int window, int hop) {
-        return n < window ? 0 : 1 + (n - window) / hop;
+    public static int frameCount(long n, int window, int hop) {
+        return n < window ? 0 : (int) Math.min(Integer.MAX_VALUE, 1 + (n - window) / hop);
     }
 
     /**

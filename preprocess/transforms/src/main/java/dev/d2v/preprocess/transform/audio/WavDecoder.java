@@ -24,25 +24,68 @@ public final class WavDecoder {
         }
     }
 
-    private record Format(int code, int channels, int sampleRate, int bits, int blockAlign) {}
+    /** The fmt chunk: format code (1 PCM, 3 IEEE float), channels, rate, bits per sample, bytes per frame. */
+    public record Format(int code, int channels, int sampleRate, int bits, int blockAlign) {}
 
+    /**
+     * A parsed WAV whose samples are not decoded yet: {@link #mono} decodes the frames a caller needs, so that memory
+     * follows the window cut from the file, not the file's length.
+     *
+     * @param frames sample frames in the data chunk (one sample per channel each)
+     */
+    public record Wav(byte[] bytes, Format format, int dataOffset, long frames) {
+
+        public int sampleRate() {
+            return format.sampleRate();
+        }
+
+        public int channels() {
+            return format.channels();
+        }
+
+        public double seconds() {
+            return (double) frames / format.sampleRate();
+        }
+
+        /** Frames [from, from + count) as mono samples in [-1, 1], the channels averaged. */
+        public float[] mono(long from, int count) {
+            if (from < 0 || count < 0 || from + count > frames) {
+                throw new IndexOutOfBoundsException("frames [" + from + ", " + (from + count) + ") of " + frames);
+            }
+            return toMono(ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN),
+                    dataOffset + from * format.blockAlign(), count, format);
+        }
+    }
+
+    /** The whole file as mono samples (at most Integer.MAX_VALUE frames; {@link #parse} for a window of a long one). */
     public static Pcm decode(byte[] bytes, long maxBytes) {
+        Wav w = parse(bytes, maxBytes);
+        return new Pcm(w.mono(0, (int) w.frames()), w.sampleRate());
+    }
+
+    /**
+     * Reads and checks the header and finds the data chunk; decodes no samples.
+     *
+     * @throws BadRecordException empty, oversized, not-wav, truncated-audio, unsupported-audio
+     */
+    public static Wav parse(byte[] bytes, long maxBytes) {
         BadRecordException.checkSize(bytes, maxBytes, "audio");
         ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         if (bytes.length < 12 || b.getInt(0) != 0x46464952 /* RIFF */ || b.getInt(8) != 0x45564157 /* WAVE */) {
             throw new BadRecordException(BadRecordException.NOT_WAV, "no RIFF/WAVE header in " + bytes.length + " bytes");
         }
         Format fmt = null;
-        int pos = 12;
+        long pos = 12;
         while (pos + 8 <= bytes.length) {
-            int id = b.getInt(pos);
-            long size = Integer.toUnsignedLong(b.getInt(pos + 4));
-            int body = pos + 8;
+            int at = (int) pos;
+            int id = b.getInt(at);
+            long size = Integer.toUnsignedLong(b.getInt(at + 4));
+            long body = pos + 8;
             if (id == 0x20746d66 /* "fmt " */) {
                 if (size < 16 || body + 16 > bytes.length) {
                     throw truncated("fmt chunk is cut short");
                 }
-                fmt = readFormat(b, body, size);
+                fmt = readFormat(b, (int) body, size);
             } else if (id == 0x61746164 /* "data" */) {
                 if (fmt == null) {
                     throw new BadRecordException(BadRecordException.NOT_WAV, "data chunk before fmt chunk");
@@ -53,9 +96,9 @@ public final class WavDecoder {
                 if (declared > available) {
                     throw truncated("data chunk declares " + declared + " bytes, only " + available + " present");
                 }
-                return new Pcm(toMono(b, body, (int) (declared / fmt.blockAlign()), fmt), fmt.sampleRate());
+                return new Wav(bytes, fmt, (int) body, declared / fmt.blockAlign());
             }
-            pos = (int) Math.min(Integer.MAX_VALUE, body + size + (size & 1)); // chunks are word aligned
+            pos = body + size + (size & 1); // chunks are word aligned; in long: a 4 GB chunk must not wrap around
         }
         throw truncated(fmt == null ? "no fmt chunk" : "no data chunk");
     }
@@ -87,13 +130,13 @@ public final class WavDecoder {
     }
 
     /** Interleaved frames at byte offset {@code at} to mono: the mean of the channels. */
-    private static float[] toMono(ByteBuffer b, int at, int frames, Format f) {
+    private static float[] toMono(ByteBuffer b, long at, int frames, Format f) {
         float[] out = new float[frames];
         int bytesPer = f.bits() / 8;
         for (int i = 0; i < frames; i++) {
             double sum = 0;
             for (int c = 0; c < f.channels(); c++) {
-                sum += sample(b, at + i * f.blockAlign() + c * bytesPer, f);
+                sum += sample(b, (int) (at + (long) i * f.blockAlign() + (long) c * bytesPer), f);
             }
             out[i] = (float) (sum / f.channels());
         }

@@ -8,6 +8,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.Iterator;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
 
@@ -46,7 +47,12 @@ public final class ImageDecoder {
                     throw new BadRecordException(BadRecordException.IMAGE_TOO_LARGE, "header declares " + w + "x" + h
                             + " pixels, above the configured maxPixels " + maxPixels);
                 }
-                return toPlanes(reader.read(0), channels);
+                ImageReadParam param = reader.getDefaultReadParam();
+                int step = subsampling(w, h);
+                if (step > 1) {
+                    param.setSourceSubsampling(step, step, 0, 0);
+                }
+                return toPlanes(reader.read(0, param), channels);
             } finally {
                 reader.dispose();
             }
@@ -58,6 +64,25 @@ public final class ImageDecoder {
                     "cannot decode image: " + e.getClass().getSimpleName() + ": " + e.getMessage(), e);
         }
     }
+
+    /**
+     * Every how many pixels a large image is read: 1 up to {@value #DECODE_PIXELS} pixels, else the smallest step
+     * that keeps the decoded raster within them. A 40-megapixel photo would otherwise take 160 MB as a raster and
+     * 480 MB as float planes in one task for a 28 x 28 or 224 x 224 example; read every s-th pixel it takes at most
+     * 16 MB + 48 MB. (The crop and the area resize then work on the subsampled image; images of at most
+     * {@value #DECODE_PIXELS} pixels, every dataset here, are read whole.)
+     */
+    static int subsampling(long width, long height) {
+        long pixels = width * height;
+        int step = 1;
+        while (pixels > (long) DECODE_PIXELS * step * step) {
+            step++;
+        }
+        return step;
+    }
+
+    /** Pixels decoded at most per image: 2048 x 2048. */
+    static final int DECODE_PIXELS = 1 << 22;
 
     /** BufferedImage to planes; single-band gray is read from the raster to skip a gamma conversion. */
     static Planes toPlanes(BufferedImage img, int channels) {

@@ -180,6 +180,42 @@ class AudioTransformTest {
         assertReason(() -> t.apply(new byte[100_001], "a", 0, Mode.EVAL), BadRecordException.OVERSIZED);
     }
 
+    @Test
+    void implausibleRatesAndDurationsAreBadRecords() {
+        AudioTransform t = new AudioTransform(CFG);
+        // 1 Hz: resampled whole to 16 kHz, 100 samples became 1.6 million and a longer file overflowed an int
+        assertReason(() -> t.apply(Wav.pcm(new float[100], 1, 16), "a", 0, Mode.EVAL), BadRecordException.IMPLAUSIBLE_AUDIO);
+        assertReason(() -> t.apply(Wav.pcm(new float[100], 1_000_000, 16), "a", 0, Mode.EVAL),
+                BadRecordException.IMPLAUSIBLE_AUDIO);
+        assertReason(() -> t.apply(Wav.pcm(new float[(AudioTransform.MAX_SECONDS + 1) * 4000], 4000, 8), "a", 0, Mode.EVAL),
+                BadRecordException.IMPLAUSIBLE_AUDIO);
+        assertThat(t.apply(Wav.pcm(Wav.sine(440, AudioTransform.MIN_RATE, 0.5, 0.3), AudioTransform.MIN_RATE, 16), "a", 0,
+                Mode.EVAL).validFrames()).isPositive();
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {16000, 22050, 44100})
+    void aLongFileIsCutToItsWindowBeforeResamplingWithTheSameFeatures(int rate) {
+        AudioTransform t = new AudioTransform(CFG);
+        SplittableRandom rng = new SplittableRandom(rate);
+        float[] x = new float[rate * 20];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) ((rng.nextDouble() - 0.5) * (0.2 + Math.sin(i * 7.0 / rate)));   // loudness varies: offsets show
+        }
+        byte[] wav = Wav.pcm(x, rate, 16);
+        float[] whole = Resampling.resample(WavDecoder.decode(wav, CFG.maxBytes()).samples(), rate, 16000);
+        for (Mode mode : Mode.values()) {
+            for (long epoch = 0; epoch < 3; epoch++) {
+                float[] cut = t.apply(wav, "long", epoch, mode).values();
+                float[] reference = t.features(whole, "long", epoch, mode).values();
+                for (int i = 0; i < cut.length; i++) {
+                    assertThat((double) cut[i]).as("%s epoch %d value %d", mode, epoch, i)
+                            .isCloseTo(reference[i], within(rate == 16000 ? 0 : 2e-3));
+                }
+            }
+        }
+    }
+
     static void assertReason(ThrowingCallable call, String reason) {
         assertThatThrownBy(call).isInstanceOfSatisfying(BadRecordException.class,
                 e -> assertThat(e.reason()).isEqualTo(reason));

@@ -209,6 +209,19 @@ class ImageTransformTest {
     }
 
     @Test
+    void aLargeImageIsReadSubsampledSoItsRasterStaysWithinTheDecodeBudget() throws IOException {
+        assertThat(ImageDecoder.subsampling(2048, 2048)).isEqualTo(1);
+        assertThat(ImageDecoder.subsampling(2049, 2048)).isEqualTo(2);
+        assertThat(ImageDecoder.subsampling(100_000, 100_000)).isEqualTo(49);   // 2041 x 2041 read
+        BufferedImage big = gray(2100, 2100, (x, y) -> x < 1050 ? 40 : 220);   // dark left half, bright right half
+        ImageDecoder.Planes p = ImageDecoder.decode(encode(big, "png"), 1, 40_000_000L, 20L << 20);
+        assertThat(p.width()).isEqualTo(1050);
+        assertThat(p.height()).isEqualTo(1050);
+        assertThat(p.planes()[0][525 * 1050 + 10]).isEqualTo(40f);
+        assertThat(p.planes()[0][525 * 1050 + 1040]).isEqualTo(220f);
+    }
+
+    @Test
     void corruptEmptyAndOversizedInputsAreBadRecords() throws IOException {
         ImageTransform t = new ImageTransform(GRAY28.withLimits(1_000_000, 2000));
         byte[] random = new byte[500];
