@@ -3,6 +3,7 @@ package dev.d2v.ingest;
 import dev.d2v.infra.Topics;
 import dev.d2v.infra.config.PipelineConfig;
 import dev.d2v.infra.progress.Progress;
+import dev.d2v.infra.wire.DeadLetter;
 import dev.d2v.infra.wire.RawHeaders;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -20,6 +21,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
@@ -27,7 +29,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * value = the file's bytes, {@link RawHeaders} for content type, source, label and split.
  *
  * <p>Unreadable items (I/O errors, invalid JSONL lines) and items larger than the largest record the topics
- * take are reported, counted and skipped; nothing is dropped silently. A send the broker refuses counts as
+ * take are reported, counted, skipped and dead-lettered (without their value); nothing is dropped silently. A send the broker refuses counts as
  * failed and makes the run's summary unsuccessful.
  */
 public final class Ingestor {
@@ -127,12 +129,12 @@ public final class Ingestor {
             try {
                 value = item.bytes().get();
             } catch (IOException | RuntimeException e) {
-                skip(skipped, new Skipped(item.id(), item.source(), "unreadable: " + describe(e)));
+                skip(skipped, item, UNREADABLE, e);
                 continue;
             }
             if (value.length > options.maxRecordBytes()) {
-                skip(skipped, new Skipped(item.id(), item.source(), "oversized: " + value.length
-                        + " bytes > the largest record the topics take (" + options.maxRecordBytes() + ")"));
+                skip(skipped, item, OVERSIZED, new RecordTooLargeException(value.length + " bytes > the largest record"
+                        + " the topics take (" + options.maxRecordBytes() + ")"));
                 continue;
             }
             throttle(start, sent);
@@ -162,10 +164,28 @@ public final class Ingestor {
                 (System.nanoTime() - start) / 1e9);
     }
 
-    private void skip(List<Skipped> skipped, Skipped s) {
+    /**
+     * Reports an item that is not sent, and puts its dead letter on d2v.deadletter: stage
+     * {@code ingest.<modality>.<reason>}, the key and the raw headers it would have had, no value (an oversized one
+     * would not fit the topic either; the source names the file), the error's class and message.
+     */
+    private void skip(List<Skipped> skipped, RawItem item, String reason, Throwable error) {
+        Skipped s = new Skipped(item.id(), item.source(), reason + ": " + describe(error));
         skipped.add(s);
         onSkip.accept(s);
+        RawHeaders headers = new RawHeaders(item.contentType(), item.source(), item.label(), item.split(),
+                System.currentTimeMillis());
+        DeadLetter d = DeadLetter.of("", -1, -1, item.id().getBytes(StandardCharsets.UTF_8), null, headers.toKafka(),
+                STAGE + "." + item.modality().id() + "." + reason, error, System.currentTimeMillis());
+        producer.send(d.toProducerRecord(topics.deadLetter()));
     }
+
+    /** Stage prefix of ingest's dead letters: {@code ingest.<modality>.<reason>}. */
+    public static final String STAGE = "ingest";
+    /** Reason: the file or line could not be read (I/O error, invalid JSONL line). */
+    public static final String UNREADABLE = "unreadable";
+    /** Reason: larger than the largest record the topics take, less headroom for key and headers. */
+    public static final String OVERSIZED = "oversized";
 
     /** Sleeps so that sent / elapsed stays at or below the configured rate. */
     private void throttle(long startNs, long sent) {

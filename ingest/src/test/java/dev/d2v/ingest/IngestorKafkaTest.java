@@ -8,6 +8,7 @@ import dev.d2v.infra.config.PipelineConfig;
 import dev.d2v.infra.kafka.KafkaTestClients;
 import dev.d2v.infra.kafka.SharedLocalKafka;
 import dev.d2v.infra.kafka.TopicAdmin;
+import dev.d2v.infra.wire.DeadLetter;
 import dev.d2v.infra.wire.RawHeaders;
 import dev.d2v.ingest.data.DataContext;
 import dev.d2v.ingest.data.Mnist;
@@ -113,6 +114,18 @@ class IngestorKafkaTest {
                 "mine/train/cat/0", "mine/train/cat/1", "mine/train/cat/2", "mine/train/cat/3", "mine/train/cat/4");
         Map<String, ConsumerRecord<byte[], byte[]>> texts = byKey(topics, Modality.TEXT, 2);
         assertThat(texts.keySet()).containsExactlyInAnyOrder("mine/docs/a", "mine/docs/b");
+        // both skipped files are on the dead-letter topic too, named, with their reason and without a value
+        Map<String, DeadLetter> dead = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : KafkaTestClients.readAll(SharedLocalKafka.bootstrap(), topics.deadLetter(),
+                2, true, Duration.ofSeconds(30))) {
+            DeadLetter d = DeadLetter.fromConsumerRecord(r);
+            dead.put(new String(d.key(), StandardCharsets.UTF_8), d);
+        }
+        assertThat(dead).containsOnlyKeys("mine/train/cat/dangling", "mine/train/cat/huge");
+        assertThat(dead.get("mine/train/cat/huge").stage()).isEqualTo("ingest.image.oversized");
+        assertThat(dead.get("mine/train/cat/huge").errorMessage()).contains(MAX + " bytes");
+        assertThat(dead.get("mine/train/cat/huge").value()).isNull();
+        assertThat(dead.get("mine/train/cat/dangling").stage()).isEqualTo("ingest.image.unreadable");
         assertThat(new String(texts.get("mine/docs/a").value(), StandardCharsets.UTF_8)).isEqualTo("hello world");
         assertThat(RawHeaders.fromKafka(texts.get("mine/docs/a").headers()).label()).isEmpty();
     }

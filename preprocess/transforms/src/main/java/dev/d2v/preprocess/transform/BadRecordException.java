@@ -18,6 +18,8 @@ public final class BadRecordException extends RuntimeException {
     public static final String TRUNCATED_AUDIO = "truncated-audio";
     /** A WAV whose sample rate or duration no real recording has (1 Hz, 1 MHz, hours in one record). */
     public static final String IMPLAUSIBLE_AUDIO = "implausible-audio";
+    /** A float WAV with NaN or infinite samples: its log-mel would be NaN. */
+    public static final String NON_FINITE_AUDIO = "non-finite-audio";
     public static final String INVALID_UTF8 = "invalid-utf8";
 
     private final String reason;

@@ -29,7 +29,8 @@ public final class AudioTransform {
     }
 
     /**
-     * @throws BadRecordException empty, oversized, not-wav, truncated-audio, unsupported-audio, implausible-audio
+     * @throws BadRecordException empty, oversized, not-wav, truncated-audio, unsupported-audio, implausible-audio,
+     *                            non-finite-audio
      */
     public AudioFeatures apply(byte[] wav, String sampleId, long epoch, Mode mode) {
         WavDecoder.Wav w = WavDecoder.parse(wav, cfg.maxBytes());
@@ -50,7 +51,14 @@ public final class AudioTransform {
         Window win = window(length, sampleId, epoch, mode);
         long from = (long) win.startFrame() * cfg.hop();
         int count = (int) Math.min(cfg.samplesFor(win.valid()), length - from);
-        return features(resampledRange(w, from, count), win);
+        float[] samples = resampledRange(w, from, count);
+        for (float v : samples) {
+            if (!Float.isFinite(v)) {
+                throw new BadRecordException(BadRecordException.NON_FINITE_AUDIO, "WAV has a non-finite sample (" + v
+                        + ") in the window this example takes");
+            }
+        }
+        return features(samples, win);
     }
 
     /**

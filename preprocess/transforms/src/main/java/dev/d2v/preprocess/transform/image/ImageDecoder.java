@@ -6,7 +6,9 @@ import java.awt.image.BufferedImage;
 import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
@@ -52,7 +54,15 @@ public final class ImageDecoder {
                 if (step > 1) {
                     param.setSourceSubsampling(step, step, 0, 0);
                 }
-                return toPlanes(reader.read(0, param), channels);
+                List<String> warnings = new ArrayList<>();
+                reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+                BufferedImage image = reader.read(0, param);
+                if (!warnings.isEmpty()) {
+                    // a truncated JPEG decodes with "Premature end of JPEG file" and gray where the data ran out
+                    throw new BadRecordException(BadRecordException.UNDECODABLE_IMAGE,
+                            "the image is corrupt or truncated: " + warnings.get(0));
+                }
+                return toPlanes(image, channels);
             } finally {
                 reader.dispose();
             }
