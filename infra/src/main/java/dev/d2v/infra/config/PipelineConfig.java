@@ -279,12 +279,21 @@ public record PipelineConfig(Kafka kafka, TopicSettings topics, Data data, Batch
     }
 
     /**
-     * The configuration for the project's local broker at bootstrap: its clients connect there in PLAINTEXT,
-     * without the security settings meant for an external cluster ({@link Kafka#withoutSecurity}).
+     * The configuration for the project's local PLAINTEXT broker at bootstrap: without the security settings meant
+     * for an external cluster ({@link Kafka#withoutSecurity}).
      */
     public PipelineConfig forLocalBroker(String bootstrap) {
-        Kafka k = kafka.withoutSecurity();
-        return new PipelineConfig(new Kafka(bootstrap, k.dataDir(), k.port(), k.clientProperties()), topics, data, batch,
+        return forLocalBroker(bootstrap, Map.of());
+    }
+
+    /**
+     * The configuration for the project's local broker at bootstrap: the security settings meant for an external
+     * cluster replaced by the local broker's own (none for PLAINTEXT; TLS and SCRAM for SASL_SSL).
+     */
+    public PipelineConfig forLocalBroker(String bootstrap, Map<String, String> brokerSecurity) {
+        Map<String, String> props = new TreeMap<>(kafka.withoutSecurity().clientProperties());
+        props.putAll(brokerSecurity);
+        return new PipelineConfig(new Kafka(bootstrap, kafka.dataDir(), kafka.port(), props), topics, data, batch,
                 model, transforms);
     }
 

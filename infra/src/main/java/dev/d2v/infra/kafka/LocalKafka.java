@@ -1,8 +1,8 @@
 package dev.d2v.infra.kafka;
 
+import dev.d2v.infra.PrivateFiles;
 import dev.d2v.infra.config.PipelineConfig;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
@@ -58,10 +59,19 @@ public final class LocalKafka implements AutoCloseable {
      * @param inheritOutput   true = the broker writes to this process's stdout/stderr instead of the log file
      * @param startupTimeout  how long to wait for the broker to answer an admin client; null = 120 s (a cold
      *                        JVM on a loaded 2-core machine needs 10-30 s, the first format adds a few)
+     * @param security        PLAINTEXT (null), or SASL_SSL: TLS and SCRAM-SHA-512 ({@link BrokerSecurity})
      */
     public record Settings(Path dataDir, int port, int maxMessageBytes, Path logFile, boolean inheritOutput,
-                           Duration startupTimeout) {
+                           Duration startupTimeout, Security security) {
+
+        /** A PLAINTEXT broker. */
+        public Settings(Path dataDir, int port, int maxMessageBytes, Path logFile, boolean inheritOutput,
+                        Duration startupTimeout) {
+            this(dataDir, port, maxMessageBytes, logFile, inheritOutput, startupTimeout, Security.PLAINTEXT);
+        }
+
         public Settings {
+            security = security == null ? Security.PLAINTEXT : security;
             if (dataDir == null) {
                 throw new IllegalArgumentException("kafka data folder must be given");
             }
@@ -88,23 +98,44 @@ public final class LocalKafka implements AutoCloseable {
         }
 
         public Settings withPort(int newPort) {
-            return new Settings(dataDir, newPort, maxMessageBytes, logFile, inheritOutput, startupTimeout);
+            return new Settings(dataDir, newPort, maxMessageBytes, logFile, inheritOutput, startupTimeout, security);
         }
 
         public Settings withLogFile(Path newLogFile) {
-            return new Settings(dataDir, port, maxMessageBytes, newLogFile, inheritOutput, startupTimeout);
+            return new Settings(dataDir, port, maxMessageBytes, newLogFile, inheritOutput, startupTimeout, security);
         }
 
         public Settings withInheritOutput(boolean inherit) {
-            return new Settings(dataDir, port, maxMessageBytes, logFile, inherit, startupTimeout);
+            return new Settings(dataDir, port, maxMessageBytes, logFile, inherit, startupTimeout, security);
         }
 
         public Settings withStartupTimeout(Duration timeout) {
-            return new Settings(dataDir, port, maxMessageBytes, logFile, inheritOutput, timeout);
+            return new Settings(dataDir, port, maxMessageBytes, logFile, inheritOutput, timeout, security);
+        }
+
+        public Settings withSecurity(Security s) {
+            return new Settings(dataDir, port, maxMessageBytes, logFile, inheritOutput, startupTimeout, s);
         }
 
         Path logDir() {
             return dataDir.resolve("kraft");
+        }
+    }
+
+    /** How clients connect to the local broker. */
+    public enum Security {
+        /** No encryption, no authentication: the default, for a broker on 127.0.0.1 that only this machine reaches. */
+        PLAINTEXT,
+        /** TLS with the broker's own certificate and SCRAM-SHA-512 users ({@link BrokerSecurity}). */
+        SASL_SSL;
+
+        /** "plaintext" or "sasl_ssl", any case. */
+        public static Security parse(String s) {
+            try {
+                return valueOf(s.trim().toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("unknown security '" + s + "': expected plaintext or sasl_ssl");
+            }
         }
     }
 
@@ -123,6 +154,7 @@ public final class LocalKafka implements AutoCloseable {
     private final int port;
     private final int controllerPort;
     private final Thread shutdownHook;
+    private final BrokerSecurity security;
     private Process process;
     private boolean closed;
 
@@ -131,6 +163,7 @@ public final class LocalKafka implements AutoCloseable {
         this.port = port;
         this.controllerPort = controllerPort;
         this.shutdownHook = new Thread(this::stopQuietly, "d2v-local-kafka-shutdown");
+        this.security = settings.security() == Security.SASL_SSL ? BrokerSecurity.ensure(settings.dataDir()) : null;
     }
 
     /**
@@ -163,6 +196,8 @@ public final class LocalKafka implements AutoCloseable {
         Path propsFile = writeConfig();
         if (!isFormatted(settings.logDir())) {
             format(propsFile);
+        } else {
+            requireFormattedFor(settings.security());
         }
         process = launch("kafka.Kafka", List.of(propsFile.toString()), BROKER_HEAP);
         awaitReady();
@@ -248,16 +283,27 @@ public final class LocalKafka implements AutoCloseable {
         return process != null && process.isAlive();
     }
 
-    /** Client properties for this broker (bootstrap.servers only: the local broker is PLAINTEXT). */
+    /** Client properties for this broker: bootstrap.servers, and for SASL_SSL the TLS and SCRAM settings. */
     public Properties clientProps() {
         Properties p = new Properties();
+        p.putAll(securityProperties());
         p.put("bootstrap.servers", bootstrap());
         return p;
     }
 
     /** The same broker as a {@link PipelineConfig.Kafka} section, e.g. for {@link TopicAdmin}. */
     public PipelineConfig.Kafka kafkaConfig() {
-        return new PipelineConfig.Kafka(bootstrap(), settings.dataDir().toString(), port, Map.of());
+        return new PipelineConfig.Kafka(bootstrap(), settings.dataDir().toString(), port, securityProperties());
+    }
+
+    /** The client settings SASL_SSL needs (empty for PLAINTEXT): what goes into kafka.clientProperties. */
+    public Map<String, String> securityProperties() {
+        return security == null ? Map.of() : security.clientProperties();
+    }
+
+    /** The TLS and SCRAM material, or null for a PLAINTEXT broker. */
+    public BrokerSecurity security() {
+        return security;
     }
 
     // ---- configuration: pure functions ---------------------------------------------------------------
@@ -356,10 +402,12 @@ public final class LocalKafka implements AutoCloseable {
             Files.createDirectories(settings.logFile().toAbsolutePath().getParent());
             Properties props = new Properties();
             props.putAll(serverProperties(settings.logDir(), port, controllerPort, settings.maxMessageBytes()));
-            Path file = settings.dataDir().resolve("server.properties");
-            try (OutputStream out = Files.newOutputStream(file)) {
-                props.store(out, "written by d2v LocalKafka on every start; edits are overwritten");
+            if (security != null) {
+                props.putAll(security.serverProperties(port, controllerPort));
             }
+            Path file = settings.dataDir().resolve("server.properties");
+            // owner-only: it holds the store and SCRAM passwords of a SASL_SSL broker
+            PrivateFiles.write(file, out -> props.store(out, "written by d2v LocalKafka on every start; edits are overwritten"));
             Files.writeString(settings.dataDir().resolve("log4j2-broker.properties"), log4jConfig());
             return file;
         } catch (IOException e) {
@@ -371,8 +419,11 @@ public final class LocalKafka implements AutoCloseable {
     /** kafka-storage.sh format: a new cluster id, static quorum from server.properties. */
     private void format(Path propsFile) {
         String clusterId = Uuid.randomUuid().toString();
-        Process p = launch("kafka.tools.StorageTool",
-                List.of("format", "-t", clusterId, "-c", propsFile.toString()),
+        List<String> args = new ArrayList<>(List.of("format", "-t", clusterId, "-c", propsFile.toString()));
+        if (security != null) {
+            args.addAll(security.formatArguments());   // SCRAM users exist from the first start on
+        }
+        Process p = launch("kafka.tools.StorageTool", args,
                 // short-lived: the C1 compiler alone starts it in about half the CPU time
                 "-Xmx256m", "-XX:TieredStopAtLevel=1");
         try {
@@ -388,6 +439,31 @@ public final class LocalKafka implements AutoCloseable {
         }
         if (p.exitValue() != 0 || !isFormatted(settings.logDir())) {
             throw failure("formatting the storage in " + settings.logDir() + " failed (exit " + p.exitValue() + ")");
+        }
+        try {
+            Files.writeString(securityMarker(), settings.security().name());
+        } catch (IOException e) {
+            throw new LocalKafkaException("cannot write " + securityMarker() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Which security the storage was formatted for (its SCRAM users are made by the format). */
+    private Path securityMarker() {
+        return settings.dataDir().resolve("security.mode");
+    }
+
+    private void requireFormattedFor(Security wanted) {
+        Security formatted;
+        try {
+            formatted = Files.isRegularFile(securityMarker())
+                    ? Security.parse(Files.readString(securityMarker())) : Security.PLAINTEXT;
+        } catch (IOException e) {
+            throw new LocalKafkaException("cannot read " + securityMarker() + ": " + e.getMessage(), e);
+        }
+        if (formatted != wanted) {
+            throw new LocalKafkaException("the storage in " + settings.dataDir() + " was formatted for a " + formatted
+                    + " broker; a " + wanted + " one needs its own data folder (--data-dir), since its SCRAM users are"
+                    + " made when the storage is formatted");
         }
     }
 

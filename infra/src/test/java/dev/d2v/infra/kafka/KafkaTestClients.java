@@ -47,6 +47,14 @@ public final class KafkaTestClients {
                                                                boolean readCommitted, Duration timeout) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        return readAll(p, topic, expected, readCommitted, timeout);
+    }
+
+    /** The same with the given client properties (bootstrap servers and, for a secured broker, its credentials). */
+    public static List<ConsumerRecord<byte[], byte[]>> readAll(Properties client, String topic, int expected,
+                                                               boolean readCommitted, Duration timeout) {
+        Properties p = new Properties();
+        p.putAll(client);
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, readCommitted ? "read_committed" : "read_uncommitted");
         List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();

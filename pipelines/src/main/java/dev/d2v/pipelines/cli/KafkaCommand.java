@@ -1,9 +1,14 @@
 package dev.d2v.pipelines.cli;
 
+import dev.d2v.infra.PrivateFiles;
 import dev.d2v.infra.config.PipelineConfig;
+import dev.d2v.infra.kafka.BrokerSecurity;
 import dev.d2v.infra.kafka.LocalKafka;
 import dev.d2v.infra.kafka.TopicAdmin;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -37,16 +42,42 @@ public final class KafkaCommand implements Runnable {
         @Option(names = "--no-topics", description = "Do not create the d2v.* topics after the start")
         boolean noTopics;
 
+        @Option(names = "--security", paramLabel = "MODE", defaultValue = "plaintext",
+                description = {"plaintext, or sasl_ssl: TLS with a certificate made on the first start (keytool) and"
+                        + " SCRAM-SHA-512 authentication; the clients' configuration is written to"
+                        + " <data-dir>/security/d2v.yaml (owner-only) and its path printed (default: ${DEFAULT-VALUE})"})
+        String security;
+
         @Override
         public void run() {
             PipelineConfig c = cfg.load();
-            Path dir = dataDir != null ? dataDir : Path.of(c.kafka().dataDir());
+            LocalKafka.Security mode;
+            try {
+                mode = LocalKafka.Security.parse(security);
+            } catch (IllegalArgumentException e) {
+                throw new UserError("--security: " + e.getMessage());
+            }
+            // a SASL_SSL broker's users are made when its storage is formatted: it keeps its own folder
+            Path dir = dataDir != null ? dataDir : Path.of(c.kafka().dataDir()
+                    + (mode == LocalKafka.Security.PLAINTEXT ? "" : "-" + mode.name().toLowerCase(Locale.ROOT)));
             int p = port != null ? port : c.kafka().port();
-            LocalKafka broker = LocalKafka.start(new LocalKafka.Settings(dir, p, c.topics().maxMessageBytes(), null, false, null));
+            LocalKafka broker = LocalKafka.start(new LocalKafka.Settings(dir, p, c.topics().maxMessageBytes(), null, false,
+                    null, mode));
             System.out.println("bootstrap: " + broker.bootstrap());
+            PipelineConfig local = c.forLocalBroker(broker.bootstrap(), broker.securityProperties());
+            if (broker.security() != null) {
+                Path clientConfig = broker.security().dir().resolve("d2v.yaml");
+                try {
+                    PrivateFiles.writeString(clientConfig, local.toYaml());
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot write " + clientConfig, e);
+                }
+                System.out.println("clients: --config " + clientConfig + " (TLS, SCRAM-SHA-512 as user "
+                        + BrokerSecurity.CLIENT_USER + "; the truststore and credentials are in " + broker.security().dir()
+                        + ", readable by you only)");
+            }
             System.out.flush();
             if (!noTopics) {
-                PipelineConfig local = c.forLocalBroker(broker.bootstrap());
                 try (TopicAdmin admin = new TopicAdmin(local.kafka())) {
                     admin.ensureTopics(local.topics());
                     System.out.print(TopicAdmin.formatTable(admin.list(local.topicNames())));

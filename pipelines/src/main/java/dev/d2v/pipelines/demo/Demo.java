@@ -8,6 +8,7 @@ import dev.d2v.evaluate.follow.FollowerState;
 import dev.d2v.evaluate.report.Report;
 import dev.d2v.evaluate.results.ResultsFile;
 import dev.d2v.infra.Modality;
+import dev.d2v.infra.PrivateFiles;
 import dev.d2v.infra.config.PipelineConfig;
 import dev.d2v.infra.kafka.LocalKafka;
 import dev.d2v.infra.kafka.TopicAdmin;
@@ -33,7 +34,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -87,25 +87,13 @@ public final class Demo {
                 base.topics().maxMessageBytes(), null, false, null)).keepUntilClosed()) {
             PipelineConfig c = demoConfig(base, demo, broker.bootstrap());
             Path cfgFile = dir.resolve("d2v.yaml");
-            writePrivate(cfgFile, c.toYaml());
+            PrivateFiles.writeString(cfgFile, c.toYaml());   // owner-only: client properties may hold credentials
             out.println("bootstrap: " + broker.bootstrap() + "; configuration " + cfgFile);
             try (TopicAdmin admin = new TopicAdmin(c.kafka())) {
                 admin.ensureTopics(c.topics());
             }
             return stages(c, cfgFile, dir, stop, t0);
         }
-    }
-
-    /**
-     * Writes text readable by its owner only (0600 where the file system has POSIX permissions): a configuration
-     * may hold client properties, and nothing that might be a credential is left readable to others.
-     */
-    static void writePrivate(Path file, String text) throws IOException {
-        Files.deleteIfExists(file);
-        if (file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
-            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        }
-        Files.writeString(file, text);
     }
 
     private int stages(PipelineConfig c, Path cfgFile, Path dir, BooleanSupplier stop, long t0) throws Exception {

@@ -60,7 +60,7 @@ class DemoSettingsTest {
         assertThat(c.kafka().clientProperties()).as("the demo's own broker is PLAINTEXT").isEmpty();
         Path file = dir.resolve("demo").resolve("d2v.yaml");
         Files.createDirectories(file.getParent());
-        Demo.writePrivate(file, c.toYaml());
+        dev.d2v.infra.PrivateFiles.writeString(file, c.toYaml());
         assertThat(Files.readString(file)).doesNotContain("s3cret").contains("127.0.0.1:40001");
         if (file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
             assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
