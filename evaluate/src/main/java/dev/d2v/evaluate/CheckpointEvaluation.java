@@ -133,7 +133,7 @@ public final class CheckpointEvaluation {
         long t0 = System.nanoTime();
         CheckpointStore.Verified verified = CheckpointStore.verify(folder);
         CheckpointManifest manifest = verified.manifest();
-        String id = folder.getFileName().toString() + "-" + manifest.configHash();
+        String id = verified.id();   // folder name and manifest hash: a rerun into the same folder is another id
         JsonNode run = manifest.config().path(TrainerCheckpoints.RUN);
         Transforms transforms = transforms(run);
         Vocabulary vocab = vocabulary(run);
@@ -420,6 +420,14 @@ public final class CheckpointEvaluation {
         if (!Files.isRegularFile(file)) {
             throw new IOException("the checkpoint's text vocabulary " + file + " is missing");
         }
-        return Vocabulary.load(file);
+        Vocabulary vocabulary = Vocabulary.load(file);
+        JsonNode recorded = run.get("vocabulary_hash");
+        if (recorded != null && Long.parseUnsignedLong(recorded.asText(), 16) != vocabulary.contentHash()) {
+            // another vocabulary maps the same words to other ids: its features would be noise
+            throw new IOException(String.format("the text vocabulary %s has changed since the checkpoint was trained"
+                    + " (its hash is %016x, the checkpoint's %s): restore the vocabulary the trainer used", file,
+                    vocabulary.contentHash(), recorded.asText()));
+        }
+        return vocabulary;
     }
 }

@@ -159,7 +159,7 @@ public final class EvaluationRunner {
         AtomicReference<Stop> stop = new AtomicReference<>(Stop.STOPPED);
         try (EvalEventPublisher publisher = publisher()) {
             Evaluator evaluator = event -> {
-                Path folder = Path.of(event.location());
+                Path folder = f.checkpointFolder(event.location());
                 return record(e.evaluate(folder), dir, runDir(folder), publisher);
             };
             CheckpointFollower follower = new CheckpointFollower(evaluator,

@@ -3,6 +3,8 @@ package dev.d2v.evaluate;
 import dev.d2v.evaluate.finetune.FineTune;
 import dev.d2v.evaluate.follow.FollowPolicy;
 import dev.d2v.infra.Topics;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
@@ -69,20 +71,39 @@ public record EvaluationSettings(List<String> tasks, int trainLimit, int testLim
      * @param untilStep        stop once a checkpoint at this step or later was evaluated or refused, also by an earlier
      *                         run of the same follower; null = no such stop
      * @param idleStopSeconds  stop when no checkpoint event arrived for this long (0 = never)
+     * @param checkpointRoot   a checkpoint event's location must lie under this folder, or the checkpoint is refused:
+     *                         an event is only a message on a topic, and names any path; null = the working directory
      */
-    public record Follow(FollowPolicy policy, String group, int maxCheckpoints, Long untilStep, int idleStopSeconds) {
+    public record Follow(FollowPolicy policy, String group, int maxCheckpoints, Long untilStep, int idleStopSeconds,
+                         Path checkpointRoot) {
 
         public Follow {
             Objects.requireNonNull(policy, "policy");
             Objects.requireNonNull(group, "group");
+            checkpointRoot = (checkpointRoot == null ? Path.of("") : checkpointRoot).toAbsolutePath().normalize();
             if (maxCheckpoints < 0 || idleStopSeconds < 0) {
                 throw new IllegalArgumentException("--max-checkpoints and --idle-stop-seconds must be >= 0 (0 = no limit)");
             }
         }
 
+        /**
+         * The checkpoint folder an event names, refused unless it lies under {@link #checkpointRoot} once links and
+         * ".." are resolved.
+         */
+        public Path checkpointFolder(String location) throws IOException {
+            Path folder = Path.of(location).toAbsolutePath().normalize();
+            Path real = Files.exists(folder) ? folder.toRealPath() : folder;
+            Path root = Files.exists(checkpointRoot) ? checkpointRoot.toRealPath() : checkpointRoot;
+            if (!real.startsWith(root)) {
+                throw new IOException("the checkpoint location " + location + " is outside the checkpoint root " + root
+                        + " (--checkpoint-root): refused");
+            }
+            return real;
+        }
+
         /** The command line's defaults: the newest checkpoint when behind, group d2v-evaluator, no stop condition. */
         public static Follow defaults() {
-            return new Follow(FollowPolicy.NEWEST, "d2v-evaluator", 0, null, 0);
+            return new Follow(FollowPolicy.NEWEST, "d2v-evaluator", 0, null, 0, null);
         }
     }
 }

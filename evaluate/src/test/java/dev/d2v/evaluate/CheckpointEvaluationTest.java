@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.d2v.evaluate.features.FeatureCache;
+import dev.d2v.evaluate.features.FeatureKey;
 import dev.d2v.evaluate.probe.FrozenFeatureProbes;
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.wire.EvalResult;
@@ -15,7 +16,9 @@ import dev.d2v.ingest.data.DataContext;
 import dev.d2v.preprocess.local.Transforms;
 import dev.d2v.preprocess.transform.audio.AudioTransformConfig;
 import dev.d2v.preprocess.transform.image.ImageTransformConfig;
+import dev.d2v.preprocess.transform.text.TextAnalysis;
 import dev.d2v.preprocess.transform.text.TextTransformConfig;
+import dev.d2v.preprocess.transform.text.Vocabulary;
 import dev.d2v.train.checkpoint.CheckpointManifest;
 import dev.d2v.train.checkpoint.CheckpointStore;
 import dev.d2v.train.run.TrainerCheckpoints;
@@ -28,6 +31,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
@@ -84,6 +88,60 @@ class CheckpointEvaluationTest {
             assertThat(r.extras().get("test_rows")).isEqualTo(4.0);
         });
         assertThat(log).anyMatch(l -> l.contains("audio tones (8 train, 4 test)"));
+    }
+
+    @Test
+    void aSecondRunIntoTheSameFolderIsAnotherCheckpointWhoseFeaturesAreItsOwn() throws IOException {
+        Path wavs = toneFolder(dir.resolve("tones-rerun"));
+        Path root = dir.resolve("rerun").resolve("checkpoints");
+        FeatureCache cache = new FeatureCache(dir.resolve("features-rerun"));
+        List<String> ids = new ArrayList<>();
+        for (long seed : new long[] {1, 2}) {   // two runs into one folder: the same step, the same folder name
+            deleteTree(root);
+            Path folder;
+            try (Trainer t = new Trainer(TinyConfigs.tiny(), Device.cpu(), seed)) {
+                folder = TrainerCheckpoints.save(t, root, run, CheckpointManifest.DataPosition.none()).folder();
+            }
+            CheckpointEvaluation e = new CheckpointEvaluation(new DataContext(dir.resolve("cache"), 1, 0, s -> { }), cache,
+                    new CheckpointEvaluation.Options(List.of(wavs.toString()), 0, 0, 8, 7, Device.cpu(),
+                            FrozenFeatureProbes.Config.defaults(), null), s -> { });
+            ids.add(e.evaluate(folder).get(0).checkpoint());
+            assertThat(folder.getFileName().toString()).isEqualTo("step-000000000");
+        }
+        assertThat(ids.get(0)).startsWith("step-000000000-").isNotEqualTo(ids.get(1));
+        for (String id : ids) {
+            assertThat(cache.path(new FeatureKey(id, Modality.AUDIO, "tones-rerun", "train")))
+                    .as("features of %s, computed for it", id).exists();
+        }
+    }
+
+    @Test
+    void aVocabularyThatChangedSinceTrainingIsRefused() throws IOException {
+        TextTransformConfig text = TextTransformConfig.defaults();
+        Path file = dir.resolve("changed.vocab");
+        Vocabulary.build(List.of("one two three"), new TextAnalysis(text.analyzer()), text).save(file);
+        ObjectNode withVocab = run.deepCopy();
+        withVocab.put("vocabulary", file.toString());
+        withVocab.put("vocabulary_hash", Long.toHexString(Vocabulary.load(file).contentHash() ^ 1));   // not this file
+        Path folder;
+        try (Trainer t = new Trainer(TinyConfigs.tiny(), Device.cpu(), 1)) {
+            folder = TrainerCheckpoints.save(t, dir.resolve("vocab-run").resolve("checkpoints"), withVocab,
+                    CheckpointManifest.DataPosition.none()).folder();
+        }
+        Path wavs = toneFolder(dir.resolve("tones-vocab"));
+        assertThatThrownBy(() -> evaluation(List.of(wavs.toString()), new ArrayList<>()).evaluate(folder))
+                .isInstanceOf(IOException.class).hasMessageContaining("has changed since the checkpoint was trained");
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (Stream<Path> all = Files.walk(p)) {
+            for (Path f : all.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(f);
+            }
+        }
     }
 
     @Test

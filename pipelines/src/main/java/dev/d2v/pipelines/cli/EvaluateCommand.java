@@ -61,6 +61,11 @@ public final class EvaluateCommand implements Callable<Integer> {
                     "an earlier run of this follower already did) (default: no such stop)"})
     Long untilStep;
 
+    @Option(names = "--checkpoint-root", paramLabel = "DIR",
+            description = "--follow: evaluate only checkpoints whose location lies under DIR; an event naming another path"
+                    + " is refused (default: the working directory)")
+    Path checkpointRoot;
+
     @Option(names = "--idle-stop-seconds", defaultValue = "0", paramLabel = "S",
             description = "--follow: stop when no checkpoint event arrived for S seconds (default: 0, never)")
     int idleStopSeconds;
@@ -139,7 +144,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     /** The options as the runner's settings; a wrong value is a usage error (exit 2). */
     EvaluationSettings settings(PipelineConfig c) {
         EvaluationSettings.Follow follow = new EvaluationSettings.Follow(FollowPolicy.parse(policy), group,
-                maxCheckpoints, untilStep, idleStopSeconds);
+                maxCheckpoints, untilStep, idleStopSeconds, checkpointRoot);
         double share = cpuShare != null ? cpuShare : what.follow ? EvaluationSettings.FOLLOW_CPU_SHARE : 1.0;
         boolean publishing = publish != null ? publish : what.follow;
         return new EvaluationSettings(tasks, trainLimit, testLimit, out, publishing, json, finetuneConfig(), share,

@@ -132,7 +132,7 @@ public final class Demo {
             if (stop.getAsBoolean()) {
                 return STOPPED;
             }
-            String finalId = newest.get().folder().getFileName().toString();
+            String finalId = newest.get().id();   // as its event named it
 
             stage(5, "evaluation of " + finalId + ": linear probe + k-NN vs random init and raw features"
                     + (demo.finetune() ? " + fine-tuning" : ""));
@@ -247,7 +247,7 @@ public final class Demo {
         }
         tasks.forEach(t -> args.addAll(List.of("--task", t)));
         args.addAll(List.of("--follow", "--policy", FollowPolicy.NEWEST.name().toLowerCase(Locale.ROOT), "--group",
-                c.topics().prefix() + "-demo-evaluator", "--cpu-share", String.valueOf(demo.evaluatorCpuShare()),
+                c.topics().prefix() + "-demo-evaluator", "--checkpoint-root", eval.getParent().toString(), "--cpu-share", String.valueOf(demo.evaluatorCpuShare()),
                 "--nice", String.valueOf(demo.evaluatorNice())));
         out.println("$ ./d2v " + String.join(" ", args) + "   (child process, log " + eval.resolve("follow.log") + ")");
         return ChildProcess.start(args, eval.resolve("follow.log"), out, "  [evaluator] ");

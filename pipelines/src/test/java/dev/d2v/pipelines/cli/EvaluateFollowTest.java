@@ -55,6 +55,12 @@ class EvaluateFollowTest {
         // the trainer's own events, taken while both were intact; then step 1 is damaged on disk
         CheckpointEvent corrupt = TrainerCheckpoints.event(written.get(0));
         CheckpointEvent valid = TrainerCheckpoints.event(written.get(1));
+        // the valid checkpoint copied outside the evaluator's checkpoint root, announced under step 3
+        Path elsewhere = Files.createTempDirectory("d2v-outside-root").resolve("step-000000003");
+        copyTree(written.get(1).folder(), elsewhere);
+        CheckpointEvent outside = new CheckpointEvent(valid.checkpointId() + "-copy", 3, valid.samplesSeen(),
+                valid.offsets(), elsewhere.toString(), valid.configHash(), valid.createdAt());
+        assertThat(corrupt.checkpointId()).as("the id holds the manifest's hash").matches("step-000000001-[0-9a-f]{16}");
         Path student = written.get(0).folder().resolve("student" + CheckpointStore.GROUP_SUFFIX);
         byte[] bytes = Files.readAllBytes(student);
         bytes[bytes.length / 2] ^= 0x01;
@@ -70,7 +76,7 @@ class EvaluateFollowTest {
         }
         Topics topics = c.topicNames();
         try (KafkaProducer<byte[], byte[]> p = KafkaTestClients.producer(SharedLocalKafka.bootstrap(), 1 << 20)) {
-            for (CheckpointEvent e : List.of(corrupt, valid)) {
+            for (CheckpointEvent e : List.of(corrupt, valid, outside)) {
                 p.send(new ProducerRecord<>(topics.checkpoints(), e.checkpointId().getBytes(StandardCharsets.UTF_8),
                         e.toJson())).get();
             }
@@ -79,7 +85,8 @@ class EvaluateFollowTest {
         Path out = dir.resolve("eval");
         String[] args = {"evaluate", "--config", cfg.toString(), "--follow", "--policy", "each", "--group",
                 "eval-" + prefix, "--task", images.toString(), "--no-finetune", "--threads", "1", "--nice", "0",
-                "--out", out.toString(), "--max-checkpoints", "2", "--idle-stop-seconds", "90"};
+                "--out", out.toString(), "--max-checkpoints", "3", "--idle-stop-seconds", "90", "--checkpoint-root",
+                dir.toString()};
         PrintStream stderr = System.err;
         ByteArrayOutputStream buffer = new ByteArrayOutputStream();
         int code;
@@ -95,18 +102,22 @@ class EvaluateFollowTest {
 
         // refused with the reason printed, and the follower went on to the valid one, then stopped by the option
         List<String> lines = Arrays.asList(err.split("\n"));
-        int refused = indexOf(lines, "checkpoint step-000000001 (step 1): REJECTED");
-        int evaluated = indexOf(lines, "checkpoint step-000000002 (step 2): EVALUATED");
+        int refused = indexOf(lines, "checkpoint " + corrupt.checkpointId() + " (step 1): REJECTED");
+        int evaluated = indexOf(lines, "checkpoint " + valid.checkpointId() + " (step 2): EVALUATED");
+        int outsideRoot = indexOf(lines, "checkpoint " + outside.checkpointId() + " (step 3): REJECTED");
+        assertThat(outsideRoot).as("refusal of the checkpoint outside the root in:%n%s", err).isGreaterThan(evaluated);
+        assertThat(lines.get(outsideRoot)).contains("outside the checkpoint root");
         assertThat(refused).as("refusal line in:%n%s", err).isNotNegative();
         assertThat(evaluated).as("evaluation line in:%n%s", err).isGreaterThan(refused);
         assertThat(lines.get(refused)).contains("student.safetensors").contains("SHA-256 mismatch");
-        assertThat(err).contains("stopping: 2 checkpoint(s) evaluated or refused (--max-checkpoints)");
+        assertThat(err).contains("stopping: 3 checkpoint(s) evaluated or refused (--max-checkpoints)");
 
         // the state file records both: the reason for the refusal, done for the other
         JsonNode state = new ObjectMapper().readTree(out.resolve("follower-state.json").toFile()).get("checkpoints");
-        assertThat(state.get("step-000000001").get("status").asText()).isEqualTo("rejected");
-        assertThat(state.get("step-000000001").get("reason").asText()).contains("SHA-256 mismatch");
-        assertThat(state.get("step-000000002").get("status").asText()).isEqualTo("done");
+        assertThat(state.get(corrupt.checkpointId()).get("status").asText()).isEqualTo("rejected");
+        assertThat(state.get(corrupt.checkpointId()).get("reason").asText()).contains("SHA-256 mismatch");
+        assertThat(state.get(valid.checkpointId()).get("status").asText()).isEqualTo("done");
+        assertThat(state.get(outside.checkpointId()).get("status").asText()).isEqualTo("rejected");
 
         // results file of the valid checkpoint only, with the share it ran under (the --follow default)
         List<Path> files;
@@ -134,13 +145,22 @@ class EvaluateFollowTest {
         try {
             code = Main.run("evaluate", "--config", cfg.toString(), "--follow", "--group", "eval-" + prefix, "--task",
                     images.toString(), "--no-finetune", "--threads", "1", "--nice", "0", "--out", out.toString(),
-                    "--until-step", "2", "--idle-stop-seconds", "90");
+                    "--until-step", "2", "--idle-stop-seconds", "90", "--checkpoint-root", dir.toString());
         } finally {
             System.setErr(stderr);
         }
         assertThat(code).isZero();
         assertThat(buffer.toString(StandardCharsets.UTF_8)).contains("stopping: a checkpoint at step 2 or later was evaluated");
         assertThat((System.nanoTime() - t0) / 1e9).isLessThan(60);
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        Files.createDirectories(to);
+        try (var files = Files.list(from)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, to.resolve(f.getFileName()));
+            }
+        }
     }
 
     private static CheckpointStore.Verified verify(Path folder) {

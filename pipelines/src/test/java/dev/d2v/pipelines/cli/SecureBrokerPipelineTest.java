@@ -79,7 +79,8 @@ class SecureBrokerPipelineTest {
             assertThat(trained).hasSize(48).doesNotHaveDuplicates();
             assertThat(Main.run("evaluate", "--config", cfg.toString(), "--follow", "--policy", "newest", "--group",
                     "eval-secure", "--task", images.toString(), "--no-finetune", "--threads", "1", "--nice", "0",
-                    "--out", dir.resolve("eval").toString(), "--max-checkpoints", "1", "--idle-stop-seconds", "60")).isZero();
+                    "--out", dir.resolve("eval").toString(), "--max-checkpoints", "1", "--idle-stop-seconds", "60",
+                    "--checkpoint-root", run.toString())).isZero();
             List<EvalEvent> events = KafkaTestClients.readAll(c.kafka().clientProps(), topics.eval(), 1, true,
                     Duration.ofSeconds(30)).stream().map(r -> EvalEvent.fromJson(r.value())).toList();
             assertThat(events).isNotEmpty();

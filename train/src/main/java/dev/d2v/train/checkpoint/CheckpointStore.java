@@ -3,6 +3,7 @@ package dev.d2v.train.checkpoint;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -55,7 +56,22 @@ public final class CheckpointStore {
     private CheckpointStore() {}
 
     /** A checkpoint folder whose files all verified, and its manifest. */
-    public record Verified(Path folder, CheckpointManifest manifest) {}
+    public record Verified(Path folder, CheckpointManifest manifest) {
+
+        /**
+         * The checkpoint's identity: its folder name and the first 16 hex digits of its manifest file's SHA-256
+         * ("step-000001200-3f9a..."). The manifest lists every file's SHA-256 and the time it was written, so two
+         * checkpoints that share a folder name (a second run into the same folder) never share an id, and whatever
+         * is cached under the id (features, probe results, the follower's state) belongs to these weights only.
+         */
+        public String id() {
+            try {
+                return folder.getFileName() + "-" + Digests.sha256Hex(folder.resolve(CheckpointManifest.FILE)).substring(0, 16);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read the manifest of " + folder, e);
+            }
+        }
+    }
 
     /** A verified checkpoint with its tensors, in the manager given to {@link #read}: group -> name -> array. */
     public record Loaded(Path folder, CheckpointManifest manifest, Map<String, Map<String, NDArray>> groups) {}

@@ -77,10 +77,10 @@ public final class TrainerCheckpoints {
         return model.withOptim(saved.optim()).withEma(saved.ema());
     }
 
-    /** The d2v.checkpoints event of a written checkpoint (id = folder name, location = absolute folder). */
+    /** The d2v.checkpoints event of a written checkpoint (id = {@link CheckpointStore.Verified#id}, location = absolute folder). */
     public static CheckpointEvent event(CheckpointStore.Verified v) {
         CheckpointManifest m = v.manifest();
-        return new CheckpointEvent(v.folder().getFileName().toString(), m.step(), m.samplesSeen(),
+        return new CheckpointEvent(v.id(), m.step(), m.samplesSeen(),
                 m.dataPosition().offsets(), v.folder().toAbsolutePath().toString(),
                 Long.parseUnsignedLong(m.configHash(), 16), Instant.parse(m.createdAt()));
     }
