@@ -320,6 +320,35 @@ public final class CheckpointStore {
                 deleted.add(e.folder());
             }
         }
+        deleted.addAll(deleteTemps(root));
+        return deleted;
+    }
+
+    /**
+     * Makes room for the checkpoint of {@code nextStep} before it is written: deletes the folders that
+     * {@code policy} would not keep once that step exists, except the newest one, which stays until the new one is
+     * safely written (with keepLast 1 the write needs room for two checkpoints; with keepLast K, K, not K + 1), and
+     * leftover temp folders. Returns the deleted folders.
+     */
+    public static List<Path> pruneBeforeWrite(Path root, RetentionPolicy policy, long nextStep) throws IOException {
+        List<Entry> entries = list(root);
+        List<Long> steps = new ArrayList<>(entries.stream().map(Entry::step).toList());
+        steps.add(nextStep);
+        Set<Long> kept = policy.kept(steps);
+        long newest = entries.stream().mapToLong(Entry::step).max().orElse(-1);
+        List<Path> deleted = new ArrayList<>();
+        for (Entry e : entries) {
+            if (!kept.contains(e.step()) && e.step() != newest) {
+                deleteTree(e.folder());
+                deleted.add(e.folder());
+            }
+        }
+        deleted.addAll(deleteTemps(root));
+        return deleted;
+    }
+
+    private static List<Path> deleteTemps(Path root) throws IOException {
+        List<Path> deleted = new ArrayList<>();
         if (Files.isDirectory(root)) {
             try (DirectoryStream<Path> ds = Files.newDirectoryStream(root, TEMP_PREFIX + "step-*")) {
                 for (Path p : ds) {

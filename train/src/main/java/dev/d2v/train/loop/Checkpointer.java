@@ -14,8 +14,13 @@ import java.util.function.Consumer;
  * Checkpoints the trainer with the loop's data position: at every step that is a multiple of {@code everySteps}
  * (so that "keep every Nth" retention finds them after a resume from an odd step), after {@code interval} of wall
  * time since the last one, and once more when the run ends normally, if anything was trained since the last one.
- * The target step itself is left to the end-of-run checkpoint. After each write, retention prunes and
+ * The target step itself is left to the end-of-run checkpoint. Before each write, retention makes room
+ * ({@link CheckpointStore#pruneBeforeWrite}: K checkpoints of space for keepLast K, not K + 1), after it, it prunes and
  * {@code written} hears of it (the d2v.checkpoints event).
+ *
+ * <p>A periodic checkpoint that cannot be written (a full disk, a lost mount) is reported and training goes on: the
+ * partial folder is removed, the earlier checkpoints are intact, and the next checkpoint tries again. The end-of-run
+ * checkpoint is not optional: its failure ends the run with the error.
  */
 public final class Checkpointer implements LoopListener {
 
@@ -28,6 +33,7 @@ public final class Checkpointer implements LoopListener {
     private long lastStep;
     private long lastNs;
     private long count;
+    private long failed;
     private CheckpointStore.Verified last;
 
     /**
@@ -79,18 +85,43 @@ public final class Checkpointer implements LoopListener {
         boolean bySteps = everySteps > 0 && step % everySteps == 0;
         boolean byTime = interval != null && System.nanoTime() - lastNs >= interval.toNanos();
         if ((bySteps || byTime) && step != lastStep && step < loop.settings().targetStep()) {
-            write(loop);
+            tryWrite(loop);
         }
     }
 
     @Override
     public void ended(TrainingLoop loop) throws IOException {
         if (loop.trainer().stepsDone() != lastStep) {
+            try {
+                write(loop);
+            } catch (IOException e) {
+                throw new IOException("the end-of-run checkpoint at step " + loop.trainer().stepsDone() + " could not be"
+                        + " written under " + root + ": " + e.getMessage() + "; the newest earlier checkpoint is intact"
+                        + " and a restart resumes from it", e);
+            }
+        }
+    }
+
+    /** Periodic checkpoints that could not be written (this run). */
+    public long failed() {
+        return failed;
+    }
+
+    /** A periodic checkpoint: a failure is reported, not fatal. */
+    private void tryWrite(TrainingLoop loop) {
+        try {
             write(loop);
+        } catch (IOException e) {
+            failed++;
+            lastNs = System.nanoTime();   // the interval restarts: no retry on every step of a full disk
+            loop.log("checkpoint at step " + loop.trainer().stepsDone() + " could NOT be written under " + root + ": "
+                    + e.getMessage() + " (" + e.getClass().getSimpleName() + "); the earlier checkpoints are intact,"
+                    + " training goes on and the next checkpoint tries again");
         }
     }
 
     private void write(TrainingLoop loop) throws IOException {
+        CheckpointStore.pruneBeforeWrite(root, retention, loop.trainer().stepsDone());
         CheckpointStore.Verified v = TrainerCheckpoints.save(loop.trainer(), root, runInfo, loop.position());
         CheckpointStore.prune(root, retention);
         last = v;
