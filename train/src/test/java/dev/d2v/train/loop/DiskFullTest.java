@@ -12,8 +12,6 @@ import dev.d2v.train.run.TrainerCheckpoints;
 import dev.d2v.train.step.SyntheticBatches;
 import dev.d2v.train.step.TinyConfigs;
 import dev.d2v.train.step.Trainer;
-import dev.d2v.train.stream.BatchSource;
-import dev.d2v.train.stream.Fetched;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,24 +32,6 @@ class DiskFullTest {
 
     @TempDir
     Path tmp;
-
-    private static final class Images implements BatchSource {
-        private long offset;
-
-        @Override
-        public Fetched poll(Modality m, Duration wait) {
-            long o = offset++;
-            return new Fetched(m, "images", 0, o, SyntheticBatches.image(4, 1, 8, o), null);
-        }
-
-        @Override
-        public long lag(Modality m, Map<String, Long> trained) {
-            return -1;
-        }
-
-        @Override
-        public void close() {}
-    }
 
     private static boolean run(String... cmd) throws Exception {
         try {
@@ -133,7 +113,7 @@ class DiskFullTest {
     }
 
     private static void loop(Trainer t, long target, List<LoopListener> listeners, List<String> log) throws Exception {
-        new TrainingLoop(t, new Images(), Map.of(), new LoopSettings(Map.of(Modality.IMAGE, 1), Duration.ZERO, target,
+        new TrainingLoop(t, new EndlessImages(), Map.of(), new LoopSettings(Map.of(Modality.IMAGE, 1), Duration.ZERO, target,
                 null, null), listeners, log::add).run(() -> false);
     }
 

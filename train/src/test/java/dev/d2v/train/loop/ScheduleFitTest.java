@@ -9,11 +9,8 @@ import dev.d2v.infra.Modality;
 import dev.d2v.train.config.Data2VecConfig;
 import dev.d2v.train.schedule.Schedules;
 import dev.d2v.train.step.StepResult;
-import dev.d2v.train.step.SyntheticBatches;
 import dev.d2v.train.step.TinyConfigs;
 import dev.d2v.train.step.Trainer;
-import dev.d2v.train.stream.BatchSource;
-import dev.d2v.train.stream.Fetched;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,25 +20,6 @@ import org.junit.jupiter.api.Test;
 
 /** The schedules of a time-bound run, fitted from the pace of its first steps, on a clock the test moves. */
 class ScheduleFitTest {
-
-    /** Endless 8x8 image batches. */
-    private static final class Images implements BatchSource {
-        private long offset;
-
-        @Override
-        public Fetched poll(Modality m, Duration wait) {
-            long o = offset++;
-            return new Fetched(m, "images", 0, o, SyntheticBatches.image(4, 1, 8, o), null);
-        }
-
-        @Override
-        public long lag(Modality m, Map<String, Long> trained) {
-            return -1;
-        }
-
-        @Override
-        public void close() {}
-    }
 
     @Test
     void theScheduleEndsWhereTheBudgetDoes() throws Exception {
@@ -56,7 +34,7 @@ class ScheduleFitTest {
                 clock.addAndGet(secondsPerStep * 1_000_000_000L);   // every step takes 2 s on this clock
                 steps.add(s.result());
             });
-            new TrainingLoop(trainer, new Images(), Map.of(),
+            new TrainingLoop(trainer, new EndlessImages(), Map.of(),
                     new LoopSettings(Map.of(Modality.IMAGE, 1), Duration.ZERO, 8, null, null),
                     List.of(tick, fit), log::add).run(() -> false);
 
