@@ -8,6 +8,7 @@ import dev.d2v.evaluate.follow.CheckpointEventSource;
 import dev.d2v.evaluate.follow.CheckpointFollower;
 import dev.d2v.evaluate.follow.Evaluator;
 import dev.d2v.evaluate.follow.FollowerState;
+import dev.d2v.evaluate.follow.KafkaUnavailableException;
 import dev.d2v.evaluate.probe.FrozenFeatureProbes;
 import dev.d2v.evaluate.report.Report;
 import dev.d2v.evaluate.results.EvalEventPublisher;
@@ -254,7 +255,11 @@ public final class EvaluationRunner {
             throws IOException {
         ResultsFile.merge(dir.resolve("results"), results);
         if (publisher != null) {
-            publisher.publish(results, Instant.now());
+            try {
+                publisher.publish(results, Instant.now());
+            } catch (RuntimeException e) {   // no acknowledgement: the broker, not the checkpoint
+                throw new KafkaUnavailableException("could not publish to " + publisher.topic() + ": " + e.getMessage(), e);
+            }
         }
         Report.rebuild(dir.resolve("results"), runDir.resolve("metrics.jsonl"), dir.resolve("report.html"), Instant.now());
         return results;

@@ -10,6 +10,7 @@ import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,10 +66,22 @@ public final class CheckpointEventSource implements AutoCloseable {
         return new Poll(events, malformed);
     }
 
-    /** Commits the offsets of everything polled so far (call after the follower handled it). */
-    public void commit() {
-        consumer.commitSync();
+    /**
+     * Commits the offsets of everything polled so far (call after the follower handled it).
+     *
+     * @throws KafkaUnavailableException the broker did not take the commit (the events come again; the follower's
+     *                                   state skips those it finished)
+     */
+    public void commit() throws KafkaUnavailableException {
+        try {
+            consumer.commitSync(COMMIT_TIMEOUT);
+        } catch (KafkaException e) {
+            throw new KafkaUnavailableException("could not commit the position on " + consumer.subscription() + ": "
+                    + e.getMessage(), e);
+        }
     }
+
+    private static final Duration COMMIT_TIMEOUT = Duration.ofSeconds(30);
 
     @Override
     public void close() {

@@ -119,20 +119,39 @@ public final class CheckpointFollower {
      */
     public void run(CheckpointEventSource source, BooleanSupplier keepGoing, Duration pollTimeout)
             throws IOException, InterruptedException {
-        resume();
+        boolean resumePending = true;
+        long backoffMs = FIRST_BACKOFF_MS;
         while (keepGoing.getAsBoolean()) {
             if (Thread.interrupted()) {
                 throw new InterruptedException("checkpoint follower interrupted");
             }
-            CheckpointEventSource.Poll poll = source.poll(pollTimeout);
-            if (!poll.events().isEmpty()) {
-                handle(poll.events());
-            }
-            if (!poll.events().isEmpty() || !poll.malformed().isEmpty()) {
-                source.commit();
+            try {
+                if (resumePending) {
+                    resume();
+                    resumePending = false;
+                }
+                CheckpointEventSource.Poll poll = source.poll(pollTimeout);
+                if (!poll.events().isEmpty()) {
+                    handle(poll.events());
+                }
+                if (!poll.events().isEmpty() || !poll.malformed().isEmpty()) {
+                    source.commit();
+                }
+                backoffMs = FIRST_BACKOFF_MS;
+            } catch (KafkaUnavailableException e) {
+                // the checkpoint in hand stays STARTED; the next round evaluates it again (a redelivered event of
+                // one already DONE is skipped by the state)
+                LOG.warn("Kafka is unavailable ({}); retrying in {} s", e.getMessage(), backoffMs / 1000);
+                resumePending = true;
+                Thread.sleep(backoffMs);
+                backoffMs = Math.min(MAX_BACKOFF_MS, 2 * backoffMs);
             }
         }
     }
+
+    /** Waits between attempts while Kafka is unavailable: 5 s, doubling to at most a minute. */
+    static final long FIRST_BACKOFF_MS = 5_000;
+    static final long MAX_BACKOFF_MS = 60_000;
 
     /**
      * The decision, a pure function of the events, the state and the policy.
@@ -176,6 +195,8 @@ public final class CheckpointFollower {
             results = evaluator.evaluate(e);
         } catch (InterruptedException ie) {
             throw ie; // stays STARTED: resumed on the next start
+        } catch (KafkaUnavailableException unavailable) {
+            throw unavailable; // stays STARTED: not the checkpoint's fault, evaluated again when Kafka is back
         } catch (Exception ex) {
             String reason = reason(ex);
             LOG.warn("checkpoint {} (step {}) refused: {}", e.checkpointId(), e.step(), reason);

@@ -56,6 +56,8 @@ public final class EvalEventPublisher implements AutoCloseable {
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         p.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "d2v-evaluate");
+        // send() waits this long for the broker's metadata (60 s by default) before publish's own timeout starts
+        p.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, "30000");
         return p;
     }
 

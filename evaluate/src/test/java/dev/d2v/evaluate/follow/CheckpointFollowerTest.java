@@ -42,12 +42,19 @@ class CheckpointFollowerTest {
         final List<Long> calls = new ArrayList<>();
         final Set<String> refuse = new HashSet<>();
         String interruptAt;
+        /** Fails this many of its calls as if Kafka were gone while publishing. */
+        int unavailable;
 
         @Override
         public List<EvalResult> evaluate(CheckpointEvent c) throws Exception {
             calls.add(c.step());
             if (c.checkpointId().equals(interruptAt)) {
                 throw new InterruptedException("stopped");
+            }
+            if (unavailable > 0) {
+                unavailable--;
+                throw new KafkaUnavailableException("could not publish to d2v.eval: no acknowledgement",
+                        new java.util.concurrent.TimeoutException());
             }
             if (refuse.contains(c.checkpointId())) {
                 throw new IllegalStateException("corrupt checkpoint " + c.checkpointId() + ": manifest CRC32C mismatch",
@@ -119,6 +126,21 @@ class CheckpointFollowerTest {
         List<Outcome> again = follower(fresh, FollowPolicy.EACH, new ArrayList<>()).handle(List.of(checkpoint(2000)));
         assertThat(fresh.calls).isEmpty();
         assertThat(again).singleElement().extracting(Outcome::action).isEqualTo(Action.ALREADY_HANDLED);
+    }
+
+    @Test
+    void kafkaGoneWhilePublishingLeavesTheCheckpointStartedNotRejectedAndItIsEvaluatedAgain() throws Exception {
+        FakeEvaluator evaluator = new FakeEvaluator();
+        evaluator.unavailable = 1;
+        List<Outcome> seen = new ArrayList<>();
+        CheckpointFollower f = follower(evaluator, FollowPolicy.EACH, seen);
+        assertThatThrownBy(() -> f.handle(List.of(checkpoint(1000)))).isInstanceOf(KafkaUnavailableException.class);
+        assertThat(f.state().get("step-000001000")).get().extracting(FollowerState.Entry::status).isEqualTo(Status.STARTED);
+        assertThat(seen).as("no outcome: neither evaluated nor rejected").isEmpty();
+        // what the follow loop does next, once Kafka answers again
+        assertThat(f.resume()).singleElement().extracting(Outcome::action).isEqualTo(Action.EVALUATED);
+        assertThat(f.state().get("step-000001000")).get().extracting(FollowerState.Entry::status).isEqualTo(Status.DONE);
+        assertThat(evaluator.calls).containsExactly(1000L, 1000L);
     }
 
     @Test
