@@ -51,9 +51,13 @@ public final class Ingestor {
     public record Skipped(String id, String source, String reason) {
     }
 
-    /** What a run did. {@code ok()} is false when any send failed. */
+    /**
+     * What a run did. {@code ok()} is false when any send failed.
+     *
+     * @param alreadySent items the ingest journal names as on their topic already: not sent again
+     */
     public record Summary(long sent, long bytes, Map<String, Long> perTopic, List<Skipped> skipped, long failedSends,
-                          double seconds) {
+                          double seconds, long alreadySent) {
         public boolean ok() {
             return failedSends == 0;
         }
@@ -70,12 +74,24 @@ public final class Ingestor {
     private final Topics topics;
     private final Options options;
     private final Consumer<Skipped> onSkip;
+    private IngestJournal journal;
+    private boolean again;
 
     public Ingestor(Producer<byte[], byte[]> producer, Topics topics, Options options, Consumer<Skipped> onSkip) {
         this.producer = producer;
         this.topics = topics;
         this.options = options;
         this.onSkip = onSkip == null ? s -> { } : onSkip;
+    }
+
+    /**
+     * Journals every acknowledged record, and skips the items the journal names (unless {@code again}: then every
+     * item is sent, as a new copy).
+     */
+    public Ingestor withJournal(IngestJournal j, boolean sendAgain) {
+        this.journal = j;
+        this.again = sendAgain;
+        return this;
     }
 
     /** Producer settings for raw ingestion: idempotent, acks=all, records up to the topics' size limit. */
@@ -105,11 +121,22 @@ public final class Ingestor {
      */
     public static Summary send(PipelineConfig config, Stream<RawItem> items, long limit, double recordsPerSecond,
                                String label, Consumer<Skipped> onSkip) {
+        return send(config, items, limit, recordsPerSecond, label, onSkip, false);
+    }
+
+    /**
+     * The same, journaled ({@link IngestJournal} under {@code <data.cacheDir>/ingest}): items whose id the journal
+     * names as on their topic already are not sent again, unless {@code again}.
+     */
+    public static Summary send(PipelineConfig config, Stream<RawItem> items, long limit, double recordsPerSecond,
+                               String label, Consumer<Skipped> onSkip, boolean again) {
         int maxMessageBytes = config.topics().maxMessageBytes();
         Options options = new Options(limit, recordsPerSecond, maxMessageBytes - RECORD_HEADROOM_BYTES);
-        try (KafkaProducer<byte[], byte[]> producer = producer(config.kafka().clientProps(), maxMessageBytes);
+        try (IngestJournal journal = IngestJournals.open(config);
+             KafkaProducer<byte[], byte[]> producer = producer(config.kafka().clientProps(), maxMessageBytes);
              Progress progress = new Progress(label, limit)) {
-            return new Ingestor(producer, config.topicNames(), options, onSkip).run(items, progress);
+            return new Ingestor(producer, config.topicNames(), options, onSkip).withJournal(journal, again)
+                    .run(items, progress);
         }
     }
 
@@ -122,9 +149,20 @@ public final class Ingestor {
         List<Skipped> skipped = new ArrayList<>();
         long sent = 0;
         long bytes = 0;
+        long already = 0;
         Iterator<RawItem> it = items.iterator();
+        boolean stopped = false;
         while (it.hasNext() && (options.limit() == 0 || sent < options.limit())) {
+            if (failed.get() > 0) {
+                // the broker stopped taking records: each further send would wait max.block.ms for it
+                stopped = true;
+                break;
+            }
             RawItem item = it.next();
+            if (journal != null && !again && journal.contains(topics.raw(item.modality()), item.id())) {
+                already++;
+                continue;
+            }
             byte[] value;
             try {
                 value = item.bytes().get();
@@ -143,10 +181,13 @@ public final class Ingestor {
                     System.currentTimeMillis());
             ProducerRecord<byte[], byte[]> rec = new ProducerRecord<>(topic, null,
                     item.id().getBytes(StandardCharsets.UTF_8), value, headers.toKafka());
+            String id = item.id();
             producer.send(rec, (meta, e) -> {
                 if (e != null) {
                     failed.incrementAndGet();
                     firstFailure.compareAndSet(null, e);
+                } else if (journal != null) {
+                    journal.acked(meta.topic(), meta.partition(), meta.offset(), id);
                 }
             });
             perTopic.merge(topic, 1L, Long::sum);
@@ -157,11 +198,16 @@ public final class Ingestor {
             }
         }
         producer.flush();
+        if (journal != null) {
+            journal.flush();
+        }
         if (firstFailure.get() != null) {
-            skipped.add(new Skipped("-", "-", failed.get() + " sends failed, first: " + describe(firstFailure.get())));
+            skipped.add(new Skipped("-", "-", failed.get() + " sends failed, first: " + describe(firstFailure.get())
+                    + (stopped ? "; stopped sending there (a rerun sends the rest: the ingest journal skips what"
+                    + " arrived)" : "")));
         }
         return new Summary(sent - failed.get(), bytes, perTopic, skipped, failed.get(),
-                (System.nanoTime() - start) / 1e9);
+                (System.nanoTime() - start) / 1e9, already);
     }
 
     /**

@@ -56,6 +56,10 @@ public final class IngestCommand implements Callable<Integer> {
     @Option(names = "--rate", paramLabel = "R", description = "At most R records per second (default: unlimited)")
     double rate;
 
+    @Option(names = "--again", description = "Send items the ingest journal names as sent already, as new copies"
+            + " (by default a rerun sends each sample id once: after a broker outage or a crash it sends only the rest)")
+    boolean again;
+
     @Override
     public Integer call() throws IOException {
         PipelineConfig c = cfg.load();
@@ -64,12 +68,16 @@ public final class IngestCommand implements Callable<Integer> {
         Ingestor.Summary s;
         try {
             s = Ingestor.send(c, items, limit, rate, "ingest",
-                    skip -> System.err.println("skipped " + skip.source() + ": " + skip.reason()));
+                    skip -> System.err.println("skipped " + skip.source() + ": " + skip.reason()), again);
         } finally {
             items.close();
         }
         System.out.printf("ingested %d records (%.1f MB) in %.1f s, %.0f records/s%n", s.sent(), s.bytes() / 1e6,
                 s.seconds(), s.recordsPerSecond());
+        if (s.alreadySent() > 0) {
+            System.out.printf("not sent again: %d records already on their topics (the ingest journal; --again sends"
+                    + " them anew)%n", s.alreadySent());
+        }
         for (Map.Entry<String, Long> e : s.perTopic().entrySet()) {
             System.out.printf("  %-20s %d%n", e.getKey(), e.getValue());
         }

@@ -178,18 +178,33 @@ public final class PreprocessJob {
 
     /**
      * Exactly-once checkpoints every interval, no Kryo ({@code pipeline.generic-types: false}: every type has a
-     * Flink serializer), a bounded fixed-delay restart strategy.
+     * Flink serializer), and what lets the job ride out a broker outage of minutes: exponential-delay restarts (1 s,
+     * doubling to a minute, with jitter; {@code restartAttempts} of them before the job fails for good, counted
+     * again after 10 minutes without a failure), up to {@value #TOLERABLE_CHECKPOINT_FAILURES} failed checkpoints in a
+     * row before a failover, and checkpoints that give up after {@value #CHECKPOINT_TIMEOUT_MINUTES} minutes instead
+     * of Flink's 10. A restart restores the last checkpoint: the source rereads from its offsets and the sink's
+     * open transactions are aborted, so nothing is lost or duplicated for read_committed readers.
      */
     public static Configuration flinkConfiguration(PreprocessJobConfig c) {
         Configuration conf = new Configuration();
         conf.set(PipelineOptions.GENERIC_TYPES, false);
         conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, Duration.ofMillis(c.checkpointIntervalMs()));
         conf.set(CheckpointingOptions.CHECKPOINTING_CONSISTENCY_MODE, CheckpointingMode.EXACTLY_ONCE);
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, c.restartAttempts());
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofSeconds(1));
+        conf.set(CheckpointingOptions.TOLERABLE_FAILURE_NUMBER, TOLERABLE_CHECKPOINT_FAILURES);
+        conf.set(CheckpointingOptions.CHECKPOINTING_TIMEOUT, Duration.ofMinutes(CHECKPOINT_TIMEOUT_MINUTES));
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "exponential-delay");
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_ATTEMPTS, c.restartAttempts());
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_INITIAL_BACKOFF, Duration.ofSeconds(1));
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_MAX_BACKOFF, Duration.ofMinutes(1));
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_BACKOFF_MULTIPLIER, 2.0);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_RESET_BACKOFF_THRESHOLD, Duration.ofMinutes(10));
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_JITTER_FACTOR, 0.1);
         return conf;
     }
+
+    /** Checkpoints that may fail in a row (a broker outage fails every one) before the job fails over. */
+    static final int TOLERABLE_CHECKPOINT_FAILURES = 20;
+    static final int CHECKPOINT_TIMEOUT_MINUTES = 2;
 
     /**
      * The environment for these jobs on a local MiniCluster in this process (tests, benchmarks), listening on the

@@ -32,7 +32,8 @@ import java.util.Properties;
  *                              the start position of a fresh job)
  * @param bounded               true: read up to the raw topic's end offsets at start, flush, finish
  *                              (tests, the demo); false: run until stopped
- * @param restartAttempts       fixed-delay restarts before the job fails for good: a broken job must not loop
+ * @param restartAttempts       exponential-delay restarts before the job fails for good (counted again after 10 min
+ *                              without a failure): enough to ride out a broker outage, not a loop forever
  * @param maxRequestBytes       producer max.request.size: the configured largest record (topics.maxMessageBytes)
  */
 public record PreprocessJobConfig(
@@ -53,7 +54,8 @@ public record PreprocessJobConfig(
 
     public static final long DEFAULT_CHECKPOINT_INTERVAL_MS = 10_000;
     public static final long DEFAULT_TRANSACTION_TIMEOUT_MS = Duration.ofMinutes(10).toMillis();
-    public static final int DEFAULT_RESTART_ATTEMPTS = 5;
+    /** About 25 minutes of exponential-delay restarts (1 s doubling to a minute): a broker outage of minutes is survived. */
+    public static final int DEFAULT_RESTART_ATTEMPTS = 30;
 
     public PreprocessJobConfig {
         Objects.requireNonNull(transform, "transform");
