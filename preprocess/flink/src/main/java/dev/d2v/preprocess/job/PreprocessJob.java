@@ -192,6 +192,10 @@ public final class PreprocessJob {
         conf.set(CheckpointingOptions.CHECKPOINTING_CONSISTENCY_MODE, CheckpointingMode.EXACTLY_ONCE);
         conf.set(CheckpointingOptions.TOLERABLE_FAILURE_NUMBER, TOLERABLE_CHECKPOINT_FAILURES);
         conf.set(CheckpointingOptions.CHECKPOINTING_TIMEOUT, Duration.ofMinutes(CHECKPOINT_TIMEOUT_MINUTES));
+        if (c.restartAttempts() == 0) {   // a test's job that must fail at the first error
+            conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+            return conf;
+        }
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "exponential-delay");
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_ATTEMPTS, c.restartAttempts());
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_INITIAL_BACKOFF, Duration.ofSeconds(1));
