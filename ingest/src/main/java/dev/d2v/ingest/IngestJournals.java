@@ -41,10 +41,15 @@ final class IngestJournals {
             }
             Map<String, String> ids = new HashMap<>();
             Map<String, Integer> partitions = new HashMap<>();
-            for (Map.Entry<String, TopicDescription> d : admin.describeTopics(raw).allTopicNames().get(60, TimeUnit.SECONDS)
-                    .entrySet()) {
-                ids.put(d.getKey(), d.getValue().topicId().toString());
-                partitions.put(d.getKey(), d.getValue().partitions().size());
+            for (var d : admin.describeTopics(raw).topicNameValues().entrySet()) {
+                TopicDescription t;
+                try {
+                    t = d.getValue().get(60, TimeUnit.SECONDS);
+                } catch (ExecutionException missing) {   // a modality's topic not created: nothing to journal there
+                    continue;
+                }
+                ids.put(d.getKey(), t.topicId().toString());
+                partitions.put(d.getKey(), t.partitions().size());
             }
             Path file = config.data().cachePath().resolve("ingest")
                     .resolve("journal-" + cluster + "-" + config.topics().prefix() + ".txt");

@@ -93,6 +93,13 @@ public final class ChildProcess implements AutoCloseable {
         return process.isAlive();
     }
 
+    /** SIGKILL, as a crash: no shutdown hook runs. Waits for the end. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+        pump.join(5_000);
+    }
+
     /** The exit code once it ended, waiting at most {@code wait}; null when it is still running. */
     public Integer waitFor(Duration wait) throws InterruptedException {
         if (!process.waitFor(wait.toMillis(), TimeUnit.MILLISECONDS)) {

@@ -279,6 +279,11 @@ public final class LocalKafka implements AutoCloseable {
         return settings.logFile();
     }
 
+    /** The broker process's id, -1 when it does not run. */
+    public synchronized long pid() {
+        return process != null && process.isAlive() ? process.pid() : -1;
+    }
+
     public synchronized boolean isRunning() {
         return process != null && process.isAlive();
     }

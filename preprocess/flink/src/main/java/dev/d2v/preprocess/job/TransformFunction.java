@@ -17,7 +17,9 @@ import org.apache.flink.util.OutputTag;
 /**
  * Thin operator over {@link SampleTransformer}: raw record in, its samples out; a record that fails goes to
  * the {@link #REJECTED} side output with its stage and error, counted in the metric {@code d2vBadRecords},
- * and the job goes on; an {@code OutOfMemoryError} or {@code StackOverflowError} of one record as well. Metrics: d2vSamples, d2vBadRecords; accumulators "samples" and "rejected" (progress).
+ * and the job goes on; an {@code Error} of one record as well ({@code OutOfMemoryError}, {@code StackOverflowError},
+ * an error a decoder throws), but not a {@code LinkageError} or another {@code VirtualMachineError}, which no record
+ * causes. Metrics: d2vSamples, d2vBadRecords; accumulators "samples" and "rejected" (progress).
  */
 final class TransformFunction extends ProcessFunction<RawRecord, Sample> {
 
@@ -48,10 +50,15 @@ final class TransformFunction extends ProcessFunction<RawRecord, Sample> {
         List<Sample> result;
         try {
             result = transformer.apply(raw);
-        } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
+        } catch (RuntimeException | Error e) {
             // any per-record failure is that record's problem, not the job's: also an allocation that one record
             // asked for and did not get (the decoders bound their memory, so this is a record too large for the
-            // task's heap, and the heap is whole again once its arrays are gone)
+            // task's heap, and the heap is whole again once its arrays are gone), or an Error a decoder threw on
+            // its bytes. Not a broken deployment (a class missing) nor a broken JVM: those would fail every record
+            if (e instanceof LinkageError || (e instanceof VirtualMachineError
+                    && !(e instanceof OutOfMemoryError) && !(e instanceof StackOverflowError))) {
+                throw e;
+            }
             ctx.output(REJECTED, Rejected.of(raw, transformer.stage(e), e, System.currentTimeMillis()));
             bad.inc();
             rejectedAcc.add(1);

@@ -151,7 +151,7 @@ public final class SampleTransformer {
     public String stage(Throwable error) {
         String what = error instanceof BadRecordException b ? b.reason()
                 : error instanceof WireFormatException ? "headers"
-                : error instanceof VirtualMachineError ? RESOURCE_LIMIT : "transform";
+                : error instanceof VirtualMachineError ? RESOURCE_LIMIT : "transform";   // another Error: "transform"
         return "preprocess." + spec.modality().id() + "." + what;
     }
 }
