@@ -3,7 +3,7 @@
 #
 # Build from the repository root (the job jar leaves Flink out: the image provides it):
 #
-#   mvn -B -pl preprocess/flink -am -Pjob-jar package -DskipTests
+#   mvn -B -pl preprocess/flink -am package -DskipTests
 #   docker build -f deploy/flink.Dockerfile -t d2v-flink:0.1.0 .
 FROM flink:2.2-java17
 

@@ -333,17 +333,17 @@ class DeploymentFilesTest {
         assertTrue(lines >= 3, "expected a documented `flink run -c` line per job under deploy/, found " + lines);
     }
 
-    /** The jar flink.Dockerfile copies is the job-jar profile's artifact; once built, it holds the entry class and no Flink runtime. */
+    /** The jar flink.Dockerfile copies is the shade plugin's "job" artifact; once built, it holds the entry class and no Flink runtime. */
     @Test
     void flinkImageCopiesTheJobJarWithTheEntryClass() throws IOException {
         Matcher copy = Pattern.compile("(?m)^COPY\\s.*?(preprocess/flink/target/\\S+\\.jar)\\s").matcher(text(root().resolve("deploy/flink.Dockerfile")));
         assertTrue(copy.find(), "deploy/flink.Dockerfile copies no preprocess/flink/target/*.jar");
         Matcher version = Pattern.compile("<artifactId>d2v-parent</artifactId>\\s*<version>([^<]+)</version>").matcher(text(root().resolve("pom.xml")));
         assertTrue(version.find(), "no d2v-parent version in pom.xml");
-        // the job-jar profile's shadedClassifierName is "job" (preprocess/flink/pom.xml)
+        // the shade plugin's shadedClassifierName is "job" (preprocess/flink/pom.xml)
         assertEquals("preprocess/flink/target/d2v-preprocess-flink-" + version.group(1) + "-job.jar", copy.group(1), "the job jar's file name");
         Path jar = root().resolve(copy.group(1));
-        Assumptions.assumeTrue(Files.isRegularFile(jar), "the job jar is not built (mvn -B -pl preprocess/flink -am -Pjob-jar package "
+        Assumptions.assumeTrue(Files.isRegularFile(jar), "the job jar is not built (mvn -B -pl preprocess/flink -am package "
                 + "-DskipTests): its entries are unchecked");
         try (ZipFile zip = new ZipFile(jar.toFile())) {
             assertTrue(zip.getEntry(JOB_MAIN.replace('.', '/') + ".class") != null, jar + " lacks " + JOB_MAIN);

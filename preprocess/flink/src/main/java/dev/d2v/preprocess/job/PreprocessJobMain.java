@@ -17,7 +17,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  *     --modality image|audio|text|all [--config d2v.yaml] [--bootstrap HOST:PORT] [--vocab vocab.txt]
  *     [--parallelism N] [--epoch E] [--batch-size N] [--partial-timeout-ms MS] [--checkpoint-interval-ms MS] [--bounded]
  * </pre>
- * The jar is built by the {@code job-jar} profile into preprocess/flink/target (see preprocess/TRANSFORMS.md).
+ * The jar is built by every package of preprocess/flink into its target folder (see preprocess/TRANSFORMS.md).
  * The configuration file is read on the client (where {@code flink run} runs); the vocabulary file's bytes
  * travel inside the job graph, so the task managers need neither file.
  */
