@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
@@ -57,7 +58,7 @@ class IngestBrokerOutageTest {
             Thread.sleep(1500);   // about a third sent (100 records/s)
             broker.stop();
             ingest.join(Duration.ofSeconds(60).toMillis());
-            assertThat(ingest.isAlive()).as("the first run ends: %s", java.util.Arrays.toString(ingest.getStackTrace()))
+            assertThat(ingest.isAlive()).as("the first run ends: %s", Arrays.toString(ingest.getStackTrace()))
                     .isFalse();
             assertThat(first.get().ok()).as("the first run reports its failed sends").isFalse();
             assertThat(first.get().failedSends()).isPositive();

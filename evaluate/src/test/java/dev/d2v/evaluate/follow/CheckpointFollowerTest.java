@@ -21,6 +21,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -54,7 +55,7 @@ class CheckpointFollowerTest {
             if (unavailable > 0) {
                 unavailable--;
                 throw new KafkaUnavailableException("could not publish to d2v.eval: no acknowledgement",
-                        new java.util.concurrent.TimeoutException());
+                        new TimeoutException());
             }
             if (refuse.contains(c.checkpointId())) {
                 throw new IllegalStateException("corrupt checkpoint " + c.checkpointId() + ": manifest CRC32C mismatch",

@@ -37,6 +37,7 @@ import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.apache.flink.core.execution.JobClient;
@@ -271,7 +272,7 @@ public final class Soak {
         return n.get();
     }
 
-    private static void read(PipelineConfig c, String topic, java.util.function.Consumer<ConsumerRecord<byte[], byte[]>> each) {
+    private static void read(PipelineConfig c, String topic, Consumer<ConsumerRecord<byte[], byte[]>> each) {
         Properties p = new Properties();
         p.putAll(c.kafka().clientProps());
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");

@@ -2,6 +2,7 @@ package dev.d2v.pipelines.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
 import org.junit.jupiter.api.Test;
 
 class ErrorsTest {
@@ -19,9 +20,9 @@ class ErrorsTest {
     @Test
     void aMessageThatAlreadySaysItAllIsLeftAlone() {
         assertThat(Errors.message(new IllegalArgumentException("no such file"))).isEqualTo("no such file");
-        Exception repeated = new RuntimeException("cannot read x: gone", new java.io.IOException("gone"));
+        Exception repeated = new RuntimeException("cannot read x: gone", new IOException("gone"));
         assertThat(Errors.message(repeated)).isEqualTo("cannot read x: gone");
-        Exception silent = new RuntimeException(null, new java.io.IOException("disk full"));
+        Exception silent = new RuntimeException(null, new IOException("disk full"));
         assertThat(Errors.message(silent)).isEqualTo("disk full");
     }
 }

@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.errors.SaslAuthenticationException;
@@ -107,6 +108,6 @@ class SecureBrokerPipelineTest {
     /** A client that speaks PLAINTEXT to the TLS listener gets no answer: its request times out. */
     private static void assertRefused(Properties p) {
         assertThatThrownBy(() -> listTopics(p)).isInstanceOfAny(ExecutionException.class,
-                java.util.concurrent.TimeoutException.class);
+                TimeoutException.class);
     }
 }

@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.d2v.infra.PrivateFiles;
 import dev.d2v.infra.config.PipelineConfig;
 import dev.d2v.infra.config.ShippedYaml;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -60,10 +62,10 @@ class DemoSettingsTest {
         assertThat(c.kafka().clientProperties()).as("the demo's own broker is PLAINTEXT").isEmpty();
         Path file = dir.resolve("demo").resolve("d2v.yaml");
         Files.createDirectories(file.getParent());
-        dev.d2v.infra.PrivateFiles.writeString(file, c.toYaml());
+        PrivateFiles.writeString(file, c.toYaml());
         assertThat(Files.readString(file)).doesNotContain("s3cret").contains("127.0.0.1:40001");
         if (file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
-            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
                     .isEqualTo("rw-------");
         }
     }

@@ -1,6 +1,7 @@
 package dev.d2v.preprocess.cluster;
 
 import dev.d2v.infra.kafka.ChildMain;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -292,7 +293,7 @@ public final class LocalFlinkCluster implements AutoCloseable {
         cmd.addAll(jvm);
         cmd.addAll(JAVA_OPTS);
         cmd.add("-cp");
-        cmd.add(String.join(java.io.File.pathSeparator, classpath));
+        cmd.add(String.join(File.pathSeparator, classpath));
         if (tiedToThisJvm) {
             cmd.add(ChildMain.class.getName());
             cmd.add(Long.toString(ProcessHandle.current().pid()));
@@ -366,7 +367,7 @@ public final class LocalFlinkCluster implements AutoCloseable {
     /** The classpath's entries, a manifest-only jar (as surefire writes) replaced by its Class-Path. */
     static List<String> expand(String classpath) throws IOException {
         List<String> out = new ArrayList<>();
-        for (String e : classpath.split(java.io.File.pathSeparator)) {
+        for (String e : classpath.split(File.pathSeparator)) {
             if (e.isEmpty()) {
                 continue;
             }
