@@ -27,7 +27,7 @@ import java.util.function.Consumer;
  * time without data, the stop flag or a listener's {@link #stop}. Checkpoints, metrics, the collapse guard and the
  * rollback are listeners ({@link Checkpointer}, {@link Rollback}, {@link CollapseGuardStop}).
  *
- * <p>A batch the model cannot take ({@link Trainer#check}: shape, dtype, token range, non-finite values, duplicate
+ * <p>A batch the model cannot take (the step's {@link dev.d2v.train.step.BatchTensors#check}: shape, dtype, token range, non-finite values, duplicate
  * ids) goes to the dead letters with its offset consumed, as does one whose step throws, up to
  * {@value #MAX_FAILED_STEPS_IN_A_ROW} in a row; a restart never meets it again.
  *
@@ -124,11 +124,13 @@ public final class TrainingLoop {
             }
             lastDataNs = System.nanoTime();
             StepResult r = null;
-            DeadLetter refused = f.failure() != null ? f.failure() : refuse(f);
+            DeadLetter refused = f.failure();
             if (refused == null) {
                 try {
                     r = trainer.step(f.batch());
                     failedInARow = 0;
+                } catch (BadBatchException e) {   // refused by the step's checks, before the model was touched
+                    refused = f.reject(e.stage(f.modality()), e);
                 } catch (RuntimeException e) {   // a failure of this step on this batch: the batch's, within a budget
                     failedInARow++;
                     if (failedInARow > MAX_FAILED_STEPS_IN_A_ROW) {
@@ -162,16 +164,6 @@ public final class TrainingLoop {
         }
         double elapsed = Math.max(1, System.nanoTime() - startNs);
         return new Outcome(trainer.stepsDone() - first, stopReason, deadLetters, waitNs / elapsed, rate.overall(startNs));
-    }
-
-    /** The dead letter of a batch the model cannot take ({@link Trainer#check}), or null when it can. */
-    private DeadLetter refuse(Fetched f) {
-        try {
-            trainer.check(f.batch());
-            return null;
-        } catch (BadBatchException e) {
-            return f.reject(e.stage(f.modality()), e);
-        }
     }
 
     /** The reason to stop before the next step, or null to go on. */

@@ -163,16 +163,6 @@ public final class Trainer implements AutoCloseable {
         return g;
     }
 
-    /**
-     * Refuses a batch this model cannot train on ({@link BatchTensors#check}: its modality has no encoder, or the
-     * dtype, shape, token range, values or ids do not fit), without touching the model.
-     *
-     * @throws BadBatchException with its reason code
-     */
-    public void check(Minibatch b) {
-        BatchTensors.check(b, section(b.modality()));
-    }
-
     private ModalityConfig section(Modality m) {
         ModalityConfig c = config.modality(m);
         if (c == null) {
@@ -182,7 +172,10 @@ public final class Trainer implements AutoCloseable {
         return c;
     }
 
-    /** One update on batch b (its modality must be configured; {@link #check} tells whether it fits). */
+    /**
+     * One update on batch b. A batch the model cannot take ({@link BatchTensors#check}, or a modality without an
+     * encoder) throws {@link BadBatchException} before anything changes.
+     */
     public StepResult step(Minibatch b) {
         Modality m = b.modality();
         ModalityConfig c = section(m);

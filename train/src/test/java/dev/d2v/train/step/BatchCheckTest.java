@@ -82,10 +82,10 @@ class BatchCheckTest {
     }
 
     @Test
-    void aModalityWithoutAnEncoderIsRefusedByTheTrainer() {
+    void aModalityWithoutAnEncoderIsRefusedByTheTrainersStep() {
         BadBatchException e = catchThrowableOfType(() -> {
             try (Trainer t = new Trainer(TINY.restrictTo(List.of(Modality.IMAGE)), ai.djl.Device.cpu(), 1)) {
-                t.check(SyntheticBatches.text(2, 16, 50, 1));
+                t.step(SyntheticBatches.text(2, 16, 50, 1));
             }
         }, BadBatchException.class);
         assertThat(e.reason()).isEqualTo(BadBatchException.NO_ENCODER);

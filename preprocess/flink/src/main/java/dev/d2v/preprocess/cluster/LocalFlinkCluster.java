@@ -1,13 +1,11 @@
 package dev.d2v.preprocess.cluster;
 
 import dev.d2v.infra.kafka.ChildMain;
+import dev.d2v.infra.kafka.LocalKafka;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.HttpURLConnection;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.http.HttpClient;
@@ -85,7 +83,7 @@ public final class LocalFlinkCluster implements AutoCloseable {
 
     /** Writes the configuration, starts the JobManager and {@code taskManagers} TaskManagers, waits for the REST API. */
     public static LocalFlinkCluster start(Settings s, int taskManagers) throws IOException, InterruptedException {
-        int port = s.restPort() == 0 ? freePort() : s.restPort();
+        int port = s.restPort() == 0 ? LocalKafka.freePort() : s.restPort();
         LocalFlinkCluster c = new LocalFlinkCluster(s, port, clusterClasspath());
         try {
             c.writeConfiguration();
@@ -248,7 +246,7 @@ public final class LocalFlinkCluster implements AutoCloseable {
                 "# written by d2v's LocalFlinkCluster on every start",
                 "jobmanager.rpc.address: 127.0.0.1",
                 "jobmanager.bind-host: 127.0.0.1",
-                "jobmanager.rpc.port: " + freePort(),
+                "jobmanager.rpc.port: " + LocalKafka.freePort(),
                 "jobmanager.memory.process.size: " + settings.jobManagerMemory(),
                 "taskmanager.bind-host: 127.0.0.1",
                 "taskmanager.host: 127.0.0.1",
@@ -257,7 +255,7 @@ public final class LocalFlinkCluster implements AutoCloseable {
                 "rest.address: 127.0.0.1",
                 "rest.bind-address: 127.0.0.1",
                 "rest.port: " + restPort,
-                "blob.server.port: " + freePort(),
+                "blob.server.port: " + LocalKafka.freePort(),
                 "io.tmp.dirs: " + tmp,
                 "parallelism.default: 1",
                 // a TaskManager killed with -9 is noticed within seconds, not the default 50 s
@@ -391,13 +389,5 @@ public final class LocalFlinkCluster implements AutoCloseable {
             out.add(e);
         }
         return out;
-    }
-
-    private static int freePort() {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot find a free port on 127.0.0.1", e);
-        }
     }
 }
