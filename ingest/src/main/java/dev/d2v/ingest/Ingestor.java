@@ -102,6 +102,11 @@ public final class Ingestor {
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(maxMessageBytes));
         p.put(ProducerConfig.LINGER_MS_CONFIG, "10");
+        // one request in flight: ingestion often follows the creation of its topics, and a loaded broker can answer the
+        // first batch NOT_LEADER_OR_FOLLOWER, then take the next one (already in flight) as the partition's first write;
+        // the retried first batch then fails OUT_OF_ORDER_SEQUENCE_NUMBER until its delivery timeout (KAFKA-15591).
+        // Batches of 256 KiB keep the throughput; the preprocessing jobs, not ingestion, are the pipeline's slow stage
+        p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
         p.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(256 * 1024));
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());

@@ -28,7 +28,6 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -68,7 +67,10 @@ class FlinkClusterTest {
         try (LocalFlinkCluster cluster = LocalFlinkCluster.start(LocalFlinkCluster.Settings.of(dir.resolve("flink")), 1)) {
             String out = cluster.submit(jobJar, "dev.d2v.preprocess.job.PreprocessJobMain", List.of("--config",
                     cfg.toString(), "--modality", "image", "--parallelism", "1", "--batch-size", "4",
-                    "--checkpoint-interval-ms", "500"));
+                    "--checkpoint-interval-ms", "500",
+                    // full batches only: the reads below count batches (800 samples = 200 batches of 4); with the 5 s
+                    // default a loaded machine, or the restore after the kill, sends a half-filled batch as a partial one
+                    "--partial-timeout-ms", "600000"));
             Matcher m = Pattern.compile("JobID ([0-9a-f]{32})").matcher(out);
             assertThat(m.find()).as("the CLI names the job: %s", out).isTrue();
             String jobId = m.group(1);
@@ -100,7 +102,8 @@ class FlinkClusterTest {
 
     private static void produce(String bootstrap, Topics topics, int from, int to, List<String> ids) throws Exception {
         SplittableRandom r = new SplittableRandom(from);
-        try (KafkaProducer<byte[], byte[]> p = KafkaTestClients.producer(bootstrap, 1 << 20)) {
+        // checked: a record the broker never acknowledged fails here, not later as samples missing from the batches
+        try (KafkaTestClients.Checked p = KafkaTestClients.checkedProducer(bootstrap, 1 << 20)) {
             for (int i = from; i < to; i++) {
                 BufferedImage img = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
                 for (int y = 0; y < 28; y++) {

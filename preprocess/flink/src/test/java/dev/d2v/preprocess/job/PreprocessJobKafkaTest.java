@@ -45,7 +45,6 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -66,7 +65,7 @@ class PreprocessJobKafkaTest {
         String bootstrap = SharedLocalKafka.bootstrap();
         Topics topics = freshTopics(bootstrap);
         List<String> good = new ArrayList<>();
-        try (KafkaProducer<byte[], byte[]> p = KafkaTestClients.producer(bootstrap, 1 << 20)) {
+        try (KafkaTestClients.Checked p = KafkaTestClients.checkedProducer(bootstrap, 1 << 20)) {
             for (int i = 0; i < 10; i++) {
                 good.add("s" + i);
                 p.send(raw(topics, "s" + i, "the quick brown fox number " + i, rawHeaders()));
@@ -136,7 +135,7 @@ class PreprocessJobKafkaTest {
         String bootstrap = SharedLocalKafka.bootstrap();
         Topics topics = freshTopics(bootstrap);
         List<String> good = new ArrayList<>();
-        try (KafkaProducer<byte[], byte[]> p = KafkaTestClients.producer(bootstrap, 1 << 20)) {
+        try (KafkaTestClients.Checked p = KafkaTestClients.checkedProducer(bootstrap, 1 << 20)) {
             for (int i = 0; i < 48; i++) {
                 good.add("r" + i);
                 p.send(raw(topics, "r" + i, "sample text " + i, rawHeaders()));
@@ -164,7 +163,7 @@ class PreprocessJobKafkaTest {
     void aShortBatchIsSentMarkedPartialWhenItsTimeoutFiresWhileTheJobRuns() throws Exception {
         String bootstrap = SharedLocalKafka.bootstrap();
         Topics topics = freshTopics(bootstrap);
-        try (KafkaProducer<byte[], byte[]> p = KafkaTestClients.producer(bootstrap, 1 << 20)) {
+        try (KafkaTestClients.Checked p = KafkaTestClients.checkedProducer(bootstrap, 1 << 20)) {
             for (int i = 0; i < 5; i++) {
                 p.send(raw(topics, "p" + i, "sample text " + i, rawHeaders()));
             }
@@ -188,7 +187,7 @@ class PreprocessJobKafkaTest {
     void threeModalitiesRunAsOneJobEachIntoItsOwnBatchTopic() throws Exception {
         String bootstrap = SharedLocalKafka.bootstrap();
         Topics topics = freshTopics(bootstrap);
-        try (KafkaProducer<byte[], byte[]> p = KafkaTestClients.producer(bootstrap, 1 << 20)) {
+        try (KafkaTestClients.Checked p = KafkaTestClients.checkedProducer(bootstrap, 1 << 20)) {
             for (int i = 0; i < 3; i++) {
                 p.send(new ProducerRecord<>(topics.raw(Modality.IMAGE), null, ("i" + i).getBytes(StandardCharsets.UTF_8),
                         SampleTransformerTest.png(30 + i, 28), headers(Modality.IMAGE, String.valueOf(i))));
@@ -378,7 +377,7 @@ class PreprocessJobKafkaTest {
     }
 
     private static void produceText(String bootstrap, Topics topics, int from, int to, List<String> ids) {
-        try (KafkaProducer<byte[], byte[]> p = KafkaTestClients.producer(bootstrap, 1 << 20)) {
+        try (KafkaTestClients.Checked p = KafkaTestClients.checkedProducer(bootstrap, 1 << 20)) {
             for (int i = from; i < to; i++) {
                 ids.add("k" + i);
                 p.send(raw(topics, "k" + i, "sample text " + i, rawHeaders()));
