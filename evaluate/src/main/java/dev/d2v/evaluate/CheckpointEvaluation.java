@@ -29,6 +29,7 @@ import dev.d2v.preprocess.local.Transforms;
 import dev.d2v.preprocess.transform.text.Vocabulary;
 import dev.d2v.train.checkpoint.CheckpointManifest;
 import dev.d2v.train.checkpoint.CheckpointStore;
+import dev.d2v.train.model.Readout;
 import dev.d2v.train.run.TrainerCheckpoints;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -73,9 +74,7 @@ public final class CheckpointEvaluation {
                           Device device, FrozenFeatureProbes.Config probes, FineTune.Config finetune, CpuShare cpu) {
 
         public Options {
-            probes = new FrozenFeatureProbes.Config(
-                    probes.linear().withThreads(Math.min(probes.linear().threads(), cpu.threads())),
-                    probes.knn().withThreads(Math.min(probes.knn().threads(), cpu.threads())));
+            probes = probes.withThreads(cpu.threads());
         }
 
         /** The whole machine. */
@@ -199,11 +198,13 @@ public final class CheckpointEvaluation {
     }
 
     private List<EvalResult> probe(Encoder e, String id, long step, Modality m, ProbeTask p) throws IOException {
-        String task = p.name() + limitsSuffix();
-        FeatureSet train = cache.get(new FeatureKey(id, m, task, "train"), () -> features(e, m, p.train()));
-        FeatureSet test = cache.get(new FeatureKey(id, m, task, "test"), () -> features(e, m, p.test()));
+        Readout readout = options.probes().readout();
+        String task = p.name() + limitsSuffix() + readoutSuffix(readout);
+        FeatureSet train = cache.get(new FeatureKey(id, m, task, "train"), () -> features(e, m, p.train(), readout));
+        FeatureSet test = cache.get(new FeatureKey(id, m, task, "test"), () -> features(e, m, p.test(), readout));
+        int knnColumns = readout == Readout.LAST ? 0 : e.dim();   // the last block's part: FrozenFeatureProbes.run
         return FrozenFeatureProbes.run(id, step, m, p.name(), train, test, p.labelNames().size(), options.probes(),
-                options.cpu().pacer());
+                knnColumns, options.cpu().pacer());
     }
 
     /**
@@ -211,7 +212,8 @@ public final class CheckpointEvaluation {
      * stored beside the features ({@link #storedProbes}) and read back for every later checkpoint of the same shape.
      */
     private List<EvalResult> baselineProbe(Encoder e, String id, long step, Modality m, ProbeTask p) throws IOException {
-        return storedProbes(id, m, p.name() + limitsSuffix(), () -> probe(e, id, step, m, p));
+        return storedProbes(id, m, p.name() + limitsSuffix() + readoutSuffix(options.probes().readout()),
+                () -> probe(e, id, step, m, p));
     }
 
     /** Computes probe results on a cache miss. */
@@ -252,7 +254,9 @@ public final class CheckpointEvaluation {
 
     /** The probe settings that decide their results (not the thread counts): 16 hex digits. */
     static String probeSettingsHash(FrozenFeatureProbes.Config c) {
-        String settings = c.linear().withThreads(1) + "/" + c.knn().withThreads(1);
+        // the readout is in the path; with the layers readout the k-NN reads the last block's columns only
+        String settings = c.linear().withThreads(1) + "/" + c.knn().withThreads(1)
+                + (c.readout() == Readout.LAST ? "" : "/knn-on-last-block");
         return sha256(settings.getBytes(StandardCharsets.UTF_8)).substring(0, 16);
     }
 
@@ -300,7 +304,7 @@ public final class CheckpointEvaluation {
                 features[0] = cache.get(new FeatureKey(rawId, m, task, "train"), () -> RawFeatures.of(p.train()));
                 features[1] = cache.get(new FeatureKey(rawId, m, task, "test"), () -> RawFeatures.of(p.test()));
                 return FrozenFeatureProbes.run(rawId, step, m, p.name(), features[0], features[1],
-                        p.labelNames().size(), options.probes(), options.cpu().pacer());
+                        p.labelNames().size(), options.probes(), 0, options.cpu().pacer());
             });
             rawProbes.put(key, known);
             log.accept(String.format("%s: %s %s raw features (%.0f dims): linear %.1f%%, k-NN %.1f%%", folder.getFileName(),
@@ -318,7 +322,7 @@ public final class CheckpointEvaluation {
         FineTune.Config c = options.finetune();
         // the frozen probes' cached train features are the fine-tune's starting features: no second pass
         FeatureSet pooled = cache.get(new FeatureKey(id, m, p.name() + limitsSuffix(), "train"),
-                () -> features(e, m, p.train()));
+                () -> features(e, m, p.train(), Readout.LAST));
         Runnable pace = options.cpu().pacer();
         FineTune.Result r = FineTune.run(e.config(), e.parameters(), m, p.train(), p.test(), p.labelNames().size(), c,
                 linearProbeHead(options.probes().linear(), pace), pooled.features(), pace);
@@ -378,8 +382,16 @@ public final class CheckpointEvaluation {
                 : "-sample" + options.trainLimit() + "-" + options.testLimit();
     }
 
-    private FeatureSet features(Encoder e, Modality m, List<Minibatch> batches) {
-        float[][] f = e.features(m, batches, options.cpu().pacer());
+    /**
+     * The cache's name for a readout's features: none for {@link Readout#LAST} (the features the fine-tuning head starts
+     * from, and all that earlier versions cached), "-layers" for the others.
+     */
+    private static String readoutSuffix(Readout r) {
+        return r == Readout.LAST ? "" : "-" + r.id();
+    }
+
+    private FeatureSet features(Encoder e, Modality m, List<Minibatch> batches, Readout readout) {
+        float[][] f = e.features(m, batches, readout, options.cpu().pacer());
         int[] labels = new int[f.length];
         int row = 0;
         for (Minibatch b : batches) {

@@ -238,7 +238,7 @@ public final class EvaluationRunner {
         Files.createDirectories(dir);
         CheckpointEvaluation e = new CheckpointEvaluation(data, new FeatureCache(dir.resolve("features")),
                 new CheckpointEvaluation.Options(settings.tasks(), settings.trainLimit(), settings.testLimit(), 256, 7,
-                        device, FrozenFeatureProbes.Config.defaults(), settings.finetune(), cpu),
+                        device, FrozenFeatureProbes.Config.defaults(settings.readout()), settings.finetune(), cpu),
                 log);
         evaluations.put(dir, e);
         return e;

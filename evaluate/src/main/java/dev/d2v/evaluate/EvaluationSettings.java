@@ -3,6 +3,7 @@ package dev.d2v.evaluate;
 import dev.d2v.evaluate.finetune.FineTune;
 import dev.d2v.evaluate.follow.FollowPolicy;
 import dev.d2v.infra.Topics;
+import dev.d2v.train.model.Readout;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +23,7 @@ import java.util.Properties;
  * @param publish    whether results go to d2v.eval
  * @param json       results printed as one JSON object per line instead of the table
  * @param finetune   the fine-tuning protocol's budget; null = frozen-feature protocols only
+ * @param readout    the encoder outputs that the linear probe reads (the k-NN reads the last block's)
  * @param cpuShare   fraction of the machine's cores the evaluator may use, in (0, 1]
  * @param nice       scheduling priority to lower the process to, 0..19; 0 = leave it. Only a process of its own may
  *                   be reniced: an in-process caller (the demo, a test) passes 0, or the whole JVM slows down
@@ -30,8 +32,8 @@ import java.util.Properties;
  * @param topics     the topic names
  */
 public record EvaluationSettings(List<String> tasks, int trainLimit, int testLimit, Path out, boolean publish,
-                                 boolean json, FineTune.Config finetune, double cpuShare, int nice, Follow follow,
-                                 Properties kafka, Topics topics) {
+                                 boolean json, FineTune.Config finetune, Readout readout, double cpuShare, int nice,
+                                 Follow follow, Properties kafka, Topics topics) {
 
     /**
      * The CPU share when following a trainer: half the machine keeps evaluations timely (a few minutes per checkpoint
@@ -57,6 +59,7 @@ public record EvaluationSettings(List<String> tasks, int trainLimit, int testLim
         if (nice < 0 || nice > 19) {
             throw new IllegalArgumentException("--nice must be in 0..19, got " + nice);
         }
+        Objects.requireNonNull(readout, "readout");
         Objects.requireNonNull(follow, "follow");
         Objects.requireNonNull(kafka, "kafka");
         Objects.requireNonNull(topics, "topics");

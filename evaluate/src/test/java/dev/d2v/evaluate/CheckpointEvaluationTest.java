@@ -21,6 +21,7 @@ import dev.d2v.preprocess.transform.text.TextTransformConfig;
 import dev.d2v.preprocess.transform.text.Vocabulary;
 import dev.d2v.train.checkpoint.CheckpointManifest;
 import dev.d2v.train.checkpoint.CheckpointStore;
+import dev.d2v.train.model.Readout;
 import dev.d2v.train.run.TrainerCheckpoints;
 import dev.d2v.train.step.TinyConfigs;
 import dev.d2v.train.step.Trainer;
@@ -90,6 +91,34 @@ class CheckpointEvaluationTest {
         assertThat(log).anyMatch(l -> l.contains("audio tones (8 train, 4 test)"));
     }
 
+    /**
+     * The two readouts share one cache without reading each other's features: the tiny model (D 32, 2 blocks) gives
+     * the linear probe 32 features on the last block and 96 on the layers (the local encoder and both blocks), for the
+     * checkpoint and its random-init baseline alike, in either order; the k-NN reads the last block's 32 either way.
+     */
+    @Test
+    void eachReadoutProbesItsOwnFeaturesFromOneCache() throws IOException {
+        Path wavs = toneFolder(dir.resolve("tones-readout"));
+        FeatureCache cache = new FeatureCache(dir.resolve("features-readout"));
+        for (Readout r : List.of(Readout.LAST, Readout.LAYERS, Readout.LAST)) {
+            CheckpointEvaluation e = new CheckpointEvaluation(new DataContext(dir.resolve("cache"), 1, 0, s -> { }), cache,
+                    new CheckpointEvaluation.Options(List.of(wavs.toString()), 0, 0, 8, 7, Device.cpu(),
+                            FrozenFeatureProbes.Config.defaults(r), null), s -> { });
+            List<EvalResult> results = e.evaluate(checkpoint);
+            assertThat(results).as("readout %s", r).hasSize(2).allSatisfy(
+                    x -> assertThat(x.baselineAccuracy()).isBetween(0.0, 1.0));
+            assertThat(results.get(0).extras().get("dims")).as("linear probe").isEqualTo(r == Readout.LAST ? 32.0 : 96.0);
+            assertThat(results.get(1).extras().get("dims")).as("k-NN: the last block's").isEqualTo(32.0);
+        }
+        try (Stream<Path> files = Files.walk(dir.resolve("features-readout"))) {
+            assertThat(files.filter(f -> f.getFileName().toString().startsWith("probes-"))
+                    .filter(f -> f.toString().contains("random-init"))
+                    .map(f -> f.getParent().getFileName().toString()))
+                    .as("the random-init baseline's stored probe results, one per readout")
+                    .containsExactlyInAnyOrder("tones-readout", "tones-readout-layers");
+        }
+    }
+
     @Test
     void aSecondRunIntoTheSameFolderIsAnotherCheckpointWhoseFeaturesAreItsOwn() throws IOException {
         Path wavs = toneFolder(dir.resolve("tones-rerun"));
@@ -104,7 +133,7 @@ class CheckpointEvaluationTest {
             }
             CheckpointEvaluation e = new CheckpointEvaluation(new DataContext(dir.resolve("cache"), 1, 0, s -> { }), cache,
                     new CheckpointEvaluation.Options(List.of(wavs.toString()), 0, 0, 8, 7, Device.cpu(),
-                            FrozenFeatureProbes.Config.defaults(), null), s -> { });
+                            FrozenFeatureProbes.Config.defaults(Readout.LAST), null), s -> { });
             ids.add(e.evaluate(folder).get(0).checkpoint());
             assertThat(folder.getFileName().toString()).isEqualTo("step-000000000");
         }

@@ -11,6 +11,7 @@ import dev.d2v.train.checkpoint.CheckpointStore;
 import dev.d2v.train.config.Data2VecConfig;
 import dev.d2v.train.model.Data2VecModel;
 import dev.d2v.train.model.Params;
+import dev.d2v.train.model.Readout;
 import dev.d2v.train.run.TrainerCheckpoints;
 import dev.d2v.train.step.BatchTensors;
 import java.nio.file.Path;
@@ -21,8 +22,9 @@ import java.util.Map;
 
 /**
  * A frozen student encoder for probes: rebuilt from a checkpoint alone (its manifest carries the config), or randomly
- * initialised with the same shape as the baseline. {@link #features} gives the mean-pooled output over the real tokens
- * (no mask, eval mode): the fixed representation that the linear probe and k-NN read, and that fine-tuning starts from.
+ * initialised with the same shape as the baseline. {@link #features} gives the outputs of a {@link Readout}, mean-pooled
+ * over the real tokens (no mask, eval mode): the fixed representation that the linear probe and k-NN read; fine-tuning
+ * starts from the last block's.
  */
 public final class Encoder implements AutoCloseable {
 
@@ -82,21 +84,29 @@ public final class Encoder implements AutoCloseable {
         return config.model().dim();
     }
 
-    /** Mean-pooled features, one row per sample in batch order: (sum of batch sizes) x D. */
-    public float[][] features(Modality m, List<Minibatch> batches) {
-        return features(m, batches, () -> { });
+    /** Width of a feature vector of modality m under a readout. */
+    public int dim(Modality m, Readout readout) {
+        return readout.dim(dim(), model.mainBlocks(m));
     }
 
-    /** The same, calling {@code pace} after each batch (the evaluator's CPU governor sleeps there). */
-    public float[][] features(Modality m, List<Minibatch> batches, Runnable pace) {
+    /** Mean-pooled features of the last block, one row per sample in batch order: (sum of batch sizes) x D. */
+    public float[][] features(Modality m, List<Minibatch> batches) {
+        return features(m, batches, Readout.LAST, () -> { });
+    }
+
+    /**
+     * Features of a readout, one row per sample in batch order, calling {@code pace} after each batch (the evaluator's
+     * CPU governor sleeps there).
+     */
+    public float[][] features(Modality m, List<Minibatch> batches, Readout readout, Runnable pace) {
         int total = batches.stream().mapToInt(Minibatch::batchSize).sum();
         float[][] out = new float[total][];
         int row = 0;
-        int d = dim();
+        int d = dim(m, readout);
         for (Minibatch b : batches) {
             try (NDManager scope = manager.newSubManager(); NDScope ignored = new NDScope()) {
                 BatchTensors in = BatchTensors.of(b, config.modality(m), scope);
-                float[] f = model.features(params, m, in.input(), in.validTokens()).toFloatArray();
+                float[] f = model.features(params, m, in.input(), in.validTokens(), readout).toFloatArray();
                 for (int i = 0; i < b.batchSize(); i++) {
                     out[row++] = Arrays.copyOfRange(f, i * d, (i + 1) * d);
                 }

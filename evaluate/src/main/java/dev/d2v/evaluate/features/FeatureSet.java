@@ -5,7 +5,7 @@ import java.util.Arrays;
 /**
  * A feature matrix with its labels: what a frozen encoder made of one split of a probe task.
  *
- * @param features [N, D] one row per sample (e.g. the mean-pooled encoder output)
+ * @param features [N, D] one row per sample (e.g. an encoder's pooled outputs, {@code Readout})
  * @param labels   [N] class index per row
  */
 public record FeatureSet(float[][] features, int[] labels) {
@@ -31,6 +31,22 @@ public record FeatureSet(float[][] features, int[] labels) {
 
     public int dims() {
         return features.length == 0 ? 0 : features[0].length;
+    }
+
+    /** The last n columns of every row (all of them when n is 0 or the width). */
+    public FeatureSet lastColumns(int n) {
+        int d = dims();
+        if (n < 0 || n > d) {
+            throw new IllegalArgumentException("the last " + n + " of " + d + " columns");
+        }
+        if (n == 0 || n == d) {
+            return this;
+        }
+        float[][] out = new float[features.length][];
+        for (int i = 0; i < features.length; i++) {
+            out[i] = Arrays.copyOfRange(features[i], d - n, d);
+        }
+        return new FeatureSet(out, labels);
     }
 
     /** Same shape, same bits. */

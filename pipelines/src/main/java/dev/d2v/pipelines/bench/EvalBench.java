@@ -90,8 +90,8 @@ public final class EvalBench {
             for (Encoder e : List.of(encoder, random)) {
                 String name = e == encoder ? "checkpoint" : "random_init";
                 w = new Stopwatch();
-                FeatureSet set = new FeatureSet(name, e.features(m, task.train()), labels(task.train()),
-                        e.features(m, task.test()), labels(task.test()));
+                FeatureSet set = new FeatureSet(name, e.features(m, task.train(), probes.readout(), () -> { }),
+                        labels(task.train()), e.features(m, task.test(), probes.readout(), () -> { }), labels(task.test()));
                 sink.accept(w.result("eval_features_s", name, machine, Map.of("dims", set.dims(),
                         "batch_size", o.batchSize(), "rows", set.trainX().length + set.testX().length)));
                 sets.add(set);

@@ -93,6 +93,12 @@ public final class AblateCommand implements Callable<Integer> {
     @Option(names = "--test-limit", defaultValue = "0", paramLabel = "N", description = "At most N test records per probe task (0 = all)")
     int testLimit;
 
+    @Option(names = "--readout", defaultValue = "layers", paramLabel = "layers|last",
+            description = {"Encoder outputs the linear probe reads, each mean-pooled: layers (the local encoder's and the last",
+                    "four blocks', concatenated) or last (the last block's); the k-NN reads the last block's (default:",
+                    "${DEFAULT-VALUE})"})
+    String readoutName;
+
     @Option(names = "--finetune", description = "Also fine-tune each checkpoint (the evaluator's default budget); off by default")
     boolean finetune;
 
@@ -141,7 +147,7 @@ public final class AblateCommand implements Callable<Integer> {
                 factors.add(f);
             }
             EvaluationSettings evaluation = new EvaluationSettings(tasks.isEmpty() ? List.of(dataName) : tasks,
-                    trainLimit, testLimit, null, false, false, finetune ? FineTune.Config.defaults() : null, 1.0, 0,
+                    trainLimit, testLimit, null, false, false, finetune ? FineTune.Config.defaults() : null, EvaluateCommand.readout(readoutName), 1.0, 0,
                     EvaluationSettings.Follow.defaults(), c.kafka().clientProps(), c.topicNames());
             Path folder = out != null ? out
                     : AblationSettings.defaultOut(name != null ? name : AblationSettings.defaultName(m, dataName, factors));

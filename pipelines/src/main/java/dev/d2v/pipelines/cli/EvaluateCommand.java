@@ -6,6 +6,7 @@ import dev.d2v.evaluate.cpu.CpuShare;
 import dev.d2v.evaluate.finetune.FineTune;
 import dev.d2v.evaluate.follow.FollowPolicy;
 import dev.d2v.infra.config.PipelineConfig;
+import dev.d2v.train.model.Readout;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -21,7 +22,7 @@ import picocli.CommandLine.Option;
  * {@link EvaluationSettings}; {@link EvaluationRunner} does the work.
  */
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
-        description = {"Evaluates a checkpoint: frozen-encoder features (mean-pooled), a linear probe and k-NN per probe",
+        description = {"Evaluates a checkpoint: frozen-encoder features (--readout), a linear probe and k-NN per probe",
                 "task, fine-tuning of the encoder with a classification head (a fixed small budget), and the same for",
                 "a randomly initialised encoder of the same shape; writes results JSON and the HTML report under --out.",
                 "Beside a trainer (--follow) it keeps to --cpu-share of the machine at --nice priority."})
@@ -102,6 +103,12 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object per result on stdout")
     boolean json;
 
+    @Option(names = "--readout", defaultValue = "layers", paramLabel = "layers|last",
+            description = {"Encoder outputs the linear probe reads, each mean-pooled: layers (the local encoder's and the last",
+                    "four blocks', concatenated) or last (the last block's); the k-NN reads the last block's (default:",
+                    "${DEFAULT-VALUE})"})
+    String readoutName;
+
     @Option(names = "--no-finetune", description = "Skip the fine-tuning protocol (linear probe and k-NN only)")
     boolean noFinetune;
 
@@ -147,8 +154,18 @@ public final class EvaluateCommand implements Callable<Integer> {
                 maxCheckpoints, untilStep, idleStopSeconds, checkpointRoot);
         double share = cpuShare != null ? cpuShare : what.follow ? EvaluationSettings.FOLLOW_CPU_SHARE : 1.0;
         boolean publishing = publish != null ? publish : what.follow;
-        return new EvaluationSettings(tasks, trainLimit, testLimit, out, publishing, json, finetuneConfig(), share,
+        return new EvaluationSettings(tasks, trainLimit, testLimit, out, publishing, json, finetuneConfig(),
+                readout(readoutName), share,
                 reniceBy(nice), follow, c.kafka().clientProps(), c.topicNames());
+    }
+
+    /** --readout's value; a wrong one is a usage error. */
+    static Readout readout(String name) {
+        try {
+            return Readout.parse(name);
+        } catch (IllegalArgumentException e) {
+            throw new UserError("--readout: " + e.getMessage());
+        }
     }
 
     /**

@@ -5,6 +5,7 @@ import dev.d2v.evaluate.EvaluationSettings;
 import dev.d2v.evaluate.finetune.FineTune;
 import dev.d2v.evaluate.follow.FollowPolicy;
 import dev.d2v.evaluate.follow.FollowerState;
+import dev.d2v.evaluate.probe.FrozenFeatureProbes;
 import dev.d2v.evaluate.report.Report;
 import dev.d2v.evaluate.results.ResultsFile;
 import dev.d2v.infra.Modality;
@@ -229,7 +230,7 @@ public final class Demo {
     private EvaluationSettings evaluationSettings(PipelineConfig c, Path eval, List<String> tasks, double cpuShare, int nice,
                                                   EvaluationSettings.Follow follow) {
         return new EvaluationSettings(tasks, demo.probeTrainLimit(), demo.probeTestLimit(), eval, true, false,
-                demo.finetune() ? FineTune.Config.defaults() : null, cpuShare, nice, follow, c.kafka().clientProps(),
+                demo.finetune() ? FineTune.Config.defaults() : null, FrozenFeatureProbes.DEFAULT_READOUT, cpuShare, nice, follow, c.kafka().clientProps(),
                 c.topicNames());
     }
 

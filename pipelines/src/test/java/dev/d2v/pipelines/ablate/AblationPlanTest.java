@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.d2v.evaluate.EvaluationSettings;
+import dev.d2v.evaluate.probe.FrozenFeatureProbes;
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.Topics;
 import dev.d2v.ingest.data.DataContext;
@@ -22,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 class AblationPlanTest {
 
     static AblationSettings settings(List<String> fixed, String... vary) {
-        EvaluationSettings eval = new EvaluationSettings(List.of("mnist"), 0, 0, null, false, false, null, 1.0, 0,
+        EvaluationSettings eval = new EvaluationSettings(List.of("mnist"), 0, 0, null, false, false, null,
+                FrozenFeatureProbes.DEFAULT_READOUT, 1.0, 0,
                 EvaluationSettings.Follow.defaults(), new Properties(), Topics.defaults());
         return new AblationSettings(Modality.IMAGE, "mnist", new DataContext(Path.of("cache"), 1, 0, l -> {}), null, 8,
                 "cpu", Transforms.defaults(), fixed, List.of(vary).stream().map(Factor::parse).toList(), List.of(1L, 2L), 10L, null, null, 5,

@@ -8,6 +8,9 @@ import dev.d2v.evaluate.results.ResultsFile;
 import dev.d2v.infra.wire.EvalResult;
 import dev.d2v.pipelines.Main;
 import dev.d2v.train.checkpoint.CheckpointStore;
+import dev.d2v.train.config.Data2VecConfig;
+import dev.d2v.train.config.ModelConfig;
+import dev.d2v.train.model.Readout;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -120,6 +123,29 @@ class EvaluateCommandTest {
         assertThat(evaluate("eval-bad", "--nice", "20").code()).isEqualTo(2);
         assertThat(Main.commandLine().getSubcommands().get("evaluate").getUsageMessage())
                 .contains("--cpu-share").contains("--nice").contains("--max-checkpoints").contains("--idle-stop-seconds");
+    }
+
+    /** --readout last gives the linear probe the last block's D features, the default the layers' 5 D; k-NN reads D. */
+    @Test
+    void theReadoutDecidesWhatTheLinearProbeReads() throws IOException {
+        for (String readout : List.of("last", "layers")) {
+            Run r = evaluate("eval-readout-" + readout, "--no-finetune", "--readout", readout);
+            assertThat(r.code()).isZero();
+            Path results = dir.resolve("eval-readout-" + readout).resolve("results");
+            JsonNode saved;
+            try (var files = Files.list(results)) {
+                saved = new ObjectMapper().readTree(files.findFirst().orElseThrow().toFile());
+            }
+            JsonNode linear = saved.get("results").get(0);
+            JsonNode knn = saved.get("results").get(1);
+            assertThat(linear.get("protocol").asText()).isEqualTo("linear");
+            ModelConfig model = Data2VecConfig.cpu().model();   // the preset the checkpoint was pretrained with
+            double d = model.dim();
+            int blocks = Math.min(Readout.LAYER_BLOCKS, model.depth());
+            assertThat(linear.get("extras").get("dims").asDouble()).isEqualTo(readout.equals("last") ? d : d * (1 + blocks));
+            assertThat(knn.get("extras").get("dims").asDouble()).isEqualTo(d);
+        }
+        assertThat(evaluate("eval-bad", "--readout", "middle").code()).isEqualTo(2);
     }
 
     @Test

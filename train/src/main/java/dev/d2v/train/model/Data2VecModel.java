@@ -147,8 +147,11 @@ public final class Data2VecModel {
         };
     }
 
-    /** Encoder output without the CLS slot, the CLS output (image) and the FFN outputs of the main blocks. */
-    public record Encoded(NDArray x, NDArray cls, List<NDArray> ffn) {}
+    /**
+     * Encoder output without the CLS slot, the CLS output (image), the FFN outputs of the main blocks (teacher), and the
+     * outputs of the prenet and of each main block without the CLS slot (probe readouts; empty unless asked for).
+     */
+    public record Encoded(NDArray x, NDArray cls, List<NDArray> ffn, List<NDArray> layers) {}
 
     /**
      * tokens (N, K, D) -> prenet and main blocks.
@@ -159,6 +162,12 @@ public final class Data2VecModel {
      */
     public Encoded encode(Params p, Modality m, NDArray tokens, NDArray positions, NDArray keyValid, boolean training,
                           boolean collect) {
+        return encode(p, m, tokens, positions, keyValid, training, collect, false);
+    }
+
+    /** {@link #encode}, also keeping the block outputs when {@code layers} (the probes' {@link Readout#LAYERS}). */
+    public Encoded encode(Params p, Modality m, NDArray tokens, NDArray positions, NDArray keyValid, boolean training,
+                          boolean collect, boolean layers) {
         int heads = config.model().heads();
         double dropout = config.model().dropout();
         boolean cls = m == Modality.IMAGE;
@@ -181,17 +190,24 @@ public final class Data2VecModel {
             x = Block.forward(p, m.id() + ".prenet." + i, x, heads, bias, valid4, dropout, training).x();
         }
         List<NDArray> ffn = new ArrayList<>();
+        List<NDArray> outputs = new ArrayList<>();
+        if (layers) {
+            outputs.add(cls ? dropFirst(x) : x);
+        }
         for (int i = 0; i < mainBlocks(m); i++) {
             Block.Out o = Block.forward(p, trunkBlock(m, i), x, heads, bias, valid4, dropout, training);
             x = o.x();
             if (collect) {
                 ffn.add(cls ? dropFirst(o.ffn()) : o.ffn());
             }
+            if (layers) {
+                outputs.add(cls ? dropFirst(x) : x);
+            }
         }
         if (cls) {
-            return new Encoded(dropFirst(x), x.get(new NDIndex(":, 0, :")), ffn);
+            return new Encoded(dropFirst(x), x.get(new NDIndex(":, 0, :")), ffn, outputs);
         }
-        return new Encoded(x, null, ffn);
+        return new Encoded(x, null, ffn, outputs);
     }
 
     private static NDArray dropFirst(NDArray x) {
@@ -263,16 +279,44 @@ public final class Data2VecModel {
      * {@link #features} with dropout when training (fine-tuning runs the encoder in training mode): (B, D).
      */
     public NDArray features(Params p, Modality m, NDArray input, int[] validTokens, boolean training) {
+        return features(p, m, input, validTokens, Readout.LAST, training);
+    }
+
+    /**
+     * Probe features of a readout, no dropout: (B, {@link Readout#dim}). {@link Readout#LAYERS} concatenates, in
+     * order, the pooled local encoder output (after the prenet blocks, as the trunk reads it) and the pooled outputs of
+     * the top main blocks.
+     */
+    public NDArray features(Params p, Modality m, NDArray input, int[] validTokens, Readout readout) {
+        return features(p, m, input, validTokens, readout, false);
+    }
+
+    private NDArray features(Params p, Modality m, NDArray input, int[] validTokens, Readout readout, boolean training) {
         NDArray tokens = embed(p, m, input);
         long b = tokens.getShape().get(0);
         long t = tokens.getShape().get(1);
         NDArray keyValid = validTokens == null ? null : validMask(tokens.getManager(), validTokens, t);
         NDArray positions = m == Modality.AUDIO ? tokens.getManager().arange(0f, (float) t).reshape(1, t) : null;
-        NDArray x = encode(p, m, tokens, positions, keyValid, training, false).x();
-        if (keyValid == null) {
+        boolean layers = readout == Readout.LAYERS;
+        Encoded e = encode(p, m, tokens, positions, keyValid, training, false, layers);
+        NDArray w = keyValid == null ? null : keyValid.toType(DataType.FLOAT32, false).reshape(b, t, 1);
+        if (!layers) {
+            return pool(e.x(), w);
+        }
+        List<NDArray> outputs = e.layers();
+        int top = readout.blocks(outputs.size() - 1);
+        NDList pooled = new NDList(pool(outputs.get(0), w));
+        for (NDArray o : outputs.subList(outputs.size() - top, outputs.size())) {
+            pooled.add(pool(o, w));
+        }
+        return NDArrays.concat(pooled, 1);
+    }
+
+    /** Mean over the tokens, over the real ones where w (B, T, 1) marks them. */
+    private static NDArray pool(NDArray x, NDArray w) {
+        if (w == null) {
             return x.mean(new int[] {1});
         }
-        NDArray w = keyValid.toType(DataType.FLOAT32, false).reshape(b, t, 1);
         return x.mul(w).sum(new int[] {1}).div(w.sum(new int[] {1}).maximum(1f));
     }
 

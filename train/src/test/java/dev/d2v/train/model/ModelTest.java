@@ -127,6 +127,50 @@ class ModelTest {
     }
 
     /**
+     * The probes' layers readout is the pooled local encoder output followed by the pooled outputs of the top blocks
+     * (both of a 2-block trunk, the last four of a 6-block one), its last D columns the last-block readout; pooling
+     * counts only the real tokens, so a padded row reads as it reads alone.
+     */
+    @ParameterizedTest
+    @EnumSource(Modality.class)
+    void theLayersReadoutIsThePooledLocalEncoderThenTheTopBlocks(Modality m) {
+        int[] valid = m == Modality.TEXT ? new int[] {4, 40} : new int[] {6, 24};
+        for (int depth : new int[] {2, 6}) {
+            Data2VecConfig c = wideSequences().withOverrides(List.of("model.depth=" + depth));
+            Data2VecModel net = new Data2VecModel(c);
+            int d = c.model().dim();
+            try (NDManager root = NDManager.newBaseManager(); NDScope ignored = new NDScope()) {
+                Params p = net.declare(root, 3);
+                Minibatch b = m == Modality.IMAGE ? batch(m, 4) : paddedBatch(m, valid, 0, valid.length);
+                BatchTensors in = BatchTensors.of(b, c.modality(m), root);
+                NDArray layers = net.features(p, m, in.input(), in.validTokens(), Readout.LAYERS);
+                NDArray last = net.features(p, m, in.input(), in.validTokens(), Readout.LAST);
+                int width = d * (1 + Math.min(Readout.LAYER_BLOCKS, depth));
+                assertThat(layers.getShape()).isEqualTo(new Shape(b.batchSize(), width));
+                assertThat(Readout.LAYERS.dim(d, depth)).isEqualTo(width);
+                assertClose(layers.get(":, " + (width - d) + ":"), last, 1e-6);
+
+                NDArray tokens = net.embed(p, m, in.input());                                 // (B, T, D)
+                float[] local = layers.get(":, :" + d).toFloatArray();
+                int t = (int) tokens.getShape().get(1);
+                for (int row = 0; row < b.batchSize(); row++) {
+                    int real = in.validTokens() == null ? t : Math.min(t, in.validTokens()[row]);
+                    float[] mean = tokens.get(row + ", :" + real + ", :").mean(new int[] {0}).toFloatArray();
+                    for (int j = 0; j < d; j++) {
+                        assertThat(local[row * d + j]).as("row %d dim %d at depth %d", row, j, depth)
+                                .isCloseTo(mean[j], within(1e-5f));
+                    }
+                }
+                if (m != Modality.IMAGE) {
+                    BatchTensors alone = BatchTensors.of(paddedBatch(m, valid, 0, 1), c.modality(m), root);
+                    assertClose(layers.get("0:1, :"),
+                            net.features(p, m, alone.input(), alone.validTokens(), Readout.LAYERS), 2e-4);
+                }
+            }
+        }
+    }
+
+    /**
      * The loss on a batch whose rows keep different counts averages over exactly the masked positions inside each row's
      * valid length: 3 + 24 per clone for valid lengths 4 and 40 at mask_ratio 0.6, never a visible or padded one.
      */
