@@ -8,6 +8,7 @@ import com.sun.management.OperatingSystemMXBean;
 import dev.d2v.evaluate.CheckpointEvaluation;
 import dev.d2v.evaluate.encoder.Encoder;
 import dev.d2v.evaluate.features.FeatureCache;
+import dev.d2v.evaluate.features.FeatureSet;
 import dev.d2v.evaluate.features.RawFeatures;
 import dev.d2v.evaluate.probe.FrozenFeatureProbes;
 import dev.d2v.evaluate.probe.Knn;
@@ -22,6 +23,7 @@ import dev.d2v.preprocess.local.Transforms;
 import dev.d2v.train.checkpoint.CheckpointManifest;
 import dev.d2v.train.checkpoint.CheckpointStore;
 import dev.d2v.train.config.Data2VecConfig;
+import dev.d2v.train.model.Readout;
 import dev.d2v.train.run.TrainerCheckpoints;
 import dev.d2v.train.step.Trainer;
 import java.io.IOException;
@@ -84,40 +86,45 @@ public final class EvalBench {
         Modality m = task.modality();
         int classes = task.labelNames().size();
 
-        List<FeatureSet> sets = new ArrayList<>();
+        List<Features> sets = new ArrayList<>();
         try (Encoder encoder = Encoder.fromCheckpoint(checkpoint, Device.cpu());
              Encoder random = Encoder.randomInit(encoder.config(), 7, Device.cpu())) {
             for (Encoder e : List.of(encoder, random)) {
                 String name = e == encoder ? "checkpoint" : "random_init";
                 w = new Stopwatch();
-                FeatureSet set = new FeatureSet(name, e.features(m, task.train(), probes.readout(), () -> { }),
-                        labels(task.train()), e.features(m, task.test(), probes.readout(), () -> { }), labels(task.test()));
+                // as the evaluation reads them: the linear probe all of the readout, the k-NN the last block's part
+                Features set = new Features(name,
+                        new FeatureSet(e.features(m, task.train(), probes.readout(), () -> { }), labels(task.train())),
+                        new FeatureSet(e.features(m, task.test(), probes.readout(), () -> { }), labels(task.test())),
+                        probes.readout() == Readout.LAST ? 0 : e.dim());
                 sink.accept(w.result("eval_features_s", name, machine, Map.of("dims", set.dims(),
-                        "batch_size", o.batchSize(), "rows", set.trainX().length + set.testX().length)));
+                        "batch_size", o.batchSize(), "rows", set.train().rows() + set.test().rows())));
                 sets.add(set);
             }
         }
         w = new Stopwatch();
-        FeatureSet raw = new FeatureSet("raw", RawFeatures.of(task.train()).features(), labels(task.train()),
-                RawFeatures.of(task.test()).features(), labels(task.test()));
+        Features raw = new Features("raw", RawFeatures.of(task.train()), RawFeatures.of(task.test()), 0);
         sink.accept(w.result("eval_features_s", "raw", machine, Map.of("dims", raw.dims(),
-                "rows", raw.trainX().length + raw.testX().length)));
+                "rows", raw.train().rows() + raw.test().rows())));
         sets.add(raw);
         log.accept(String.format("features done in %.1f s", total.wall()));
 
-        for (FeatureSet s : sets) {
+        for (Features s : sets) {
+            FeatureSet knnTrain = s.train().lastColumns(s.knnColumns());
+            FeatureSet knnTest = s.test().lastColumns(s.knnColumns());
             for (ProbeBackend b : o.backends()) {
                 w = new Stopwatch();
-                LinearModel model = LinearProbe.fit(s.trainX(), s.trainY(), classes, probes.linear().withBackend(b));
-                double acc = model.accuracy(s.testX(), s.testY());
+                LinearModel model = LinearProbe.fit(s.train().features(), s.train().labels(), classes,
+                        probes.linear().withBackend(b));
+                double acc = model.accuracy(s.test().features(), s.test().labels());
                 sink.accept(w.result("eval_linear_s", s.name(), machine, Map.of("backend", b.name().toLowerCase(),
                         "accuracy", acc, "l2", model.l2(), "iterations", model.iterations(), "dims", s.dims())));
                 log.accept(String.format("%s linear (%s): %.2f%% in %.1f s", s.name(), b, 100 * acc, w.wall()));
                 w = new Stopwatch();
-                double knn = Knn.accuracy(s.trainX(), s.trainY(), s.testX(), s.testY(), classes,
-                        probes.knn().withBackend(b));
+                double knn = Knn.accuracy(knnTrain.features(), knnTrain.labels(), knnTest.features(), knnTest.labels(),
+                        classes, probes.knn().withBackend(b));
                 sink.accept(w.result("eval_knn_s", s.name(), machine, Map.of("backend", b.name().toLowerCase(),
-                        "accuracy", knn, "k", probes.knn().k(), "dims", s.dims())));
+                        "accuracy", knn, "k", probes.knn().k(), "dims", knnTrain.dims())));
                 log.accept(String.format("%s k-NN (%s): %.2f%% in %.1f s", s.name(), b, 100 * knn, w.wall()));
             }
         }
@@ -150,10 +157,10 @@ public final class EvalBench {
         return y;
     }
 
-    /** One feature set's train and test features [N, D] with labels. */
-    private record FeatureSet(String name, float[][] trainX, int[] trainY, float[][] testX, int[] testY) {
+    /** One source's train and test features with labels; the k-NN reads their last knnColumns (0: all). */
+    private record Features(String name, FeatureSet train, FeatureSet test, int knnColumns) {
         int dims() {
-            return trainX[0].length;
+            return train.dims();
         }
     }
 

@@ -47,7 +47,11 @@ class BenchEvaluateCommandTest {
         });
         assertThat(lines.get(0).get("train_rows").asInt()).isEqualTo(32);
         assertThat(lines.get(3).get("dims").asInt()).isEqualTo(784);
-        assertThat(lines.get(1).get("dims").asInt()).isEqualTo(192); // the cpu preset's width
+        // the cpu preset (D 192, 4 blocks) read as the evaluation reads it: the linear probe the layers (5 x 192), the
+        // k-NN the last block's 192
+        assertThat(lines.get(1).get("dims").asInt()).isEqualTo(960);
+        assertThat(lines.get(4).get("dims").asInt()).isEqualTo(960);
+        assertThat(lines.get(5).get("dims").asInt()).isEqualTo(192);
         // raw pixels separate the halves; the k-NN backends agree exactly, the linear probes to float rounding
         assertThat(lines.get(12).get("accuracy").asDouble()).isEqualTo(1.0);
         for (int i = 4; i < 16; i += 4) {
