@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.d2v.evaluate.io.AtomicFiles;
+import dev.d2v.train.model.Readout;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,7 +37,12 @@ public record RunState(JsonNode settings, int chunksDone, boolean pretrained) {
         return new RunState(settings(s, r), 0, false);
     }
 
-    /** The settings that decide what a run trains (the evaluation's are left out: they may change between calls). */
+    /**
+     * The settings that decide what a run trains, and the probes' readout: its lines and recorded results are of one
+     * readout, so a call with another is refused instead of mixing them or skipping its evaluations. The rest of the
+     * evaluation's settings may change between calls (--finetune adds a protocol). A run of the last block's readout,
+     * the only one before there was a choice, records none, so folders made then resume with --readout last.
+     */
     static ObjectNode settings(AblationSettings s, AblationPlan.Run r) {
         ObjectNode o = JSON.createObjectNode();
         o.put("modality", s.modality().id());
@@ -58,6 +64,9 @@ public record RunState(JsonNode settings, int chunksDone, boolean pretrained) {
             o.put("schedule_steps", s.scheduleSteps());
         }
         o.put("checkpoints", s.checkpoints());
+        if (s.evaluation().readout() != Readout.LAST) {
+            o.put("readout", s.evaluation().readout().id());
+        }
         // as read back from the file (an int-sized long reads as an int node), so that equals compares values
         try {
             return (ObjectNode) JSON.readTree(o.toString());

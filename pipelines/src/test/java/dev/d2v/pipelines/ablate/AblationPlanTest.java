@@ -10,6 +10,7 @@ import dev.d2v.infra.Topics;
 import dev.d2v.ingest.data.DataContext;
 import dev.d2v.preprocess.local.Transforms;
 import dev.d2v.train.config.Data2VecConfig;
+import dev.d2v.train.model.Readout;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,8 +24,11 @@ import org.junit.jupiter.api.io.TempDir;
 class AblationPlanTest {
 
     static AblationSettings settings(List<String> fixed, String... vary) {
-        EvaluationSettings eval = new EvaluationSettings(List.of("mnist"), 0, 0, null, false, false, null,
-                FrozenFeatureProbes.DEFAULT_READOUT, 1.0, 0,
+        return settings(FrozenFeatureProbes.DEFAULT_READOUT, fixed, vary);
+    }
+
+    static AblationSettings settings(Readout readout, List<String> fixed, String... vary) {
+        EvaluationSettings eval = new EvaluationSettings(List.of("mnist"), 0, 0, null, false, false, null, readout, 1.0, 0,
                 EvaluationSettings.Follow.defaults(), new Properties(), Topics.defaults());
         return new AblationSettings(Modality.IMAGE, "mnist", new DataContext(Path.of("cache"), 1, 0, l -> {}), null, 8,
                 "cpu", Transforms.defaults(), fixed, List.of(vary).stream().map(Factor::parse).toList(), List.of(1L, 2L), 10L, null, null, 5,
@@ -58,6 +62,20 @@ class AblationPlanTest {
                 .isEqualTo(Long.MAX_VALUE);
         assertThat(r.targetStep(null, Duration.ofMinutes(15), 500L)).isEqualTo(r.config().optim().totalSteps());
         assertThat(r.targetStep(40L, Duration.ofMinutes(15), null)).isEqualTo(40);
+    }
+
+    /**
+     * A run folder's lines are of one readout: it is part of the settings a rerun must match, absent for the last
+     * block's (so that folders made before the choice existed resume with --readout last).
+     */
+    @Test
+    void theReadoutIsPartOfARunsSettings() {
+        AblationSettings layers = settings(Readout.LAYERS, List.of());
+        AblationSettings last = settings(Readout.LAST, List.of());
+        AblationPlan.Run run = AblationPlan.of(layers).runs().get(0);
+        assertThat(RunState.settings(layers, run).get("readout").asText()).isEqualTo("layers");
+        assertThat(RunState.settings(last, run).has("readout")).isFalse();
+        assertThat(RunState.settings(layers, run)).isNotEqualTo(RunState.settings(last, run));
     }
 
     @Test
