@@ -148,8 +148,9 @@ public final class Data2VecModel {
     }
 
     /**
-     * Encoder output without the CLS slot, the CLS output (image), the FFN outputs of the main blocks (teacher), and the
-     * outputs of the prenet and of each main block without the CLS slot (probe readouts; empty unless asked for).
+     * Encoder output without the CLS slot, the CLS output (image), the FFN outputs of the main blocks (teacher), and,
+     * without the CLS slot, the main blocks' input followed by each main block's output (probe readouts; empty unless
+     * asked for).
      */
     public record Encoded(NDArray x, NDArray cls, List<NDArray> ffn, List<NDArray> layers) {}
 
