@@ -2,13 +2,9 @@ package dev.d2v.pipelines.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.d2v.pipelines.bench.Soak;
-import java.awt.image.BufferedImage;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
-import javax.imageio.ImageIO;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -38,7 +34,7 @@ public final class BenchSoakCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path probe = probeImages(dir.resolveSibling("soak-probe"));
+        Path probe = ProbeImages.halves(dir.resolveSibling("soak-probe"));
         Soak.Result r = new Soak(new Soak.Settings(dir.toAbsolutePath(), minutes, rate, faultEvery, seed, probe),
                 System.err).run();
         ObjectMapper json = new ObjectMapper();
@@ -52,26 +48,5 @@ public final class BenchSoakCommand implements Callable<Integer> {
         boolean ok = r.trainedTwice() == 0 && r.notTrained() == 0 && r.deadLetters() == r.junk()
                 && r.preprocessed() == r.ingested() - r.junk();
         return ok ? 0 : 1;
-    }
-
-    /** A labeled folder of 48 images (a bright square on the left or the right half) for the evaluator. */
-    static Path probeImages(Path root) throws Exception {
-        SplittableRandom r = new SplittableRandom(5);
-        for (int i = 0; i < 48; i++) {
-            String label = i % 2 == 0 ? "left" : "right";
-            String split = i < 32 ? "train" : "test";
-            BufferedImage img = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
-            int x0 = (label.equals("left") ? 0 : 14) + r.nextInt(4);
-            for (int y = 0; y < 28; y++) {
-                for (int x = 0; x < 28; x++) {
-                    boolean in = x >= x0 && x < x0 + 10 && y >= 8 && y < 18;
-                    img.getRaster().setSample(x, y, 0, in ? 220 : r.nextInt(30));
-                }
-            }
-            Path f = root.resolve(split).resolve(label).resolve(i + ".png");
-            Files.createDirectories(f.getParent());
-            ImageIO.write(img, "png", f.toFile());
-        }
-        return root;
     }
 }

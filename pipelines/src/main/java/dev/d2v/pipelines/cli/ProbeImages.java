@@ -7,7 +7,10 @@ import java.nio.file.Path;
 import java.util.SplittableRandom;
 import javax.imageio.ImageIO;
 
-/** Labeled PNG folders for command tests, in the probe layout {@code <root>/{train,test}/<label>/<file>}. */
+/**
+ * Labeled PNG folders in the probe layout {@code <root>/{train,test}/<label>/<file>}: the probe task of `bench soak`'s
+ * evaluator, and of the command tests.
+ */
 final class ProbeImages {
 
     private ProbeImages() {}
