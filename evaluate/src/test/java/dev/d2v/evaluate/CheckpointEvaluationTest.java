@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.d2v.evaluate.features.FeatureCache;
 import dev.d2v.evaluate.features.FeatureKey;
 import dev.d2v.evaluate.probe.FrozenFeatureProbes;
+import dev.d2v.infra.FileTrees;
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.wire.EvalResult;
 import dev.d2v.ingest.data.DataContext;
@@ -32,7 +33,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
@@ -126,7 +126,7 @@ class CheckpointEvaluationTest {
         FeatureCache cache = new FeatureCache(dir.resolve("features-rerun"));
         List<String> ids = new ArrayList<>();
         for (long seed : new long[] {1, 2}) {   // two runs into one folder: the same step, the same folder name
-            deleteTree(root);
+            FileTrees.delete(root);
             Path folder;
             try (Trainer t = new Trainer(TinyConfigs.tiny(), Device.cpu(), seed)) {
                 folder = TrainerCheckpoints.save(t, root, run, CheckpointManifest.DataPosition.none()).folder();
@@ -160,17 +160,6 @@ class CheckpointEvaluationTest {
         Path wavs = toneFolder(dir.resolve("tones-vocab"));
         assertThatThrownBy(() -> evaluation(List.of(wavs.toString()), new ArrayList<>()).evaluate(folder))
                 .isInstanceOf(IOException.class).hasMessageContaining("has changed since the checkpoint was trained");
-    }
-
-    private static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> all = Files.walk(p)) {
-            for (Path f : all.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(f);
-            }
-        }
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.d2v.ingest.data;
 
+import dev.d2v.infra.FileTrees;
 import dev.d2v.infra.Modality;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -95,8 +96,8 @@ public final class SpokenDigitPhrases implements Dataset {
         all.addAll(plan("test", speakers.test(), options.clipsPerDigit(), nouns, ctx.seed(), ctx.limit()));
 
         Files.createDirectories(root);
-        SpokenSupport.deleteTree(root.resolve("train"));
-        SpokenSupport.deleteTree(root.resolve("test"));
+        FileTrees.delete(root.resolve("train"));
+        FileTrees.delete(root.resolve("test"));
         for (String split : List.of("train", "test")) {
             for (int d = 0; d < SpokenDigits.WORDS.size(); d++) {
                 Files.createDirectories(root.resolve(split).resolve(Integer.toString(d)));

@@ -1,5 +1,6 @@
 package dev.d2v.ingest.data;
 
+import dev.d2v.infra.FileTrees;
 import dev.d2v.infra.Modality;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -71,7 +72,7 @@ public final class SpokenPhrases implements Dataset {
         List<Phrase> phrases = plan(count, speakers.train(), lemmas, ctx.seed());
 
         Files.createDirectories(root);
-        SpokenSupport.deleteTree(root.resolve("unlabeled"));
+        FileTrees.delete(root.resolve("unlabeled"));
         Files.createDirectories(root.resolve("unlabeled"));
         SpokenSupport.parallel(phrases, options.threads(), ctx.progress(), NAME, p -> {
             ClipStyle style = ClipStyle.draw(ctx.seed(), p.speaker(), "phrase/" + p.index());

@@ -2,6 +2,7 @@ package dev.d2v.train.checkpoint;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import dev.d2v.infra.FileTrees;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -24,7 +25,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * Checkpoint folders under a root, independent of the model classes: parameters arrive as named tensor groups
@@ -134,7 +134,7 @@ public final class CheckpointStore {
             forceFolder(root);
             return new Verified(target, stored);
         } catch (IOException | RuntimeException e) {
-            deleteTree(tmp);
+            FileTrees.delete(tmp);
             if (e instanceof FileAlreadyExistsException) {
                 throw new CheckpointException(target, "a checkpoint for step " + manifest.step() + " already exists", e);
             }
@@ -316,7 +316,7 @@ public final class CheckpointStore {
         List<Path> deleted = new ArrayList<>();
         for (Entry e : entries) {
             if (!kept.contains(e.step())) {
-                deleteTree(e.folder());
+                FileTrees.delete(e.folder());
                 deleted.add(e.folder());
             }
         }
@@ -339,7 +339,7 @@ public final class CheckpointStore {
         List<Path> deleted = new ArrayList<>();
         for (Entry e : entries) {
             if (!kept.contains(e.step()) && e.step() != newest) {
-                deleteTree(e.folder());
+                FileTrees.delete(e.folder());
                 deleted.add(e.folder());
             }
         }
@@ -352,22 +352,11 @@ public final class CheckpointStore {
         if (Files.isDirectory(root)) {
             try (DirectoryStream<Path> ds = Files.newDirectoryStream(root, TEMP_PREFIX + "step-*")) {
                 for (Path p : ds) {
-                    deleteTree(p);
+                    FileTrees.delete(p);
                     deleted.add(p);
                 }
             }
         }
         return deleted;
-    }
-
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 }
