@@ -15,6 +15,8 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
@@ -24,7 +26,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.KafkaFuture;
@@ -167,11 +169,21 @@ public final class TopicAdmin implements AutoCloseable {
     }
 
     /**
-     * The exact number of committed records in a topic: reads it from the beginning with read_committed up to
-     * the current last stable offset (transaction markers and aborted records are not counted). Reads every
-     * byte of the topic, so it is for tests and small topics; {@link #list} is the cheap estimate.
+     * The exact number of committed records in a topic ({@link #forEachCommitted}: transaction markers and aborted
+     * records are not counted). Reads every byte of the topic, so it is for tests and small topics; {@link #list} is
+     * the cheap estimate.
      */
     public long committedCount(String topic, Duration timeout) {
+        AtomicLong count = new AtomicLong();
+        forEachCommitted(topic, timeout, r -> count.incrementAndGet());
+        return count.get();
+    }
+
+    /**
+     * Every committed record of a topic: reads it from the beginning with read_committed up to the last stable offset
+     * at the start (records written later are left out). Fails when that takes longer than {@code timeout}.
+     */
+    public void forEachCommitted(String topic, Duration timeout, Consumer<ConsumerRecord<byte[], byte[]>> each) {
         Properties p = new Properties();
         p.putAll(clientProps);
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, IsolationLevel.READ_COMMITTED.toString().toLowerCase(Locale.ROOT));
@@ -184,15 +196,12 @@ public final class TopicAdmin implements AutoCloseable {
             consumer.seekToBeginning(tps);
             Map<TopicPartition, Long> end = consumer.endOffsets(tps, timeout); // the LSO under read_committed
             long deadline = System.nanoTime() + timeout.toNanos();
-            long count = 0;
             while (tps.stream().anyMatch(tp -> consumer.position(tp, timeout) < end.get(tp))) {
                 if (System.nanoTime() > deadline) {
-                    throw new KafkaAdminException("counting " + topic + " did not finish within " + timeout, null);
+                    throw new KafkaAdminException("reading " + topic + " did not finish within " + timeout, null);
                 }
-                ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(500));
-                count += records.count();
+                consumer.poll(Duration.ofMillis(500)).forEach(each);
             }
-            return count;
         }
     }
 

@@ -2,6 +2,7 @@ package dev.d2v.pipelines.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.d2v.infra.FileTrees;
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.Topics;
 import dev.d2v.infra.config.PipelineConfig;
@@ -24,7 +25,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -37,19 +37,13 @@ import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * The whole pipeline running for a while under faults: images ingested continuously at a steady rate, the Flink
@@ -91,6 +85,9 @@ public final class Soak {
         }
     }
 
+    /** The longest a read of a whole topic at the end may take. */
+    private static final Duration READ = Duration.ofMinutes(2);
+
     /** One raw record in this many is junk (bytes that are no image). */
     static final int JUNK_EVERY = 100;
 
@@ -108,7 +105,7 @@ public final class Soak {
     }
 
     public Result run() throws Exception {
-        deleteTree(s.dir());
+        FileTrees.delete(s.dir());
         Files.createDirectories(s.dir());
         long t0 = System.nanoTime();
         try (LocalKafka broker = LocalKafka.start(LocalKafka.Settings.of(s.dir().resolve("kafka"), 0))) {
@@ -181,14 +178,18 @@ public final class Soak {
             evaluator.stop(Duration.ofSeconds(60));
             flink.cancel().get();
 
-            Set<String> preprocessed = batchIds(c, topics);
+            Set<String> preprocessed;
+            long dead;
+            try (TopicAdmin admin = new TopicAdmin(c.kafka())) {
+                preprocessed = batchIds(admin, topics);
+                dead = admin.committedCount(topics.deadLetter(), READ);
+            }
             Map<Long, List<String>> bySteps = stepIds(run.resolve("trained-samples.jsonl"));
             Map<String, Integer> times = new HashMap<>();
             bySteps.values().forEach(ids -> ids.forEach(id -> times.merge(id, 1, Integer::sum)));
             long twice = times.values().stream().filter(n -> n > 1).count();
             Set<String> notTrained = new HashSet<>(preprocessed);
             notTrained.removeAll(times.keySet());
-            long dead = count(c, topics.deadLetter());
             return new Result((System.nanoTime() - t0) / 60e9, acked.get(), failures.get(), junk.get(),
                     preprocessed.size(), times.size(), twice, notTrained.size(), dead, restarts, kills, bySteps.size(),
                     start, endStats);
@@ -259,36 +260,12 @@ public final class Soak {
     }
 
     /** Sample ids of every committed batch. */
-    private static Set<String> batchIds(PipelineConfig c, Topics topics) {
+    private static Set<String> batchIds(TopicAdmin admin, Topics topics) {
         Set<String> ids = new HashSet<>();
         MinibatchCodec codec = MinibatchCodec.inline();
-        read(c, topics.batch(Modality.IMAGE), rec -> ids.addAll(codec.decode(rec.value()).sampleIds()));
+        admin.forEachCommitted(topics.batch(Modality.IMAGE), READ,
+                rec -> ids.addAll(codec.decode(rec.value()).sampleIds()));
         return ids;
-    }
-
-    private static long count(PipelineConfig c, String topic) {
-        AtomicLong n = new AtomicLong();
-        read(c, topic, rec -> n.incrementAndGet());
-        return n.get();
-    }
-
-    private static void read(PipelineConfig c, String topic, Consumer<ConsumerRecord<byte[], byte[]>> each) {
-        Properties p = new Properties();
-        p.putAll(c.kafka().clientProps());
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(),
-                new ByteArrayDeserializer())) {
-            List<TopicPartition> tps = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
-                    .map(i -> new TopicPartition(topic, i.partition())).toList();
-            consumer.assign(tps);
-            consumer.seekToBeginning(tps);
-            Map<TopicPartition, Long> end = consumer.endOffsets(tps);
-            long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-            while (tps.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp)) && System.nanoTime() < deadline) {
-                consumer.poll(Duration.ofMillis(500)).forEach(each);
-            }
-        }
     }
 
     /**
@@ -350,16 +327,5 @@ public final class Soak {
             out.add(m);
         }
         return out;
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> all = Files.walk(dir)) {
-            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 }
