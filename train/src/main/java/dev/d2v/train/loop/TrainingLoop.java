@@ -27,9 +27,9 @@ import java.util.function.Consumer;
  * time without data, the stop flag or a listener's {@link #stop}. Checkpoints, metrics, the collapse guard and the
  * rollback are listeners ({@link Checkpointer}, {@link Rollback}, {@link CollapseGuardStop}).
  *
- * <p>A batch the model cannot take (the step's {@link dev.d2v.train.step.BatchTensors#check}: shape, dtype, token range, non-finite values, duplicate
- * ids) goes to the dead letters with its offset consumed, as does one whose step throws, up to
- * {@value #MAX_FAILED_STEPS_IN_A_ROW} in a row; a restart never meets it again.
+ * <p>A batch the model cannot take (the step's {@link dev.d2v.train.step.BatchTensors#check}: shape, dtype, token
+ * range, non-finite values, duplicate ids) goes to the dead letters with its offset consumed, as does one whose step
+ * throws, up to {@value #MAX_FAILED_STEPS_IN_A_ROW} in a row; a restart never meets it again.
  *
  * <p>The consumed position ("topic:partition" -> next offset, see {@link #position}) counts a record once it was
  * trained or dead-lettered, never when it was merely prefetched, so a checkpoint taken from it resumes exactly.
