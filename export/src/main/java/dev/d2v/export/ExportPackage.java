@@ -160,7 +160,7 @@ public final class ExportPackage {
             pre.put("config_hash", String.format("%016x", transforms.configHash(m, m == Modality.TEXT ? vocabulary : null)));
             if (m == Modality.TEXT) {
                 Path copy = out.resolve(VOCABULARY);
-                Files.copy(vocabularyFile, copy, StandardCopyOption.REPLACE_EXISTING);
+                Files.write(copy, Files.readAllBytes(vocabularyFile));   // a plain new file, not the source's permissions
                 pre.put("vocabulary", VOCABULARY);
                 pre.put("vocabulary_sha256", Digests.sha256Hex(copy));
                 pre.put("vocabulary_hash", String.format("%016x", vocabulary.contentHash()));
