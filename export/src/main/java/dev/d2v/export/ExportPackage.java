@@ -28,6 +28,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A self-contained export of a checkpoint's encoders: everything a consumer needs to turn raw inputs into the
@@ -64,14 +65,24 @@ public final class ExportPackage {
             return out;
         }
 
-        /** The ONNX file of modality m. */
+        /** The fp32 ONNX file of modality m. */
         public Path model(Modality m) {
+            return folder.resolve(node(m).get("file").asText());
+        }
+
+        /** The int8 ONNX file of modality m, if the package has one. */
+        public Optional<Path> int8Model(Modality m) {
+            JsonNode q = node(m).get("int8");
+            return q == null ? Optional.empty() : Optional.of(folder.resolve(q.get("file").asText()));
+        }
+
+        private JsonNode node(Modality m) {
             JsonNode node = manifest.path("modalities").get(m.id());
             if (node == null) {
                 throw new IllegalArgumentException("the package " + folder + " has no " + m.id() + " encoder; it has "
                         + modalities());
             }
-            return folder.resolve(node.get("file").asText());
+            return node;
         }
 
         public long step() {
@@ -86,6 +97,12 @@ public final class ExportPackage {
      */
     public static Loaded fromCheckpoint(Path checkpoint, List<Modality> modalities, Path out, String version)
             throws CheckpointException, IOException {
+        return fromCheckpoint(checkpoint, modalities, false, out, version);
+    }
+
+    /** {@link #fromCheckpoint}, with the dynamically quantized int8 models beside the fp32 ones when int8. */
+    public static Loaded fromCheckpoint(Path checkpoint, List<Modality> modalities, boolean int8, Path out,
+                                        String version) throws CheckpointException, IOException {
         try (NDManager manager = NDManager.newBaseManager()) {
             CheckpointStore.Loaded loaded = CheckpointStore.read(checkpoint, manager);
             CheckpointManifest manifest = loaded.manifest();
@@ -106,7 +123,7 @@ public final class ExportPackage {
             source.put("config_hash", manifest.configHash());
             CheckpointManifest.FileDigest studentFile = manifest.files().get("student" + CheckpointStore.GROUP_SUFFIX);
             source.put("student_sha256", studentFile == null ? "" : studentFile.sha256());
-            return write(config, OnnxExport.FloatWeights.of(student), modalities, out, version, source,
+            return write(config, OnnxExport.FloatWeights.of(student), modalities, int8, out, version, source,
                     manifest.config(), transforms, vocabularyFile);
         }
     }
@@ -116,9 +133,9 @@ public final class ExportPackage {
      *
      * @throws IllegalArgumentException for a modality the model lacks, or text without its vocabulary file
      */
-    public static Loaded write(Data2VecConfig config, EncoderGraph.Weights weights, List<Modality> modalities, Path out,
-                               String version, ObjectNode source, JsonNode fullConfig, Transforms transforms,
-                               Path vocabularyFile) throws IOException {
+    public static Loaded write(Data2VecConfig config, EncoderGraph.Weights weights, List<Modality> modalities,
+                               boolean int8, Path out, String version, ObjectNode source, JsonNode fullConfig,
+                               Transforms transforms, Path vocabularyFile) throws IOException {
         List<Modality> which = modalities.isEmpty() ? config.modalities() : modalities;
         for (Modality m : which) {
             if (config.modality(m) == null) {
@@ -138,7 +155,7 @@ public final class ExportPackage {
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put("d2v.step", source.path("step").asText());
         metadata.put("d2v.checkpoint", source.path("id").asText());
-        List<OnnxExport.Written> written = OnnxExport.write(config, weights, which, out, version, metadata);
+        List<OnnxExport.Written> written = OnnxExport.write(config, weights, which, out, version, metadata, int8);
 
         ObjectNode root = JSON.createObjectNode();
         root.put("format", FORMAT);
@@ -152,8 +169,17 @@ public final class ExportPackage {
             Modality m = w.modality();
             ObjectNode node = mods.putObject(m.id());
             node.put("file", w.file().getFileName().toString());
-            node.put("bytes", w.bytes());
+            node.put("bytes", Files.size(w.file()));
             node.put("sha256", Digests.sha256Hex(w.file()));
+            if (w.int8File() != null) {
+                ObjectNode q = node.putObject("int8");
+                q.put("file", w.int8File().getFileName().toString());
+                q.put("bytes", Files.size(w.int8File()));
+                q.put("sha256", Digests.sha256Hex(w.int8File()));
+                q.put("quantization", "dynamic: activations uint8 per tensor at run time (DynamicQuantizeLinear), weight "
+                        + "MatMuls int8 per output column (MatMulInteger); text token table int8 per row; convolutions, "
+                        + "LayerNorm, attention scores and softmax fp32");
+            }
             describeIo(node, config, m);
             ObjectNode pre = node.putObject("preprocessing");
             pre.set("transform", JSON.valueToTree(transforms.config(m)));
@@ -232,6 +258,9 @@ public final class ExportPackage {
             var e = it.next();
             JsonNode node = e.getValue();
             check(folder, node.path("file").asText(), node.path("sha256").asText());
+            if (node.has("int8")) {
+                check(folder, node.path("int8").path("file").asText(), node.path("int8").path("sha256").asText());
+            }
             JsonNode pre = node.path("preprocessing");
             if (pre.hasNonNull("vocabulary")) {
                 check(folder, pre.get("vocabulary").asText(), pre.path("vocabulary_sha256").asText());

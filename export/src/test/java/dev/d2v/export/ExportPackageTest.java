@@ -23,6 +23,7 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -94,8 +95,16 @@ class ExportPackageTest {
         assertThatThrownBy(() -> ExportPackage.load(out)).isInstanceOf(IOException.class)
                 .hasMessageContaining("image.onnx does not match its SHA-256");
 
+        Path quantized = dir.resolve("quantized");
+        ExportPackage.Loaded q = ExportPackage.fromCheckpoint(checkpoint, List.of(Modality.TEXT), true, quantized, "test");
+        assertThat(q.int8Model(Modality.TEXT)).contains(quantized.resolve("text.int8.onnx"));
+        assertThat(q.manifest().path("modalities").path("text").path("int8").path("sha256").asText()).hasSize(64);
+        Files.write(quantized.resolve("text.int8.onnx"), new byte[] {1, 2, 3}, StandardOpenOption.APPEND);
+        assertThatThrownBy(() -> ExportPackage.load(quantized)).hasMessageContaining("text.int8.onnx does not match");
+
         Path again = dir.resolve("again");
         ExportPackage.fromCheckpoint(checkpoint, List.of(Modality.TEXT), again, "test");
+        assertThat(ExportPackage.load(again).int8Model(Modality.TEXT)).isEmpty();
         Files.delete(again.resolve(ExportPackage.VOCABULARY));
         assertThatThrownBy(() -> ExportPackage.load(again)).hasMessageContaining("vocabulary.txt is missing");
         assertThatThrownBy(() -> ExportPackage.load(dir)).hasMessageContaining("has no model.json");

@@ -50,11 +50,13 @@ public final class EncoderGraph {
     private final OnnxGraph g;
     private final int dim;
     private final int heads;
+    private final boolean int8;
 
-    private EncoderGraph(Data2VecConfig config, Modality modality, Weights w) {
+    private EncoderGraph(Data2VecConfig config, Modality modality, Weights w, boolean int8) {
         this.config = config;
         this.modality = modality;
         this.w = w;
+        this.int8 = int8;
         this.g = new OnnxGraph("d2v_" + modality.id() + "_encoder");
         this.dim = config.model().dim();
         this.heads = config.model().heads();
@@ -63,10 +65,22 @@ public final class EncoderGraph {
     /** The graph of modality m's encoder with these weights; metadata goes into the model's metadata_props. */
     public static ModelProto build(Data2VecConfig config, Modality m, Weights weights, String producerVersion,
                                    Map<String, String> metadata) {
+        return build(config, m, weights, false, producerVersion, metadata);
+    }
+
+    /**
+     * {@link #build}, dynamically quantized when int8: every weight MatMul (attention qkv and projection, MLP, audio's
+     * projection) becomes DynamicQuantizeLinear of the activations (uint8, per tensor, at run time) and MatMulInteger
+     * with the weights quantized per output column (int8, symmetric), then rescaled to fp32, the form ONNX Runtime
+     * fuses into its quantized MatMul kernels; the text token table is stored int8 per row and dequantized after the
+     * lookup. Convolutions, LayerNorm, attention scores and softmax stay fp32.
+     */
+    public static ModelProto build(Data2VecConfig config, Modality m, Weights weights, boolean int8,
+                                   String producerVersion, Map<String, String> metadata) {
         if (config.modality(m) == null) {
             throw new IllegalArgumentException("the model has no " + m.id() + " encoder");
         }
-        EncoderGraph e = new EncoderGraph(config, m, weights);
+        EncoderGraph e = new EncoderGraph(config, m, weights, int8);
         e.encoder();
         return e.g.model(producerVersion, metadata);
     }
@@ -172,9 +186,18 @@ public final class EncoderGraph {
     }
 
     private String text(String ids) {
-        String table = g.floats("text.token_embed.weight", w.values("text.token_embed.weight"),
-                w.shape("text.token_embed.weight"));
-        String tok = g.op("Gather", Map.of("axis", 0L), table, ids);                                      // (B, L, D)
+        String tok;
+        long[] shape = w.shape("text.token_embed.weight");
+        if (int8) {
+            Int8.Quantized q = Int8.perRow(w.values("text.token_embed.weight"), (int) shape[0], (int) shape[1]);
+            String table = g.int8s("text.token_embed.weight_q", q.values(), shape[0], shape[1]);
+            String scales = g.floats("text.token_embed.scale", q.scales(), shape[0], 1);
+            tok = g.op("Mul", g.op("Cast", Map.of("to", (long) OnnxGraph.FLOAT), g.op("Gather", Map.of("axis", 0L), table, ids)),
+                    g.op("Gather", Map.of("axis", 0L), scales, ids));
+        } else {
+            String table = g.floats("text.token_embed.weight", w.values("text.token_embed.weight"), shape);
+            tok = g.op("Gather", Map.of("axis", 0L), table, ids);                                         // (B, L, D)
+        }
         String posTable = g.floats("text.pos_embed.weight", w.values("text.pos_embed.weight"),
                 w.shape("text.pos_embed.weight"));
         String len = g.op("Slice", g.op("Shape", ids), g.ints(1), g.ints(2), g.ints(0));
@@ -243,8 +266,18 @@ public final class EncoderGraph {
     private String linear(String name, String x) {
         long[] s = w.shape(name + ".weight");
         float[] wt = transpose(w.values(name + ".weight"), (int) s[0], (int) s[1]);
-        String weight = g.floats(name + ".weight_t", wt, s[1], s[0]);
         String bias = g.floats(name + ".bias", w.values(name + ".bias"), s[0]);
+        if (int8) {
+            Int8.Quantized q = Int8.perColumn(wt, (int) s[1], (int) s[0]);
+            String weight = g.int8s(name + ".weight_q", q.values(), s[1], s[0]);
+            String scale = g.floats(name + ".weight_scale", q.scales(), s[0]);
+            String zero = g.int8s(name + ".weight_zero", new byte[(int) s[0]], s[0]);
+            String[] xq = g.opN("DynamicQuantizeLinear", 3, Map.of(), x);      // uint8 x, its scale and zero point
+            String acc = g.op("MatMulInteger", xq[0], weight, xq[2], zero);   // int32
+            String rescaled = g.op("Mul", g.op("Cast", Map.of("to", (long) OnnxGraph.FLOAT), acc), g.op("Mul", xq[1], scale));
+            return g.op("Add", rescaled, bias);
+        }
+        String weight = g.floats(name + ".weight_t", wt, s[1], s[0]);
         return g.op("Add", g.op("MatMul", x, weight), bias);
     }
 

@@ -1,13 +1,10 @@
 package dev.d2v.export.onnx;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import dev.d2v.infra.Modality;
-import dev.d2v.train.checkpoint.CheckpointException;
-import dev.d2v.train.checkpoint.CheckpointStore;
 import dev.d2v.train.config.Data2VecConfig;
-import dev.d2v.train.run.TrainerCheckpoints;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,9 +15,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Writes the student encoders of a checkpoint as ONNX models, one {@code <modality>.onnx} per modality
- * ({@link EncoderGraph}). Each file is written to a temporary name and moved into place, so a reader never sees half
- * a model.
+ * Writes student encoders as ONNX models, one {@code <modality>.onnx} per modality ({@link EncoderGraph}), and with
+ * int8 a quantized {@code <modality>.int8.onnx} beside each. Each file is written to a temporary name and moved into
+ * place, so a reader never sees half a model. {@code ExportPackage} adds what a consumer needs around them.
  */
 public final class OnnxExport {
 
@@ -56,61 +53,62 @@ public final class OnnxExport {
             Map<String, float[]> v = new LinkedHashMap<>();
             Map<String, long[]> s = new LinkedHashMap<>();
             arrays.forEach((name, a) -> {
-                v.put(name, a.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray());
+                v.put(name, a.toType(DataType.FLOAT32, false).toFloatArray());
                 s.put(name, a.getShape().getShape());
             });
             return new FloatWeights(v, s);
         }
     }
 
-    /** A written model. */
-    public record Written(Modality modality, Path file, long bytes) {}
+    /** The models written for a modality: fp32, and int8 or null. */
+    public record Written(Modality modality, Path file, Path int8File) {}
 
-    /**
-     * Exports the student of a verified checkpoint.
-     *
-     * @param modalities the encoders to write; empty: every modality the checkpoint trained
-     */
-    public static List<Written> fromCheckpoint(Path checkpoint, List<Modality> modalities, Path out, String version)
-            throws CheckpointException, IOException {
-        try (NDManager manager = NDManager.newBaseManager()) {
-            CheckpointStore.Loaded loaded = CheckpointStore.read(checkpoint, manager);
-            Data2VecConfig config = TrainerCheckpoints.modelConfig(loaded.manifest());
-            Map<String, NDArray> student = loaded.groups().get("student");
-            if (student == null) {
-                throw new CheckpointException(checkpoint, "has no student group");
-            }
-            Map<String, String> metadata = new LinkedHashMap<>();
-            metadata.put("d2v.step", Long.toString(loaded.manifest().step()));
-            metadata.put("d2v.checkpoint", checkpoint.getFileName().toString());
-            metadata.put("d2v.config_hash", loaded.manifest().configHash());
-            return write(config, FloatWeights.of(student), modalities, out, version, metadata);
-        }
-    }
-
-    /** Writes the models of these weights into out (created if missing). */
+    /** Writes the fp32 models of these weights into out (created if missing). */
     public static List<Written> write(Data2VecConfig config, EncoderGraph.Weights weights, List<Modality> modalities,
                                       Path out, String version, Map<String, String> metadata) throws IOException {
+        return write(config, weights, modalities, out, version, metadata, false);
+    }
+
+    /** The same, and with int8 the dynamically quantized models beside them ({@code <modality>.int8.onnx}). */
+    public static List<Written> write(Data2VecConfig config, EncoderGraph.Weights weights, List<Modality> modalities,
+                                      Path out, String version, Map<String, String> metadata, boolean int8)
+            throws IOException {
         List<Modality> which = modalities.isEmpty() ? config.modalities() : modalities;
-        Files.createDirectories(out);
-        List<Written> written = new ArrayList<>();
         for (Modality m : which) {
             if (config.modality(m) == null) {
                 throw new IllegalArgumentException("the checkpoint has no " + m.id() + " encoder; it has "
                         + config.modalities());
             }
+        }
+        Files.createDirectories(out);
+        List<Written> written = new ArrayList<>();
+        for (Modality m : which) {
             Map<String, String> meta = new LinkedHashMap<>(metadata);
             meta.put("d2v.modality", m.id());
-            ModelProto model = EncoderGraph.build(config, m, weights, version, meta);
-            Path file = out.resolve(fileName(m));
-            Path tmp = out.resolve(fileName(m) + ".tmp");
-            try (var os = Files.newOutputStream(tmp)) {
-                model.writeTo(os);
+            Path file = writeModel(EncoderGraph.build(config, m, weights, false, version, meta), out.resolve(fileName(m)));
+            Path quantized = null;
+            if (int8) {
+                meta.put("d2v.quantization", "dynamic int8 (weight MatMuls per output column, token table per row)");
+                quantized = writeModel(EncoderGraph.build(config, m, weights, true, version, meta),
+                        out.resolve(int8FileName(m)));
             }
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            written.add(new Written(m, file, Files.size(file)));
+            written.add(new Written(m, file, quantized));
         }
         return written;
+    }
+
+    private static Path writeModel(ModelProto model, Path file) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try (var os = Files.newOutputStream(tmp)) {
+            model.writeTo(os);
+        }
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        return file;
+    }
+
+    /** {@code <modality>.int8.onnx}. */
+    public static String int8FileName(Modality m) {
+        return m.id() + ".int8.onnx";
     }
 
     /** {@code <modality>.onnx}. */

@@ -35,6 +35,7 @@ public final class OnnxGraph {
     static final int FLOAT = TensorProto.DataType.FLOAT_VALUE;
     static final int INT64 = TensorProto.DataType.INT64_VALUE;
     static final int UINT8 = TensorProto.DataType.UINT8_VALUE;
+    static final int INT8 = TensorProto.DataType.INT8_VALUE;
     static final int BOOL = TensorProto.DataType.BOOL_VALUE;
 
     private final GraphProto.Builder graph = GraphProto.newBuilder();
@@ -68,6 +69,13 @@ public final class OnnxGraph {
         b.asFloatBuffer().put(values);
         graph.addInitializer(TensorProto.newBuilder().setName(name).setDataType(FLOAT).addAllDims(boxed(dims))
                 .setRawData(ByteString.copyFrom(b.array())));
+        return name;
+    }
+
+    /** An int8 initializer. */
+    public String int8s(String name, byte[] values, long... dims) {
+        graph.addInitializer(TensorProto.newBuilder().setName(name).setDataType(INT8).addAllDims(boxed(dims))
+                .setRawData(ByteString.copyFrom(values)));
         return name;
     }
 

@@ -33,6 +33,11 @@ public final class ExportCommand implements Callable<Integer> {
     @Option(names = "--format", defaultValue = "onnx", paramLabel = "onnx", description = "Model format (default: ${DEFAULT-VALUE})")
     String format;
 
+    @Option(names = "--int8", description = {"Also write each encoder dynamically quantized to int8 (<modality>.int8.onnx):",
+            "weight MatMuls int8 per output column, activations quantized at run time; convolutions, LayerNorm and",
+            "softmax fp32"})
+    boolean int8;
+
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "The package folder (created; files replaced)")
     Path out;
 
@@ -55,15 +60,19 @@ public final class ExportCommand implements Callable<Integer> {
         }
         ExportPackage.Loaded p;
         try {
-            p = ExportPackage.fromCheckpoint(checkpoint, which, out, "d2v 0.1.0");
+            p = ExportPackage.fromCheckpoint(checkpoint, which, int8, out, "d2v 0.1.0");
         } catch (CheckpointException e) {
             throw new UserError("--checkpoint: " + e.getMessage(), e);
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage(), e);
         }
         for (Modality m : p.modalities()) {
-            System.out.printf("%-6s %s (%,d bytes)%n", m.id(), p.model(m),
-                    Files.size(p.model(m)));
+            System.out.printf("%-6s %s (%,d bytes)%n", m.id(), p.model(m), Files.size(p.model(m)));
+            if (p.int8Model(m).isPresent()) {
+                Path q = p.int8Model(m).get();
+                System.out.printf("%-6s %s (%,d bytes, %.2f of fp32)%n", m.id(), q, Files.size(q),
+                        (double) Files.size(q) / Files.size(p.model(m)));
+            }
         }
         System.out.println("package: " + out.resolve(ExportPackage.MANIFEST) + " (step " + p.step() + ")");
         return 0;

@@ -33,9 +33,11 @@ class ExportCommandTest {
     @Test
     void exportsTheCheckpointsEncoderAsAVerifiedPackage() throws IOException {
         Path out = dir.resolve("export");
-        assertThat(Main.run("export", "--checkpoint", checkpoint.toString(), "--out", out.toString())).isZero();
+        assertThat(Main.run("export", "--checkpoint", checkpoint.toString(), "--int8", "--out", out.toString())).isZero();
         ExportPackage.Loaded p = ExportPackage.load(out);
         assertThat(p.modalities()).containsExactly(Modality.IMAGE);
+        assertThat((double) Files.size(p.int8Model(Modality.IMAGE).orElseThrow()) / Files.size(p.model(Modality.IMAGE)))
+                .isLessThanOrEqualTo(0.35);
         assertThat(p.step()).isEqualTo(1);
         assertThat(Files.size(out.resolve("image.onnx"))).isGreaterThan(1_000_000);   // the cpu preset's ~1.8M weights
     }
