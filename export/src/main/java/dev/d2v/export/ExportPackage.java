@@ -88,6 +88,30 @@ public final class ExportPackage {
         public long step() {
             return manifest.path("source").path("step").asLong();
         }
+
+        /**
+         * The preprocessing the encoder was trained with (the run's transforms), checked against modality m's
+         * recorded config hash, so that embedding goes through exactly the training transforms.
+         *
+         * @throws IOException when the recorded settings do not give the recorded hash
+         */
+        public Transforms transforms(Modality m) throws IOException {
+            JsonNode t = manifest.path("config").path(TrainerCheckpoints.RUN).get("transforms");
+            Transforms transforms = t == null ? Transforms.defaults() : JSON.treeToValue(t, Transforms.class);
+            String recorded = node(m).path("preprocessing").path("config_hash").asText();
+            String actual = String.format("%016x", transforms.configHash(m, m == Modality.TEXT ? vocabulary() : null));
+            if (!actual.equals(recorded)) {
+                throw new IOException("export package " + folder + ": the " + m.id() + " preprocessing settings in "
+                        + MANIFEST + " hash to " + actual + ", not the recorded " + recorded);
+            }
+            return transforms;
+        }
+
+        /** The text vocabulary (verified on load), or null when the package has no text encoder. */
+        public Vocabulary vocabulary() {
+            JsonNode v = manifest.path("modalities").path("text").path("preprocessing").get("vocabulary");
+            return v == null ? null : Vocabulary.load(folder.resolve(v.asText()));
+        }
     }
 
     /**

@@ -1,0 +1,177 @@
+package dev.d2v.export;
+
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.d2v.infra.Modality;
+import dev.d2v.infra.wire.Minibatch;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * One modality's exported encoder on ONNX Runtime: minibatches in (as the preprocessing makes them), features out.
+ * No DJL and no checkpoint: a verified {@link ExportPackage} is all it reads.
+ * <pre>
+ *   try (OnnxEncoder e = OnnxEncoder.load(Path.of("export"), Modality.IMAGE, OnnxEncoder.Options.defaults())) {
+ *       OnnxEncoder.Features f = e.encode(batch);   // f.pooled(i): sample i's D features
+ *   }
+ * </pre>
+ */
+public final class OnnxEncoder implements AutoCloseable {
+
+    /**
+     * @param int8     run the package's int8 model (it must have one: {@code export --int8})
+     * @param threads  ONNX Runtime intra-op threads (0: its default, one per core)
+     * @param optimize ONNX Runtime's graph optimisations (all levels) or none
+     */
+    public record Options(boolean int8, int threads, boolean optimize) {
+        public static Options defaults() {
+            return new Options(false, 0, true);
+        }
+
+        public Options withInt8(boolean q) {
+            return new Options(q, threads, optimize);
+        }
+
+        public Options withThreads(int n) {
+            return new Options(int8, n, optimize);
+        }
+    }
+
+    /**
+     * The encoder's outputs for a batch of n samples, row-major.
+     *
+     * @param tokens per-token features (n, t, d) of the last block
+     * @param pooled (n, d): their mean over each sample's real tokens
+     * @param layers (n, layersDim): the pooled local encoder and top blocks (the linear probe's readout)
+     */
+    public record Features(int n, int t, int d, int layersDim, float[] tokens, float[] pooled, float[] layers) {
+        /** Sample i's pooled features. */
+        public float[] pooled(int i) {
+            float[] out = new float[d];
+            System.arraycopy(pooled, i * d, out, 0, d);
+            return out;
+        }
+
+        /** Sample i's layers readout. */
+        public float[] layers(int i) {
+            float[] out = new float[layersDim];
+            System.arraycopy(layers, i * layersDim, out, 0, layersDim);
+            return out;
+        }
+    }
+
+    private final Modality modality;
+    private final OrtEnvironment env;
+    private final OrtSession session;
+    private final ExportPackage.Loaded pkg;
+
+    private OnnxEncoder(Modality modality, OrtEnvironment env, OrtSession session, ExportPackage.Loaded pkg) {
+        this.modality = modality;
+        this.env = env;
+        this.session = session;
+        this.pkg = pkg;
+    }
+
+    /** Verifies the package ({@link ExportPackage#load}) and opens modality m's model. */
+    public static OnnxEncoder load(Path packageDir, Modality m, Options options) throws IOException {
+        ExportPackage.Loaded pkg = ExportPackage.load(packageDir);
+        Path model = options.int8()
+                ? pkg.int8Model(m).orElseThrow(() -> new IllegalArgumentException("the package " + packageDir
+                        + " has no int8 " + m.id() + " model: export it with --int8"))
+                : pkg.model(m);
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
+            o.setOptimizationLevel(options.optimize() ? OrtSession.SessionOptions.OptLevel.ALL_OPT
+                    : OrtSession.SessionOptions.OptLevel.NO_OPT);
+            if (options.threads() > 0) {
+                o.setIntraOpNumThreads(options.threads());
+                o.setInterOpNumThreads(1);
+            }
+            return new OnnxEncoder(m, env, env.createSession(model.toString(), o), pkg);
+        } catch (OrtException e) {
+            throw new IOException("ONNX Runtime cannot open " + model + ": " + e.getMessage(), e);
+        }
+    }
+
+    public Modality modality() {
+        return modality;
+    }
+
+    /** The package the model came from. */
+    public ExportPackage.Loaded exportPackage() {
+        return pkg;
+    }
+
+    /**
+     * The features of a minibatch of this modality in the wire layout: image uint8 (n, C, H, W); audio fp16 or fp32
+     * (n, frames, mels) with valid lengths; text int32 (n, length) with valid lengths.
+     */
+    public Features encode(Minibatch b) throws OrtException {
+        if (b.modality() != modality) {
+            throw new IllegalArgumentException("a " + b.modality().id() + " batch for the " + modality.id() + " encoder");
+        }
+        long[] shape = new long[b.rank()];
+        for (int i = 0; i < shape.length; i++) {
+            shape[i] = b.shape()[i];
+        }
+        Map<String, OnnxTensor> in = new HashMap<>();
+        try {
+            switch (modality) {
+                case IMAGE -> in.put("pixels", OnnxTensor.createTensor(env, ByteBuffer.wrap(b.payload()), shape,
+                        OnnxJavaType.UINT8));
+                case AUDIO -> {
+                    in.put("log_mel", OnnxTensor.createTensor(env, FloatBuffer.wrap(b.toFloatArray()), shape));
+                    in.put("lengths", lengths(b));
+                }
+                case TEXT -> {
+                    int[] ids = b.toIntArray();
+                    long[] wide = new long[ids.length];
+                    for (int i = 0; i < ids.length; i++) {
+                        wide[i] = ids[i];
+                    }
+                    in.put("ids", OnnxTensor.createTensor(env, LongBuffer.wrap(wide), shape));
+                    in.put("lengths", lengths(b));
+                }
+            }
+            try (OrtSession.Result r = session.run(in)) {
+                OnnxTensor tokens = (OnnxTensor) r.get("tokens").orElseThrow();
+                OnnxTensor layers = (OnnxTensor) r.get("layers").orElseThrow();
+                long[] ts = tokens.getInfo().getShape();
+                long[] ls = layers.getInfo().getShape();
+                return new Features((int) ts[0], (int) ts[1], (int) ts[2], (int) ls[1], floats(tokens),
+                        floats((OnnxTensor) r.get("pooled").orElseThrow()), floats(layers));
+            }
+        } finally {
+            in.values().forEach(OnnxTensor::close);
+        }
+    }
+
+    private OnnxTensor lengths(Minibatch b) throws OrtException {
+        long[] l = new long[b.batchSize()];
+        int[] valid = b.validLengths();
+        for (int i = 0; i < l.length; i++) {
+            l[i] = valid == null ? b.shape()[1] : valid[i];
+        }
+        return OnnxTensor.createTensor(env, LongBuffer.wrap(l), new long[] {l.length});
+    }
+
+    private static float[] floats(OnnxTensor t) {
+        FloatBuffer fb = t.getFloatBuffer();
+        float[] a = new float[fb.remaining()];
+        fb.get(a);
+        return a;
+    }
+
+    @Override
+    public void close() throws OrtException {
+        session.close();
+    }
+}
