@@ -2,8 +2,10 @@ package dev.d2v.pipelines.ablate;
 
 import dev.d2v.infra.Modality;
 import dev.d2v.preprocess.local.Transforms;
+import dev.d2v.train.checkpoint.CheckpointManifest;
 import dev.d2v.train.config.Data2VecConfig;
 import dev.d2v.train.run.PretrainSettings;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -85,6 +87,15 @@ public record AblationPlan(List<Run> runs) {
     private static void check(Factor f, AblationSettings s) {
         if (f.isPreset()) {
             f.values().forEach(v -> build(v, s.fixedOverrides(), "--vary preset=" + v));
+            return;
+        }
+        if (f.isInitFrom()) {
+            for (String v : f.values()) {
+                if (!v.equals(Factor.SCRATCH) && !Files.isRegularFile(Path.of(v).resolve(CheckpointManifest.FILE))) {
+                    throw new IllegalArgumentException("--vary " + Factor.INIT_FROM + "=" + v + ": not a checkpoint folder"
+                            + " (one with " + CheckpointManifest.FILE + "), nor " + Factor.SCRATCH);
+                }
+            }
             return;
         }
         String[] path = f.key().split("\\.");

@@ -231,7 +231,7 @@ public final class AblationRunner {
         return new PretrainSettings(s.modality(), s.data(), s.dataContext(), s.limit(), s.batchSize(), run.config(),
                 described, run.transforms(), s.steps(), s.scheduleSteps(), budget, budget == null ? null : s.timeBudget(),
                 run.folder(), s.device(), s.threads(), run.seed(), every,
-                KEEP_ALL);
+                KEEP_ALL, run.variant().initFrom());
     }
 
     /** One evaluator for the whole sweep (each run's results go to its own eval/ folder); its table is not printed. */

@@ -8,8 +8,9 @@ import java.util.Set;
 /**
  * One factor of an ablation: a config key and the values it takes, from {@code --vary KEY=V1,V2,...}. The key is a
  * dotted override key of the model config ({@code image.targets.average_top_k_layers}, {@code optim.lr}) or
- * {@link #PRESET}, which picks the preset the other overrides apply to. Whether the key exists is checked against the
- * config later ({@link AblationPlan}); here only the form.
+ * {@link #PRESET}, which picks the preset the other overrides apply to, or {@link #INIT_FROM}, where the trunk starts
+ * (cross-modality transfer against scratch). Whether the key exists is checked against the config later
+ * ({@link AblationPlan}); here only the form.
  *
  * @param key    the dotted key or "preset"
  * @param values in the order given, at least one, no repeats
@@ -18,6 +19,10 @@ public record Factor(String key, List<String> values) {
 
     /** The key that varies the preset itself rather than a field of it. */
     public static final String PRESET = "preset";
+    /** The key that varies where a run's trunk starts: {@link #SCRATCH} or a checkpoint folder (pretrain --init-from). */
+    public static final String INIT_FROM = "init_from";
+    /** The {@link #INIT_FROM} value of a run from its own initialisation. */
+    public static final String SCRATCH = "scratch";
 
     public Factor {
         if (key == null || key.isBlank() || !key.equals(key.trim()) || key.contains("=")) {
@@ -56,5 +61,9 @@ public record Factor(String key, List<String> values) {
 
     public boolean isPreset() {
         return PRESET.equals(key);
+    }
+
+    public boolean isInitFrom() {
+        return INIT_FROM.equals(key);
     }
 }

@@ -54,6 +54,9 @@ public record RunState(JsonNode settings, int chunksDone, boolean pretrained) {
         o.put("preset", r.preset());
         r.overrides().forEach(o.putArray("overrides")::add);
         o.put("seed", r.seed());
+        if (r.variant().initFrom() != null) {
+            o.put("init_from", r.variant().initFrom().toAbsolutePath().normalize().toString());
+        }
         if (s.steps() != null) {
             o.put("steps", s.steps());
         }

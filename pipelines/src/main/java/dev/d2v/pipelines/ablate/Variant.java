@@ -1,5 +1,6 @@
 package dev.d2v.pipelines.ablate;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -65,11 +66,17 @@ public record Variant(Map<String, String> assignments) {
         return assignments.getOrDefault(Factor.PRESET, fallback);
     }
 
-    /** The config overrides "key=value", the preset left out. */
+    /** The checkpoint this variant starts its trunk from, or null (scratch, or no such factor). */
+    public Path initFrom() {
+        String v = assignments.get(Factor.INIT_FROM);
+        return v == null || v.equals(Factor.SCRATCH) ? null : Path.of(v);
+    }
+
+    /** The config overrides "key=value", the preset and the trunk's start left out. */
     public List<String> overrides() {
         List<String> out = new ArrayList<>();
         assignments.forEach((k, v) -> {
-            if (!Factor.PRESET.equals(k)) {
+            if (!Factor.PRESET.equals(k) && !Factor.INIT_FROM.equals(k)) {
                 out.add(k + "=" + v);
             }
         });

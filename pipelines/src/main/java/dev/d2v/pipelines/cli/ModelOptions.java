@@ -2,7 +2,9 @@ package dev.d2v.pipelines.cli;
 
 import dev.d2v.infra.config.PipelineConfig;
 import dev.d2v.preprocess.local.Transforms;
+import dev.d2v.train.checkpoint.CheckpointManifest;
 import dev.d2v.train.config.Data2VecConfig;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -99,5 +101,14 @@ public final class ModelOptions {
         OptionSpec config = command == null ? null : command.findOption("--config");
         Path file = config == null ? null : config.getValue();
         return ConfigOptions.load(file);
+    }
+
+    /** --init-from names a checkpoint folder (one with its manifest), or is absent. */
+    static void checkInitFrom(Path initFrom) {
+        if (initFrom != null && !Files.isRegularFile(initFrom.resolve(
+                CheckpointManifest.FILE))) {
+            throw new UserError("--init-from " + initFrom + " is not a checkpoint folder (one with "
+                    + CheckpointManifest.FILE + ")");
+        }
     }
 }

@@ -63,6 +63,11 @@ public final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--limit", paramLabel = "N", description = "Use only the first N training records")
     Integer limit;
 
+    @Option(names = "--init-from", paramLabel = "CHECKPOINT",
+            description = {"Start the trunk (the main blocks) from this checkpoint's student, e.g. an image run's for an",
+                    "audio run (cross-modality transfer); the local encoder and decoder start new. A new run only"})
+    Path initFrom;
+
     @Mixin
     ConfigOptions cfg;
 
@@ -72,6 +77,7 @@ public final class PretrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Modality m = Modality.parse(modality);
+        ModelOptions.checkInitFrom(initFrom);
         PipelineConfig c = cfg.load();
         Data2VecConfig preset = modelOptions.config();   // a bad --set fails before any data is read
         Duration budget = minutes == null ? null : Duration.ofMillis((long) (minutes * 60_000));
@@ -80,7 +86,7 @@ public final class PretrainCommand implements Callable<Integer> {
                 modelOptions.transforms(c),
                 steps, scheduleSteps, budget, budget,
                 out != null ? out : PretrainSettings.defaultOut(m), devices.name(), devices.requestedThreads(), seed,
-                every, keep);
+                every, keep, initFrom);
         try (StopOnShutdown stop = new StopOnShutdown("pretrain-shutdown")) {
             new PretrainRunner(System.out).run(settings, stop);
         }

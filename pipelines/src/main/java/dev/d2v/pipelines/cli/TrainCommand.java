@@ -106,8 +106,14 @@ public final class TrainCommand implements Callable<Integer> {
     @Mixin
     ConfigOptions cfg;
 
+    @Option(names = "--init-from", paramLabel = "CHECKPOINT",
+            description = {"A new run starts its trunk (the main blocks) from this checkpoint's student, e.g. an image",
+                    "run's (cross-modality transfer); local encoders and decoders start new"})
+    Path initFrom;
+
     @Override
     public Integer call() throws Exception {
+        ModelOptions.checkInitFrom(initFrom);
         PipelineConfig c = cfg.load();
         modelOptions.transforms(c);   // a bad transforms.set fails here
         if (!Transforms.transformAssignments(modelOptions.overrides).isEmpty()) {
@@ -123,7 +129,7 @@ public final class TrainCommand implements Callable<Integer> {
                 trainMinutes != null ? Duration.ofMillis((long) (trainMinutes * 60_000)) : null);
         StreamTrainSettings settings = new StreamTrainSettings(c, modalities, modelOptions.config(), modelOptions.describe(),
                 scaling, lrReferenceBatch, scheduleSteps, out != null ? out : StreamTrainSettings.defaultOut(), vocab,
-                devices.name(), devices.requestedThreads(), seed, loop, metricsPort, metricsHost, sampleLog);
+                devices.name(), devices.requestedThreads(), seed, loop, metricsPort, metricsHost, sampleLog, initFrom);
         try (StopOnShutdown stop = new StopOnShutdown("train-shutdown")) {
             new StreamTrainer(System.out).run(settings, stop);
         }

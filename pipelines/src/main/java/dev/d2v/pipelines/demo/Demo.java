@@ -223,7 +223,7 @@ public final class Demo {
         Data2VecConfig preset = Data2VecConfig.preset(model.preset()).withOverrides(model.set());
         String described = Data2VecConfig.describe(model.preset(), model.set());
         return new StreamTrainSettings(c, modalities, preset, described, LrScaling.LINEAR, 0, demo.scheduleSteps(), run,
-                vocab, "cpu", demo.threads() > 0 ? demo.threads() : null, 1, loop, 0, null, false);
+                vocab, "cpu", demo.threads() > 0 ? demo.threads() : null, 1, loop, 0, null, false, null);
     }
 
     /** The evaluation of the demo's probe tasks, results and report under eval. */

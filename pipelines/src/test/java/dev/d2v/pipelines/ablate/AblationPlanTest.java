@@ -9,6 +9,7 @@ import dev.d2v.infra.Modality;
 import dev.d2v.infra.Topics;
 import dev.d2v.ingest.data.DataContext;
 import dev.d2v.preprocess.local.Transforms;
+import dev.d2v.train.checkpoint.CheckpointManifest;
 import dev.d2v.train.config.Data2VecConfig;
 import dev.d2v.train.model.Readout;
 import java.io.IOException;
@@ -76,6 +77,26 @@ class AblationPlanTest {
         assertThat(RunState.settings(layers, run).get("readout").asText()).isEqualTo("layers");
         assertThat(RunState.settings(last, run).has("readout")).isFalse();
         assertThat(RunState.settings(layers, run)).isNotEqualTo(RunState.settings(last, run));
+    }
+
+    /** init_from: scratch against a checkpoint's trunk, at the same config; a folder that is no checkpoint is refused. */
+    @Test
+    void initFromVariesWhereTheTrunkStarts(@TempDir Path tmp) throws IOException {
+        Path checkpoint = Files.createDirectories(tmp.resolve("step-000000010"));
+        Files.writeString(checkpoint.resolve(CheckpointManifest.FILE), "{}");
+        AblationPlan plan = AblationPlan.of(settings(List.of(), "init_from=scratch," + checkpoint));
+        assertThat(plan.runs()).hasSize(4);
+        AblationPlan.Run scratch = plan.runs().get(0);
+        AblationPlan.Run transfer = plan.runs().get(2);
+        assertThat(scratch.variant().initFrom()).isNull();
+        assertThat(transfer.variant().initFrom()).isEqualTo(checkpoint);
+        assertThat(transfer.overrides()).isEmpty();
+        assertThat(transfer.config()).isEqualTo(scratch.config());
+        assertThat(RunState.settings(settings(List.of(), "init_from=scratch," + checkpoint), transfer).get("init_from").asText())
+                .isEqualTo(checkpoint.toAbsolutePath().normalize().toString());
+        assertThat(RunState.settings(settings(List.of(), "init_from=scratch," + checkpoint), scratch).has("init_from")).isFalse();
+        assertThatThrownBy(() -> AblationPlan.of(settings(List.of(), "init_from=scratch," + tmp)))
+                .hasMessageStartingWith("--vary init_from=" + tmp + ": not a checkpoint folder");
     }
 
     @Test

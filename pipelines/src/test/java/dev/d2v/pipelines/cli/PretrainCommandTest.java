@@ -156,6 +156,29 @@ class PretrainCommandTest {
         return CheckpointStore.newestValid(run.resolve("checkpoints")).checkpoint().orElseThrow();
     }
 
+    /**
+     * --init-from: a new run's trunk is the source checkpoint's at step 0 (its first step's loss differs from a run
+     * from scratch), the run info names the source, and a resumed run keeps its own trunk.
+     */
+    @Test
+    void initFromStartsTheTrunkFromAnotherCheckpoint() throws IOException {
+        Path source = dir.resolve("source");
+        assertThat(pretrain(source, 3)).isZero();
+        Path sourceCheckpoint = CheckpointStore.list(source.resolve("checkpoints")).get(0).folder();
+        Path scratch = dir.resolve("scratch");
+        Path transfer = dir.resolve("transfer");
+        assertThat(pretrain(scratch, 1)).isZero();
+        assertThat(Main.run("pretrain", "--modality", "image", "--data", images.toString(), "--steps", "1",
+                "--batch-size", "8", "--schedule-steps", "6", "--threads", "1", "--init-from", sourceCheckpoint.toString(),
+                "--out", transfer.toString())).isZero();
+        assertThat(metrics(transfer).get(0).get("loss").asDouble()).isNotEqualTo(metrics(scratch).get(0).get("loss").asDouble());
+        Path made = CheckpointStore.list(transfer.resolve("checkpoints")).get(0).folder();
+        assertThat(CheckpointStore.verify(made).manifest().config().path(TrainerCheckpoints.RUN).path("init_from").asText())
+                .isEqualTo(sourceCheckpoint.toAbsolutePath().normalize().toString());
+        assertThat(Main.run("pretrain", "--modality", "image", "--data", images.toString(), "--steps", "1",
+                "--init-from", dir.resolve("nowhere").toString(), "--out", dir.resolve("bad").toString())).isEqualTo(2);
+    }
+
     @Test
     void modelOverridesAreCheckedBeforeAnyDataIsRead() {
         assertThat(Main.run("pretrain", "--modality", "image", "--data", "no-such-dataset", "--set", "model.width=192"))

@@ -30,6 +30,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -94,8 +95,16 @@ public final class PretrainRunner {
              StepMetricsFile metrics = new StepMetricsFile(run.resolve("metrics.jsonl"))) {
             CheckpointManifest.DataPosition resumeAt;
             try (NDManager scratch = NDManager.newBaseManager(dev)) {
-                resumeAt = TrainerCheckpoints.resumeNewest(trainer, checkpoints, scratch, out::println)
-                        .orElse(CheckpointManifest.DataPosition.none());
+                Optional<CheckpointManifest.DataPosition> resumed = TrainerCheckpoints.resumeNewest(trainer, checkpoints,
+                        scratch, out::println);
+                if (resumed.isEmpty() && s.initFrom() != null) {
+                    Transfer.Copied c = Transfer.initFrom(trainer, s.initFrom(), scratch);
+                    out.printf("trunk from %s (step %d, %s trunk): %d blocks, %d tensors; local encoder and decoder new%n",
+                            c.source(), c.sourceStep(), c.sourceTrunk(), c.blocks(), c.tensors());
+                } else if (s.initFrom() != null) {
+                    out.println("--init-from: not used, the run resumed from its own checkpoint");
+                }
+                resumeAt = resumed.orElse(CheckpointManifest.DataPosition.none());
             }
             LocalBatchSource source = new LocalBatchSource(m,
                     batches.iterator(LocalBatchSource.resumeAt(resumeAt), Long.MAX_VALUE));
@@ -163,6 +172,9 @@ public final class PretrainRunner {
         if (vocab != null) {
             o.put("vocabulary", run.resolve("vocabulary.txt").toString());
             o.put("vocabulary_hash", Long.toHexString(vocab.contentHash()));
+        }
+        if (s.initFrom() != null) {
+            o.put("init_from", s.initFrom().toAbsolutePath().normalize().toString());
         }
         return o;
     }

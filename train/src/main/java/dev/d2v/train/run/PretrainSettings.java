@@ -32,11 +32,13 @@ import java.util.Objects;
  * @param seed            initialisation, masks, data order
  * @param checkpointEvery checkpoint at every multiple of this step (0: only at the end)
  * @param keep            keep the last K checkpoints
+ * @param initFrom        a new run starts its trunk from this checkpoint's (cross-modality transfer, {@link Transfer});
+ *                        null: from its own initialisation
  */
 public record PretrainSettings(Modality modality, String data, DataContext dataContext, Integer limit, int batchSize,
                                Data2VecConfig preset, String presetName, Transforms transforms, Long steps, Long scheduleSteps,
                                Duration timeBudget, Duration scheduleBudget, Path out, String device, Integer threads, long seed,
-                               long checkpointEvery, int keep) {
+                               long checkpointEvery, int keep, Path initFrom) {
 
     public PretrainSettings {
         Objects.requireNonNull(modality, "modality");

@@ -28,11 +28,13 @@ import java.util.Objects;
  * @param metricsPort      Prometheus endpoint port; 0: none, -1: any free port
  * @param metricsHost      the address the endpoint binds (127.0.0.1: this machine only; 0.0.0.0: every interface)
  * @param sampleLog        write trained-samples.jsonl (the sample ids of every step)
+ * @param initFrom         a new run (no checkpoint yet) starts its trunk from this checkpoint's ({@code Transfer});
+ *                         null: from its own initialisation
  */
 public record StreamTrainSettings(PipelineConfig config, List<Modality> modalities, Data2VecConfig preset, String presetName,
                                   LrScaling lrScaling, int lrReferenceBatch, Long scheduleSteps, Path out,
                                   Path vocabulary, String device, Integer threads, long seed, StreamSettings loop,
-                                  int metricsPort, String metricsHost, boolean sampleLog) {
+                                  int metricsPort, String metricsHost, boolean sampleLog, Path initFrom) {
 
     public StreamTrainSettings {
         Objects.requireNonNull(config, "config");

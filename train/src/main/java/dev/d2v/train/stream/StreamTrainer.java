@@ -25,6 +25,7 @@ import dev.d2v.train.loop.TrainingLoop;
 import dev.d2v.train.run.Devices;
 import dev.d2v.train.run.ModelFit;
 import dev.d2v.train.run.TrainerCheckpoints;
+import dev.d2v.train.run.Transfer;
 import dev.d2v.train.step.Trainer;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -142,6 +143,17 @@ public final class StreamTrainer {
              StreamMetrics metrics = new StreamMetrics(run.resolve("metrics.jsonl"), s.metricsHost(), s.metricsPort());
              SampleLog samples = s.sampleLog() ? new SampleLog(run.resolve("trained-samples.jsonl")) : null) {
             Map<String, Long> offsets = resume(trainer, checkpoints, out::println);
+            if (s.initFrom() != null) {
+                if (trainer.stepsDone() == 0) {
+                    try (NDManager scratch = NDManager.newBaseManager(dev)) {
+                        Transfer.Copied t = Transfer.initFrom(trainer, s.initFrom(), scratch);
+                        out.printf("trunk from %s (step %d, %s trunk): %d blocks; local encoders and decoders new%n",
+                                t.source(), t.sourceStep(), t.sourceTrunk(), t.blocks());
+                    }
+                } else {
+                    out.println("--init-from: not used, the run resumed from its own checkpoint");
+                }
+            }
             if (metrics.port() > 0) {
                 out.println("metrics: http://" + s.metricsHost() + ":" + metrics.port() + "/metrics");
             }
@@ -264,6 +276,9 @@ public final class StreamTrainer {
         ObjectNode weights = o.putObject("weights");
         s.loop().weights().forEach((m, n) -> weights.put(m.id(), n));
         o.set("transforms", json.valueToTree(t));
+        if (s.initFrom() != null) {
+            o.put("init_from", s.initFrom().toAbsolutePath().normalize().toString());
+        }
         if (vocab != null) {
             o.put("vocabulary_hash", Long.toHexString(vocab.contentHash()));
             // the evaluator encodes probe texts with the vocabulary the model was trained on
