@@ -10,10 +10,12 @@ import dev.d2v.evaluate.follow.Evaluator;
 import dev.d2v.evaluate.follow.FollowerState;
 import dev.d2v.evaluate.follow.KafkaUnavailableException;
 import dev.d2v.evaluate.probe.FrozenFeatureProbes;
+import dev.d2v.evaluate.promote.Promoter;
 import dev.d2v.evaluate.report.Report;
 import dev.d2v.evaluate.results.EvalEventPublisher;
-import dev.d2v.infra.wire.EvalResult;
 import dev.d2v.evaluate.results.ResultsFile;
+import dev.d2v.infra.wire.EvalResult;
+import dev.d2v.infra.wire.PromotionEvent;
 import dev.d2v.ingest.data.DataContext;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -90,6 +92,8 @@ public final class EvaluationRunner {
     private final AtomicBoolean running = new AtomicBoolean(true);
     /** One evaluation per output folder: its in-memory baselines serve every later checkpoint. */
     private final Map<Path, CheckpointEvaluation> evaluations = new HashMap<>();
+    /** One promoter per output folder (its state file lives there), when the settings promote. */
+    private final Map<Path, Promoter> promoters = new HashMap<>();
 
     /**
      * Takes the evaluator's share of the machine: the CPU share's thread count, the process's priority lowered to
@@ -128,7 +132,7 @@ public final class EvaluationRunner {
         Path dir = settings.out() != null ? settings.out().toAbsolutePath()
                 : runDir(folder).resolve("eval");
         try (EvalEventPublisher publisher = publisher()) {
-            List<EvalResult> results = record(evaluation(dir).evaluate(folder), dir, runDir(folder), publisher);
+            List<EvalResult> results = record(evaluation(dir).evaluate(folder), folder, dir, runDir(folder), publisher);
             print(results, dir);
             return results;
         }
@@ -161,7 +165,7 @@ public final class EvaluationRunner {
         try (EvalEventPublisher publisher = publisher()) {
             Evaluator evaluator = event -> {
                 Path folder = f.checkpointFolder(event.location());
-                return record(e.evaluate(folder), dir, runDir(folder), publisher);
+                return record(e.evaluate(folder), folder, dir, runDir(folder), publisher);
             };
             CheckpointFollower follower = new CheckpointFollower(evaluator,
                     FollowerState.load(dir.resolve("follower-state.json")), f.policy(), o -> {
@@ -250,9 +254,12 @@ public final class EvaluationRunner {
                 ? new EvalEventPublisher(settings.kafka(), settings.topics(), Duration.ofSeconds(30)) : null;
     }
 
-    /** Results file, d2v.eval events, report (the metrics file of the run that wrote the checkpoint, when there is one). */
-    private static List<EvalResult> record(List<EvalResult> results, Path dir, Path runDir, EvalEventPublisher publisher)
-            throws IOException {
+    /**
+     * Results file, d2v.eval events, report (the metrics file of the run that wrote the checkpoint, when there is one),
+     * then the promotion when the settings promote (state, d2v.promotions, the current package).
+     */
+    private List<EvalResult> record(List<EvalResult> results, Path checkpoint, Path dir, Path runDir,
+                                    EvalEventPublisher publisher) throws IOException {
         ResultsFile.merge(dir.resolve("results"), results);
         if (publisher != null) {
             try {
@@ -262,7 +269,35 @@ public final class EvaluationRunner {
             }
         }
         Report.rebuild(dir.resolve("results"), runDir.resolve("metrics.jsonl"), dir.resolve("report.html"), Instant.now());
+        if (settings.promotion() != null) {
+            List<PromotionEvent> promoted;
+            try {
+                promoted = promoter(dir).consider(checkpoint, results);
+            } catch (IOException | RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IOException("promoting " + checkpoint + " failed: " + e.getMessage(), e);
+            }
+            if (publisher != null) {
+                for (PromotionEvent p : promoted) {
+                    try {
+                        publisher.publish(p);
+                    } catch (RuntimeException e) {
+                        throw new KafkaUnavailableException("could not publish a promotion: " + e.getMessage(), e);
+                    }
+                }
+            }
+        }
         return results;
+    }
+
+    private Promoter promoter(Path dir) throws IOException {
+        Promoter p = promoters.get(dir);
+        if (p == null) {
+            p = new Promoter(settings.promotion().policy(), dir, settings.promotion().exporter(), log);
+            promoters.put(dir, p);
+        }
+        return p;
     }
 
     private void print(List<EvalResult> results, Path dir) {

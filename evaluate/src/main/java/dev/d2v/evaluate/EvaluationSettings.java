@@ -2,6 +2,7 @@ package dev.d2v.evaluate;
 
 import dev.d2v.evaluate.finetune.FineTune;
 import dev.d2v.evaluate.follow.FollowPolicy;
+import dev.d2v.evaluate.promote.Promoter;
 import dev.d2v.infra.Topics;
 import dev.d2v.train.model.Readout;
 import java.io.IOException;
@@ -30,10 +31,12 @@ import java.util.Properties;
  * @param follow     when following d2v.checkpoints: the policy, consumer group and stop conditions
  * @param kafka      Kafka client properties (bootstrap.servers and security) for d2v.checkpoints and d2v.eval
  * @param topics     the topic names
+ * @param promotion  keep the best checkpoint per modality by a metric, announce it on d2v.promotions (when
+ *                   publishing) and export it as the current package; null = no promotion
  */
 public record EvaluationSettings(List<String> tasks, int trainLimit, int testLimit, Path out, boolean publish,
                                  boolean json, FineTune.Config finetune, Readout readout, double cpuShare, int nice,
-                                 Follow follow, Properties kafka, Topics topics) {
+                                 Follow follow, Properties kafka, Topics topics, Promotion promotion) {
 
     /**
      * The CPU share when following a trainer: half the machine keeps evaluations timely (a few minutes per checkpoint
@@ -77,6 +80,16 @@ public record EvaluationSettings(List<String> tasks, int trainLimit, int testLim
      * @param checkpointRoot   a checkpoint event's location must lie under this folder, or the checkpoint is refused:
      *                         an event is only a message on a topic, and names any path; null = the working directory
      */
+    /**
+     * What the evaluator promotes ({@link Promoter.Policy}) and how a promoted checkpoint is exported (the exporter may
+     * be null when the policy has no export root).
+     */
+    public record Promotion(Promoter.Policy policy, Promoter.Exporter exporter) {
+        public Promotion {
+            Objects.requireNonNull(policy, "policy");
+        }
+    }
+
     public record Follow(FollowPolicy policy, String group, int maxCheckpoints, Long untilStep, int idleStopSeconds,
                          Path checkpointRoot) {
 

@@ -37,6 +37,11 @@ public record Topics(String prefix) {
         return prefix + ".deadletter";
     }
 
+    /** The evaluator's promotions: which checkpoint is the best so far per modality ({@code PromotionEvent}). */
+    public String promotions() {
+        return prefix + ".promotions";
+    }
+
     /** Every topic the pipeline uses, raw and batch topics first. */
     public List<String> all() {
         List<String> names = new ArrayList<>();
@@ -49,6 +54,7 @@ public record Topics(String prefix) {
         names.add(checkpoints());
         names.add(eval());
         names.add(deadLetter());
+        names.add(promotions());
         return names;
     }
 }

@@ -3,6 +3,7 @@ package dev.d2v.evaluate.results;
 import dev.d2v.infra.Topics;
 import dev.d2v.infra.wire.EvalEvent;
 import dev.d2v.infra.wire.EvalResult;
+import dev.d2v.infra.wire.PromotionEvent;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -26,6 +27,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 public final class EvalEventPublisher implements AutoCloseable {
     private final Producer<byte[], byte[]> producer;
     private final String topic;
+    private final String promotions;
     private final Duration timeout;
     private final boolean ownsProducer;
 
@@ -46,6 +48,7 @@ public final class EvalEventPublisher implements AutoCloseable {
     private EvalEventPublisher(Producer<byte[], byte[]> producer, Topics topics, Duration timeout, boolean owns) {
         this.producer = producer;
         this.topic = topics.eval();
+        this.promotions = topics.promotions();
         this.timeout = timeout;
         this.ownsProducer = owns;
     }
@@ -67,18 +70,28 @@ public final class EvalEventPublisher implements AutoCloseable {
 
     /** Sends one event and waits for the acknowledgement. */
     public RecordMetadata publish(EvalEvent event) {
-        ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic,
-                event.checkpointId().getBytes(StandardCharsets.UTF_8), event.toJson());
+        return send(new ProducerRecord<>(topic, event.checkpointId().getBytes(StandardCharsets.UTF_8), event.toJson()),
+                "the evaluation of " + event.checkpointId());
+    }
+
+    /** Sends a promotion to d2v.promotions (keyed by modality) and waits for the acknowledgement. */
+    public RecordMetadata publish(PromotionEvent event) {
+        return send(new ProducerRecord<>(promotions, event.key(), event.toJson()),
+                "the promotion of " + event.checkpointId());
+    }
+
+    private RecordMetadata send(ProducerRecord<byte[], byte[]> record, String what) {
         try {
             return producer.send(record).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while publishing to " + topic, e);
+            throw new IllegalStateException("interrupted while publishing to " + record.topic(), e);
         } catch (ExecutionException e) {
-            throw new IllegalStateException("could not publish the evaluation of " + event.checkpointId() + " to " + topic
+            throw new IllegalStateException("could not publish " + what + " to " + record.topic()
                     + ": " + e.getCause().getMessage(), e.getCause());
         } catch (TimeoutException e) {
-            throw new IllegalStateException("no acknowledgement from the broker within " + timeout + " for " + topic, e);
+            throw new IllegalStateException("no acknowledgement from the broker within " + timeout + " for "
+                    + record.topic(), e);
         }
     }
 

@@ -41,7 +41,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * Works against any cluster: the client properties (TLS, SASL, ...) pass through from the configuration.
  *
  * <p>Layout decisions (see {@link #specs}): raw and batch topics get {@code settings.partitions()} partitions
- * and {@code settings.retentionMs()}; checkpoints and eval get one partition (their events are a single
+ * and {@code settings.retentionMs()}; checkpoints, eval and promotions get one partition (their events are a single
  * ordered history: the evaluator follows checkpoints in order, the latest checkpoint is the last record) and
  * are kept forever (a few small JSON events per checkpoint; a restart and the report read the whole history);
  * the dead-letter topic gets one partition (low volume, read by people in order) and the raw retention.
@@ -96,7 +96,8 @@ public final class TopicAdmin implements AutoCloseable {
         Topics names = settings.names();
         List<TopicSpec> specs = new ArrayList<>();
         for (String name : names.all()) {
-            boolean history = name.equals(names.checkpoints()) || name.equals(names.eval());
+            boolean history = name.equals(names.checkpoints()) || name.equals(names.eval())
+                    || name.equals(names.promotions());
             boolean single = history || name.equals(names.deadLetter());
             specs.add(new TopicSpec(name, single ? 1 : settings.partitions(), settings.replicationFactor(),
                     history ? -1L : settings.retentionMs(), settings.maxMessageBytes()));

@@ -148,7 +148,7 @@ public final class AblateCommand implements Callable<Integer> {
             }
             EvaluationSettings evaluation = new EvaluationSettings(tasks.isEmpty() ? List.of(dataName) : tasks,
                     trainLimit, testLimit, null, false, false, finetune ? FineTune.Config.defaults() : null, EvaluateCommand.readout(readoutName), 1.0, 0,
-                    EvaluationSettings.Follow.defaults(), c.kafka().clientProps(), c.topicNames());
+                    EvaluationSettings.Follow.defaults(), c.kafka().clientProps(), c.topicNames(), null);
             Path folder = out != null ? out
                     : AblationSettings.defaultOut(name != null ? name : AblationSettings.defaultName(m, dataName, factors));
             return new AblationSettings(m, dataName, cache.context(c), limit,

@@ -5,6 +5,8 @@ import dev.d2v.evaluate.EvaluationSettings;
 import dev.d2v.evaluate.cpu.CpuShare;
 import dev.d2v.evaluate.finetune.FineTune;
 import dev.d2v.evaluate.follow.FollowPolicy;
+import dev.d2v.evaluate.promote.Promoter;
+import dev.d2v.export.ExportPackage;
 import dev.d2v.infra.config.PipelineConfig;
 import dev.d2v.train.model.Readout;
 
@@ -109,6 +111,24 @@ public final class EvaluateCommand implements Callable<Integer> {
                     "${DEFAULT-VALUE})"})
     String readoutName;
 
+    @Option(names = "--promote", paramLabel = "TASK:PROTOCOL",
+            description = {"Keep the best checkpoint per modality by this metric (e.g. fashion-mnist:linear): a checkpoint",
+                    "that beats the best so far by --promote-min-gain is promoted (promotion.json, d2v.promotions when",
+                    "following, and with --promote-export the current package) (default: no promotion)"})
+    String promote;
+
+    @Option(names = "--promote-min-gain", defaultValue = "0.5", paramLabel = "POINTS",
+            description = "Accuracy points a checkpoint must add over the promoted one (default: ${DEFAULT-VALUE})")
+    double promoteMinGain;
+
+    @Option(names = "--promote-export", paramLabel = "DIR",
+            description = {"Export each promoted checkpoint (./d2v export) into DIR/<modality>/<checkpoint> and point",
+                    "DIR/<modality>/current at it (the one before stays as previous)"})
+    Path promoteExport;
+
+    @Option(names = "--promote-int8", description = "Promoted packages also carry the int8 models")
+    boolean promoteInt8;
+
     @Option(names = "--no-finetune", description = "Skip the fine-tuning protocol (linear probe and k-NN only)")
     boolean noFinetune;
 
@@ -156,7 +176,7 @@ public final class EvaluateCommand implements Callable<Integer> {
         boolean publishing = publish != null ? publish : what.follow;
         return new EvaluationSettings(tasks, trainLimit, testLimit, out, publishing, json, finetuneConfig(),
                 readout(readoutName), share,
-                reniceBy(nice), follow, c.kafka().clientProps(), c.topicNames());
+                reniceBy(nice), follow, c.kafka().clientProps(), c.topicNames(), promotion());
     }
 
     /** --readout's value; a wrong one is a usage error. */
@@ -210,5 +230,24 @@ public final class EvaluateCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }
+    }
+
+    /** The promotion of --promote, or null. */
+    EvaluationSettings.Promotion promotion() {
+        if (promote == null) {
+            if (promoteExport != null || promoteInt8) {
+                throw new UserError("--promote-export and --promote-int8 need --promote TASK:PROTOCOL");
+            }
+            return null;
+        }
+        Promoter.Policy policy;
+        try {
+            policy = Promoter.Policy.parse(promote, promoteMinGain / 100, promoteExport);
+        } catch (IllegalArgumentException e) {
+            throw new UserError("--promote: " + e.getMessage());
+        }
+        boolean int8 = promoteInt8;
+        return new EvaluationSettings.Promotion(policy, promoteExport == null ? null
+                : (checkpoint, m, folder) -> ExportPackage.fromCheckpoint(checkpoint, List.of(m), int8, folder, "d2v 0.1.0"));
     }
 }

@@ -231,7 +231,7 @@ public final class Demo {
                                                   EvaluationSettings.Follow follow) {
         return new EvaluationSettings(tasks, demo.probeTrainLimit(), demo.probeTestLimit(), eval, true, false,
                 demo.finetune() ? FineTune.Config.defaults() : null, FrozenFeatureProbes.DEFAULT_READOUT, cpuShare, nice, follow, c.kafka().clientProps(),
-                c.topicNames());
+                c.topicNames(), null);
     }
 
     /**

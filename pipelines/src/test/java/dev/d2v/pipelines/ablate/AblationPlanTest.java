@@ -30,7 +30,7 @@ class AblationPlanTest {
 
     static AblationSettings settings(Readout readout, List<String> fixed, String... vary) {
         EvaluationSettings eval = new EvaluationSettings(List.of("mnist"), 0, 0, null, false, false, null, readout, 1.0, 0,
-                EvaluationSettings.Follow.defaults(), new Properties(), Topics.defaults());
+                EvaluationSettings.Follow.defaults(), new Properties(), Topics.defaults(), null);
         return new AblationSettings(Modality.IMAGE, "mnist", new DataContext(Path.of("cache"), 1, 0, l -> {}), null, 8,
                 "cpu", Transforms.defaults(), fixed, List.of(vary).stream().map(Factor::parse).toList(), List.of(1L, 2L), 10L, null, null, 5,
                 Path.of("sweep"), "cpu", null, eval);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.d2v.evaluate.results.ResultsFile;
+import dev.d2v.export.ExportPackage;
 import dev.d2v.infra.wire.EvalResult;
 import dev.d2v.pipelines.Main;
 import dev.d2v.train.checkpoint.CheckpointStore;
@@ -73,6 +74,37 @@ class EvaluateCommandTest {
             }
         }
         return new Run(code, lines);
+    }
+
+    /**
+     * --promote with --promote-export: the first checkpoint evaluated is promoted and exported as image/current; the
+     * state file names the best of the two, and current points at its package, which verifies.
+     */
+    @Test
+    void promotionKeepsTheBestCheckpointAsTheCurrentPackage() throws IOException {
+        Path promoted = dir.resolve("promoted");
+        String[] promote = {"--no-finetune", "--promote", "halves:linear", "--promote-min-gain", "0", "--promote-export",
+                promoted.toString()};
+        Run first = evaluate(earlier, "promote", promote);
+        assertThat(first.code()).isZero();
+        Path current = promoted.resolve("image").resolve("current");
+        assertThat(Files.isSymbolicLink(current)).isTrue();
+        assertThat(ExportPackage.load(current).step()).isEqualTo(1);
+        double firstAccuracy = first.lines().stream().filter(l -> l.get("protocol").asText().equals("linear"))
+                .findFirst().orElseThrow().get("accuracy").asDouble();
+
+        Run second = evaluate(checkpoint, "promote", promote);
+        assertThat(second.code()).isZero();
+        double secondAccuracy = second.lines().stream().filter(l -> l.get("protocol").asText().equals("linear"))
+                .findFirst().orElseThrow().get("accuracy").asDouble();
+        JsonNode state = new ObjectMapper().readTree(dir.resolve("promote").resolve("promotion.json").toFile());
+        long bestStep = secondAccuracy >= firstAccuracy ? 2 : 1;
+        assertThat(state.path("metric").asText()).isEqualTo("halves:linear");
+        assertThat(state.path("modalities").path("image").path("step").asLong()).isEqualTo(bestStep);
+        assertThat(ExportPackage.load(current).step()).isEqualTo(bestStep);
+
+        assertThat(evaluate("refused", "--promote-export", promoted.toString()).code()).isEqualTo(2);
+        assertThat(evaluate("refused", "--promote", "halves").code()).isEqualTo(2);
     }
 
     @Test
