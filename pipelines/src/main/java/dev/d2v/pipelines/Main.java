@@ -5,6 +5,7 @@ import dev.d2v.pipelines.cli.AblateCommand;
 import dev.d2v.pipelines.cli.BenchCommand;
 import dev.d2v.pipelines.cli.DataCommand;
 import dev.d2v.pipelines.cli.DemoCommand;
+import dev.d2v.pipelines.cli.DistillCommand;
 import dev.d2v.pipelines.cli.Errors;
 import dev.d2v.pipelines.cli.EmbedCommand;
 import dev.d2v.pipelines.cli.EvaluateCommand;
@@ -25,7 +26,7 @@ import picocli.CommandLine.Command;
 @Command(name = "d2v", mixinStandardHelpOptions = true, version = "d2v 0.1.0",
         description = "Streaming data2vec 2.0 pretraining: Kafka -> Flink -> DJL trainer -> evaluation.",
         subcommands = {KafkaCommand.class, FlinkCommand.class, DataCommand.class, IngestCommand.class, PreprocessCommand.class, PretrainCommand.class,
-                TrainCommand.class, EvaluateCommand.class, AblateCommand.class, ExportCommand.class, EmbedCommand.class, DemoCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+                TrainCommand.class, EvaluateCommand.class, AblateCommand.class, ExportCommand.class, EmbedCommand.class, DistillCommand.class, DemoCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

@@ -180,7 +180,7 @@ public final class ExportBench {
     }
 
     /** The first n samples of the batches, as one batch. */
-    private static Minibatch slice(List<Minibatch> batches, int n) {
+    static Minibatch slice(List<Minibatch> batches, int n) {
         Minibatch first = batches.get(0);
         if (first.batchSize() < n) {
             throw new IllegalArgumentException("the probe's batches hold " + first.batchSize() + " samples, fewer than " + n);
@@ -212,13 +212,13 @@ public final class ExportBench {
         return y;
     }
 
-    private static double median(double[] v) {
+    static double median(double[] v) {
         double[] s = v.clone();
         Arrays.sort(s);
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
-    private static BenchResult result(String name, double value, String unit, Map<String, Object> common,
+    static BenchResult result(String name, double value, String unit, Map<String, Object> common,
                                       Map<String, Object> extra) {
         Map<String, Object> p = new LinkedHashMap<>(extra);
         p.putAll(common);

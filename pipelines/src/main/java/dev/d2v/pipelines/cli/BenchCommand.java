@@ -11,7 +11,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks: one JSON object per line on stdout (name, value, unit, parameters); progress on stderr.",
         subcommands = {BenchPreprocessCommand.class, BenchCommand.Train.class, BenchTrainStreamCommand.class,
-                BenchEvaluateCommand.class, BenchExportCommand.class, BenchSoakCommand.class})
+                BenchEvaluateCommand.class, BenchExportCommand.class, BenchDistillCommand.class,
+                BenchSoakCommand.class})
 public final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;

@@ -73,6 +73,12 @@ public record ModalityConfig(
                 l, lrScale, packRows, embedLrScale);
     }
 
+    /** This section with other prenet blocks and teacher targets (a shallower model: distillation's student). */
+    public ModalityConfig withPrenetAndTargets(int prenet, TargetConfig t) {
+        return new ModalityConfig(prenet, masking, multiMask, decoder, t, loss, localEncoder, lrScale, packRows,
+                embedLrScale);
+    }
+
     /** This section with another decoder (conv or transformer, for the speed comparison). */
     public ModalityConfig withDecoder(DecoderConfig d) {
         return new ModalityConfig(prenetDepth, masking, multiMask, d, targets, loss,
