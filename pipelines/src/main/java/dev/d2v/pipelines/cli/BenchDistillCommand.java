@@ -1,11 +1,8 @@
 package dev.d2v.pipelines.cli;
 
-import dev.d2v.infra.FileTrees;
 import dev.d2v.infra.config.PipelineConfig;
 import dev.d2v.pipelines.bench.DistillBench;
 import dev.d2v.train.run.Devices;
-import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -37,31 +34,17 @@ public final class BenchDistillCommand implements Callable<Integer> {
             description = "A probe task of the distilled modality (default: ${DEFAULT-VALUE})")
     String task;
 
-    @Option(names = "--rounds", paramLabel = "N", defaultValue = "30", description = "Timed calls per model, engine and batch size (default: ${DEFAULT-VALUE})")
-    int rounds;
-
-    @Option(names = "--batches", paramLabel = "N[,N]", split = ",", defaultValue = "1,64",
-            description = "Batch sizes timed, at most 64 (default: ${DEFAULT-VALUE})")
-    List<Integer> batches;
+    @Mixin
+    BenchRun.Timing timing;
 
     @Override
     public Integer call() throws Exception {
-        if (batches.stream().anyMatch(b -> b < 1 || b > 64)) {
-            throw new UserError("--batches: each between 1 and 64, got " + batches);
-        }
+        List<Integer> batches = timing.batches();
         PipelineConfig c = cfg.load();
         Devices.configureThreads(1);
-        Path work = Files.createTempDirectory("d2v-bench-distill-");
-        PrintWriter out = spec.commandLine().getOut();
-        try {
-            DistillBench.run(new DistillBench.Options(teacher, student, task, rounds, batches, work),
-                    new DataCommand.CacheOptions().context(c), r -> {
-                        out.println(r.json());
-                        out.flush();
-                    }, line -> System.err.println("bench distill: " + line));
-        } finally {
-            FileTrees.delete(work);
-        }
+        BenchRun.inScratchFolder(spec, "distill", (work, sink, log) -> DistillBench.run(
+                new DistillBench.Options(teacher, student, task, timing.rounds, batches, work),
+                new DataCommand.CacheOptions().context(c), sink, log));
         return 0;
     }
 }

@@ -4,14 +4,10 @@ import dev.d2v.evaluate.probe.ProbeBackend;
 import dev.d2v.infra.config.PipelineConfig;
 import dev.d2v.pipelines.bench.EvalBench;
 import dev.d2v.train.run.Devices;
-import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -61,19 +57,9 @@ public final class BenchEvaluateCommand implements Callable<Integer> {
         List<ProbeBackend> parsed = backends.stream().map(this::backend).toList();
         PipelineConfig c = cfg.load();
         Devices.configureThreads(threads);
-        Path work = Files.createTempDirectory("d2v-bench-evaluate-");
-        PrintWriter out = spec.commandLine().getOut();
-        try {
-            EvalBench.run(new EvalBench.Options(checkpoint, task, trainLimit, testLimit, batch, parsed, work),
-                    new DataCommand.CacheOptions().context(c), r -> {
-                        out.println(r.json());
-                        out.flush();
-                    }, line -> System.err.println("bench evaluate: " + line));
-        } finally {
-            try (Stream<Path> files = Files.walk(work)) {
-                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
-        }
+        BenchRun.inScratchFolder(spec, "evaluate", (work, sink, log) -> EvalBench.run(
+                new EvalBench.Options(checkpoint, task, trainLimit, testLimit, batch, parsed, work),
+                new DataCommand.CacheOptions().context(c), sink, log));
         return 0;
     }
 
