@@ -7,20 +7,32 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.wire.Minibatch;
+import dev.d2v.preprocess.batch.BatchAssembler;
+import dev.d2v.preprocess.batch.BatchSpec;
+import dev.d2v.preprocess.batch.Sample;
+import dev.d2v.preprocess.sample.SampleTransformer;
+import dev.d2v.preprocess.sample.TransformSpec;
+import dev.d2v.preprocess.transform.BadRecordException;
+import dev.d2v.preprocess.transform.Mode;
+import dev.d2v.train.model.Readout;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * One modality's exported encoder on ONNX Runtime: minibatches in (as the preprocessing makes them), features out.
+ * One modality's exported encoder on ONNX Runtime: raw inputs in ({@link #embed}: image files, WAVs, texts, through
+ * the package's own preprocessing) or minibatches as the preprocessing makes them ({@link #encode}), features out.
  * No DJL and no checkpoint: a verified {@link ExportPackage} is all it reads.
  * <pre>
  *   try (OnnxEncoder e = OnnxEncoder.load(Path.of("export"), Modality.IMAGE, OnnxEncoder.Options.defaults())) {
- *       OnnxEncoder.Features f = e.encode(batch);   // f.pooled(i): sample i's D features
+ *       OnnxEncoder.Embeddings out = e.embed(List.of(new OnnxEncoder.Input("shoe", Files.readAllBytes(png))));
+ *       float[] v = out.vectors()[0];               // the layers readout; out.skipped(): unusable inputs and why
  *   }
  * </pre>
  */
@@ -72,6 +84,17 @@ public final class OnnxEncoder implements AutoCloseable {
     private final OrtEnvironment env;
     private final OrtSession session;
     private final ExportPackage.Loaded pkg;
+    private SampleTransformer transformer;
+    private BatchSpec batchSpec;
+
+    /** One raw input: its id and its bytes (an image file's, a WAV file's, or UTF-8 text). */
+    public record Input(String id, byte[] bytes) {}
+
+    /** An input {@link #embed} could not use, with the reason the pipeline's dead letters give. */
+    public record Skipped(String id, String reason, String message) {}
+
+    /** The vectors of the usable inputs, in input order, with their ids; the others in {@code skipped}. */
+    public record Embeddings(List<String> ids, float[][] vectors, List<Skipped> skipped) {}
 
     private OnnxEncoder(Modality modality, OrtEnvironment env, OrtSession session, ExportPackage.Loaded pkg) {
         this.modality = modality;
@@ -108,6 +131,51 @@ public final class OnnxEncoder implements AutoCloseable {
     /** The package the model came from. */
     public ExportPackage.Loaded exportPackage() {
         return pkg;
+    }
+
+    /** {@link #embed(List, Readout)} with the linear probe's readout ({@link Readout#LAYERS}). */
+    public Embeddings embed(List<Input> inputs) throws IOException, OrtException {
+        return embed(inputs, Readout.LAYERS);
+    }
+
+    /**
+     * Pooled features of raw inputs: each goes through the package's preprocessing (the training transforms in
+     * evaluation mode, checked against their hash when the package loads), then the model in batches of up to 64.
+     * An input that cannot be used (a corrupt image, a truncated WAV, binary junk as text) is left out and listed in
+     * {@link Embeddings#skipped()} with its reason; the rest are embedded.
+     *
+     * @param readout {@link Readout#LAYERS} (the local encoder's and top blocks' means) or {@link Readout#LAST}
+     */
+    public Embeddings embed(List<Input> inputs, Readout readout) throws IOException, OrtException {
+        if (transformer == null) {
+            TransformSpec spec = pkg.transforms(modality).spec(modality,
+                    modality == Modality.TEXT ? pkg.vocabulary() : null, 0);
+            transformer = spec.open();
+            batchSpec = spec.batchSpec(64, BatchSpec.DEFAULT_TIMEOUT_MS);
+        }
+        List<Sample> samples = new ArrayList<>();
+        List<Skipped> skipped = new ArrayList<>();
+        for (Input in : inputs) {
+            try {
+                samples.addAll(transformer.apply(in.id(), in.bytes(), 0, Mode.EVAL, -1, 0));
+            } catch (BadRecordException e) {
+                skipped.add(new Skipped(in.id(), e.reason(), e.getMessage()));
+            } catch (RuntimeException e) {
+                skipped.add(new Skipped(in.id(), "error", e.getClass().getSimpleName() + ": " + e.getMessage()));
+            }
+        }
+        List<String> ids = new ArrayList<>();
+        float[][] vectors = new float[samples.size()][];
+        for (int from = 0; from < samples.size(); from += batchSpec.batchSize()) {
+            Minibatch b = BatchAssembler.assemble(batchSpec,
+                    samples.subList(from, Math.min(samples.size(), from + batchSpec.batchSize())));
+            Features f = encode(b);
+            for (int i = 0; i < f.n(); i++) {
+                vectors[from + i] = readout == Readout.LAYERS ? f.layers(i) : f.pooled(i);
+                ids.add(b.sampleIds().get(i));
+            }
+        }
+        return new Embeddings(ids, vectors, skipped);
     }
 
     /**

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.d2v.evaluate.encoder.Encoder;
 import dev.d2v.export.ExportPackage;
+import dev.d2v.export.OnnxEncoder;
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.wire.Minibatch;
 import dev.d2v.pipelines.Main;
@@ -98,6 +99,43 @@ class EmbedCommandTest {
                             .isCloseTo(expected[i][j], Offset.offset(1e-4 + 1e-3 * Math.abs(expected[i][j])));
                 }
             }
+        }
+    }
+
+    /** The Java API on raw file bytes: the rows `embed` writes for the same files, the corrupt one skipped with its reason. */
+    @Test
+    void theJavaApiEmbedsRawBytesAsTheCommandDoes() throws Exception {
+        Path test = images.resolve("test");
+        Path out = dir.resolve("emb").resolve("api-reference.npy");
+        run(0, "embed", "--model", pkg.toString(), "--input", test.toString(), "--out", out.toString(), "--threads", "1");
+        List<String> ids = Files.readAllLines(out.resolveSibling("api-reference.npy.ids.txt"));
+        float[][] expected = readNpy(out, 16, 960);
+
+        List<OnnxEncoder.Input> inputs = new ArrayList<>();
+        try (var files = Files.walk(test)) {
+            for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
+                inputs.add(new OnnxEncoder.Input(f.getFileName().toString(), Files.readAllBytes(f)));
+            }
+        }
+        inputs.add(1, new OnnxEncoder.Input("junk", "not a png at all".getBytes(StandardCharsets.UTF_8)));
+        try (OnnxEncoder encoder = OnnxEncoder.load(pkg, Modality.IMAGE, OnnxEncoder.Options.defaults().withThreads(1))) {
+            OnnxEncoder.Embeddings e = encoder.embed(inputs);
+            assertThat(e.skipped()).extracting(OnnxEncoder.Skipped::id).containsExactly("junk");
+            assertThat(e.skipped().get(0).reason()).isNotBlank();
+            assertThat(e.vectors()).hasNumberOfRows(16);
+            assertThat(e.ids()).doesNotContain("junk").hasSize(16);
+            for (int i = 0; i < 16; i++) {
+                String file = e.ids().get(i);
+                int row = -1;
+                for (int k = 0; k < ids.size(); k++) {
+                    if (ids.get(k).endsWith(file.substring(0, file.lastIndexOf('.')))) {
+                        row = k;
+                    }
+                }
+                assertThat(row).as("the command embedded %s", file).isNotNegative();
+                assertThat(e.vectors()[i]).containsExactly(expected[row], Offset.offset(1e-5f));
+            }
+            assertThat(encoder.embed(inputs.subList(0, 1), Readout.LAST).vectors()[0]).hasSize(192);
         }
     }
 
