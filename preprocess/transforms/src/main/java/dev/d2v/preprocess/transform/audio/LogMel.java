@@ -9,6 +9,8 @@ import java.util.Arrays;
  * Log-mel spectrogram: frame t covers samples [t * hop, t * hop + window) (no centre padding, Kaldi's
  * snip-edges convention, so n samples give 1 + (n - window) / hop frames); Hann window (TarsosDSP), zero
  * padded to fftSize, TarsosDSP FFT, power |X|^2, HTK mel filterbank, ln(power + 1e-10).
+ * The window's coefficients are TarsosDSP's, taken once (its {@code apply} computes a cosine per sample and frame);
+ * windowing and zero padding are one pass into the FFT buffer, and no buffer is allocated per frame.
  * Not thread-safe (reuses buffers): one instance per operator thread.
  */
 public final class LogMel {
@@ -18,18 +20,27 @@ public final class LogMel {
     private final AudioTransformConfig cfg;
     private final MelFilterbank bank;
     private final FFT fft;
-    private final WindowFunction window = new HannWindow();
-    private final float[] frame;
+    private final float[] window;
     private final float[] spectrum;
     private final float[] power;
+    private final float[] bands;
 
     public LogMel(AudioTransformConfig cfg) {
         this.cfg = cfg;
         this.bank = new MelFilterbank(cfg.mels(), cfg.fftSize(), cfg.sampleRate(), cfg.fMinHz(), cfg.fMaxHz());
         this.fft = new FFT(cfg.fftSize()); // no window here: it would span the zero padding too
-        this.frame = new float[cfg.windowSize()];
+        this.window = coefficients(new HannWindow(), cfg.windowSize());
         this.spectrum = new float[cfg.fftSize()];
         this.power = new float[cfg.fftSize() / 2 + 1];
+        this.bands = new float[cfg.mels()];
+    }
+
+    /** A window function's n coefficients: it applied to ones, so that x * w[i] is what it computes for x. */
+    static float[] coefficients(WindowFunction f, int n) {
+        float[] w = new float[n];
+        Arrays.fill(w, 1f);
+        f.apply(w);
+        return w;
     }
 
     public MelFilterbank filterbank() {
@@ -47,13 +58,14 @@ public final class LogMel {
      */
     public float[] compute(float[] x, int nFrames) {
         int mels = cfg.mels();
+        int n = window.length;
         float[] out = new float[nFrames * mels];
-        float[] bands = new float[mels];
         for (int t = 0; t < nFrames; t++) {
-            System.arraycopy(x, t * cfg.hop(), frame, 0, cfg.windowSize());
-            window.apply(frame);
-            Arrays.fill(spectrum, 0f);
-            System.arraycopy(frame, 0, spectrum, 0, frame.length);
+            int from = t * cfg.hop();
+            for (int i = 0; i < n; i++) {
+                spectrum[i] = x[from + i] * window[i];
+            }
+            Arrays.fill(spectrum, n, spectrum.length, 0f);   // the FFT leaves its result in place
             fft.forwardTransform(spectrum);
             powerSpectrum(spectrum, power);
             bank.apply(power, bands);
