@@ -19,7 +19,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
-import java.util.function.Predicate;
 
 /**
  * A distilled student against its teacher: encoder parameters, ONNX model size, and the speed of a forward pass at
@@ -59,8 +58,8 @@ public final class DistillBench {
              Encoder studentDjl = Encoder.fromCheckpoint(o.student(), Device.cpu());
              OnnxEncoder teacherOrt = OnnxEncoder.load(o.workDir().resolve("teacher"), m, one);
              OnnxEncoder studentOrt = OnnxEncoder.load(o.workDir().resolve("student"), m, one)) {
-            long tp = encoderParameters(teacherDjl, m);
-            long sp = encoderParameters(studentDjl, m);
+            long tp = new Data2VecModel(teacherDjl.config()).encoderParameters(teacherDjl.parameters(), m);
+            long sp = new Data2VecModel(studentDjl.config()).encoderParameters(studentDjl.parameters(), m);
             sink.accept(ExportBench.result("student_parameter_ratio", (double) sp / tp, "ratio", common,
                     Map.of("student_parameters", sp, "teacher_parameters", tp,
                             "student_dim", studentDjl.dim(), "teacher_dim", teacherDjl.dim(),
@@ -111,13 +110,5 @@ public final class DistillBench {
     /** One timed forward pass. */
     private interface Call {
         void run() throws Exception;
-    }
-
-    /** Scalars of modality m's encoder (local encoder, prenet, trunk; no decoder, no distillation head). */
-    static long encoderParameters(Encoder e, Modality m) {
-        Predicate<String> used = new Data2VecModel(e.config()).usedBy(m);
-        return e.parameters().entrySet().stream()
-                .filter(en -> used.test(en.getKey()) && Data2VecModel.inTeacher(en.getKey()))
-                .mapToLong(en -> en.getValue().size()).sum();
     }
 }

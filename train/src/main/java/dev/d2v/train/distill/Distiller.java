@@ -100,25 +100,14 @@ public final class Distiller implements AutoCloseable {
         return student;
     }
 
-    /** Scalars of the student encoder without the head and the unused decoder. */
+    /** Scalars of the student encoder (the head and the unused decoder not counted). */
     public long studentEncoderParameters() {
-        return count(student, name -> !name.startsWith(HEAD + ".") && Data2VecModel.inTeacher(name)
-                && studentModel.usedBy(modality).test(name));
+        return studentModel.encoderParameters(student.view(), modality);
     }
 
     /** Scalars of the teacher's encoder of this modality. */
     public long teacherEncoderParameters() {
-        return count(teacher, name -> teacherModel.usedBy(modality).test(name));
-    }
-
-    private static long count(Params p, Predicate<String> which) {
-        long n = 0;
-        for (Map.Entry<String, NDArray> e : p.view().entrySet()) {
-            if (which.test(e.getKey())) {
-                n += e.getValue().size();
-            }
-        }
-        return n;
+        return teacherModel.encoderParameters(teacher.view(), modality);
     }
 
     /** One update on batch b. */
@@ -128,7 +117,8 @@ public final class Distiller implements AutoCloseable {
         JniUtils.setGradMode(false);
         try (NDManager scope = root.newSubManager(); NDScope ignored = new NDScope()) {
             BatchTensors in = BatchTensors.of(b, studentConfig.modality(modality), scope);
-            NDArray target = Layers.layerNormNoAffine(lastBlock(teacherModel, teacher, in, scope));     // (B, T, Dt)
+            NDArray target = Layers.layerNormNoAffine(                                               // (B, T, Dt)
+                    teacherModel.lastBlock(teacher, modality, in.input(), in.validTokens()));
             long t = target.getShape().get(1);
             NDArray w = in.validTokens() == null ? null
                     : Data2VecModel.validMask(scope, in.validTokens(), t).toType(DataType.FLOAT32, false)
@@ -137,10 +127,11 @@ public final class Distiller implements AutoCloseable {
             double tokenLoss;
             double pooledLoss;
             try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                NDArray s = Layers.linear(student, HEAD, lastBlock(studentModel, student, in, scope));  // (B, T, Dt)
+                NDArray s = Layers.linear(student, HEAD,                                              // (B, T, Dt)
+                        studentModel.lastBlock(student, modality, in.input(), in.validTokens()));
                 NDArray perToken = s.sub(target).square().mean(new int[] {-1}, true);                   // (B, T, 1)
                 NDArray tokens = w == null ? perToken.mean() : perToken.mul(w).sum().div(w.sum());
-                NDArray pooled = pool(s, w).sub(pool(target, w)).square().mean();
+                NDArray pooled = Data2VecModel.pool(s, w).sub(Data2VecModel.pool(target, w)).square().mean();
                 NDArray total = tokens.add(pooled);
                 tokenLoss = tokens.getFloat();
                 pooledLoss = pooled.getFloat();
@@ -152,19 +143,6 @@ public final class Distiller implements AutoCloseable {
             return new Step(step - 1, loss, tokenLoss, pooledLoss, lr, u.gradNorm(), b.batchSize(),
                     System.nanoTime() - start);
         }
-    }
-
-    /** The last block's output on the full input, (B, T, D). */
-    private NDArray lastBlock(Data2VecModel model, Params p, BatchTensors in, NDManager scope) {
-        NDArray tokens = model.embed(p, modality, in.input());
-        long t = tokens.getShape().get(1);
-        NDArray valid = in.validTokens() == null ? null : Data2VecModel.validMask(scope, in.validTokens(), t);
-        NDArray positions = modality == Modality.AUDIO ? scope.arange(0f, (float) t).reshape(1, t) : null;
-        return model.encode(p, modality, tokens, positions, valid, false, false).x();
-    }
-
-    private static NDArray pool(NDArray x, NDArray w) {
-        return w == null ? x.mean(new int[] {1}) : x.mul(w).sum(new int[] {1}).div(w.sum(new int[] {1}).maximum(1f));
     }
 
     /** Checkpoint groups: "student" (encoder and head) and "optimizer". */

@@ -16,6 +16,7 @@ import dev.d2v.train.targets.Targets;
 import dev.d2v.train.tensor.Tokens;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Predicate;
 
 /**
@@ -269,6 +270,25 @@ public final class Data2VecModel {
     }
 
     /**
+     * The last block's output on the full input (no mask, no dropout), per token: (B, T, D); the padded tokens are
+     * masked out of attention, not out of the output.
+     */
+    public NDArray lastBlock(Params p, Modality m, NDArray input, int[] validTokens) {
+        NDArray tokens = embed(p, m, input);
+        long t = tokens.getShape().get(1);
+        NDArray keyValid = validTokens == null ? null : validMask(tokens.getManager(), validTokens, t);
+        NDArray positions = m == Modality.AUDIO ? tokens.getManager().arange(0f, (float) t).reshape(1, t) : null;
+        return encode(p, m, tokens, positions, keyValid, false, false).x();
+    }
+
+    /** Scalars of modality m's encoder in {@code params} (local encoder, prenet, trunk; no decoder, nothing else). */
+    public long encoderParameters(Map<String, NDArray> params, Modality m) {
+        Predicate<String> used = usedBy(m);
+        return params.entrySet().stream().filter(e -> used.test(e.getKey()) && inTeacher(e.getKey()))
+                .mapToLong(e -> e.getValue().size()).sum();
+    }
+
+    /**
      * Probe features: the encoder's output on the full input (no mask, no dropout), mean-pooled over the real tokens
      * (CLS excluded): (B, D).
      */
@@ -314,7 +334,7 @@ public final class Data2VecModel {
     }
 
     /** Mean over the tokens, over the real ones where w (B, T, 1) marks them. */
-    private static NDArray pool(NDArray x, NDArray w) {
+    public static NDArray pool(NDArray x, NDArray w) {
         if (w == null) {
             return x.mean(new int[] {1});
         }
