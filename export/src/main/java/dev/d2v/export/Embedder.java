@@ -92,7 +92,7 @@ public final class Embedder {
                 Minibatch b = it.next();
                 OnnxEncoder.Features f = encoder.encode(b);
                 for (int i = 0; i < f.n(); i++) {
-                    float[] v = options.readout() == Readout.LAYERS ? f.layers(i) : f.pooled(i);
+                    float[] v = f.vector(i, options.readout());
                     dims = v.length;
                     String id = b.sampleIds().get(i);
                     if (npy) {

@@ -65,6 +65,11 @@ public final class OnnxEncoder implements AutoCloseable {
      * @param layers (n, layersDim): the pooled local encoder and top blocks (the linear probe's readout)
      */
     public record Features(int n, int t, int d, int layersDim, float[] tokens, float[] pooled, float[] layers) {
+        /** Sample i's vector under a readout: {@link #layers(int)} or {@link #pooled(int)}. */
+        public float[] vector(int i, Readout readout) {
+            return readout == Readout.LAYERS ? layers(i) : pooled(i);
+        }
+
         /** Sample i's pooled features. */
         public float[] pooled(int i) {
             float[] out = new float[d];
@@ -171,7 +176,7 @@ public final class OnnxEncoder implements AutoCloseable {
                     samples.subList(from, Math.min(samples.size(), from + batchSpec.batchSize())));
             Features f = encode(b);
             for (int i = 0; i < f.n(); i++) {
-                vectors[from + i] = readout == Readout.LAYERS ? f.layers(i) : f.pooled(i);
+                vectors[from + i] = f.vector(i, readout);
                 ids.add(b.sampleIds().get(i));
             }
         }
