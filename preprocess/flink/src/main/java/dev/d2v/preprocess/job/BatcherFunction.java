@@ -14,6 +14,7 @@ import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.TimeDomain;
 import org.apache.flink.streaming.api.TimerService;
@@ -27,7 +28,7 @@ import org.apache.flink.util.Collector;
  * Long.MAX_VALUE fires on the final watermark). Out: the batch in the minibatch codec.
  * Metrics: d2vBatches, d2vPartialBatches; accumulator "batches".
  */
-final class BatcherFunction extends KeyedProcessFunction<Integer, Sample, byte[]> {
+final class BatcherFunction extends KeyedProcessFunction<Integer, Tuple2<Integer, Sample>, byte[]> {
 
     private final BatchSpec spec;
     private final MinibatchCodec codec;
@@ -54,7 +55,7 @@ final class BatcherFunction extends KeyedProcessFunction<Integer, Sample, byte[]
     }
 
     @Override
-    public void processElement(Sample sample, Context ctx, Collector<byte[]> out) throws Exception {
+    public void processElement(Tuple2<Integer, Sample> keyed, Context ctx, Collector<byte[]> out) throws Exception {
         int n = count.value() == null ? 0 : count.value();
         if (n == 0) {
             long due = ctx.timerService().currentProcessingTime() + spec.timeoutMs();
@@ -62,7 +63,7 @@ final class BatcherFunction extends KeyedProcessFunction<Integer, Sample, byte[]
             ctx.timerService().registerProcessingTimeTimer(due);
             ctx.timerService().registerEventTimeTimer(Long.MAX_VALUE); // end of a bounded input
         }
-        pending.add(sample);
+        pending.add(keyed.f1);
         n++;
         if (n >= spec.batchSize()) {
             emit(ctx.timerService(), out);

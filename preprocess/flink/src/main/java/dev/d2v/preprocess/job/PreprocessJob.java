@@ -4,7 +4,6 @@ import dev.d2v.infra.wire.MinibatchCodec;
 import dev.d2v.preprocess.batch.Sample;
 import dev.d2v.preprocess.sample.RawRecord;
 import dev.d2v.preprocess.sample.Rejected;
-import dev.d2v.preprocess.transform.StableHash;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -13,7 +12,10 @@ import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.functions.KeySelector;
+import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
@@ -32,6 +34,7 @@ import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsIni
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.DataStreamUtils;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
@@ -42,10 +45,17 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
  * <pre>
  * KafkaSource d2v.raw.&lt;m&gt; (read_committed)
  *   -> transform (TransformFunction over SampleTransformer) --bad records--> KafkaSink d2v.deadletter (exactly once)
- *   -> keyBy(a key per batcher subtask, chosen by hash(sample id) mod parallelism)
- *   -> batcher (BatcherFunction over BatchAssembler)
+ *   -> batcher (BatcherFunction over BatchAssembler), keyed by the transform subtask's own batcher key
  *   -> KafkaSink d2v.batch.&lt;m&gt; (exactly once, transactional)
  * </pre>
+ *
+ * Source, transform, batcher and sink run chained in one thread per subtask: the samples are never serialised
+ * between operators. The batcher is keyed (its pending samples and timers are Flink keyed state) without a shuffle:
+ * each transform subtask tags its samples with the one key that Flink routes to the batcher subtask of the same
+ * index ({@link BatchKey}), and {@code DataStreamUtils.reinterpretAsKeyedStream} declares the stream partitioned
+ * as it already is. Records pass between the chained operators by reference ({@code pipeline.object-reuse}): no
+ * operator keeps or changes a record it has emitted or been handed, apart from the batcher, which keeps the samples
+ * the transform made for it alone.
  *
  * {@link #build} takes the source and sinks, so a test runs the same topology on its own ends; {@link #attach}
  * starts from a stream, so a test can put an operator (a failure injector) between source and transform.
@@ -69,12 +79,12 @@ public final class PreprocessJob {
     public static void attach(DataStream<RawRecord> raw, Sink<byte[]> batchSink, Sink<Rejected> deadLetterSink,
                               PreprocessJobConfig c) {
         String m = c.modality().id();
-        SingleOutputStreamOperator<Sample> samples = raw
-                .process(new TransformFunction(c.transform())).uid(m + "-transform").name("transform " + m)
+        SingleOutputStreamOperator<Tuple2<Integer, Sample>> samples = raw
+                .process(new TransformFunction(c.transform()), KEYED_SAMPLE).uid(m + "-transform").name("transform " + m)
                 .setParallelism(c.parallelism());
         samples.getSideOutput(TransformFunction.REJECTED)
                 .sinkTo(deadLetterSink).uid(m + "-deadletter-sink").name("dead letters " + m);
-        samples.keyBy(BatchKey.forParallelism(c.parallelism()))
+        DataStreamUtils.reinterpretAsKeyedStream(samples, new BatchKey(), Types.INT)
                 .process(new BatcherFunction(c.batchSpec(), MinibatchCodec.inline())).uid(m + "-batcher")
                 .name("batcher " + m).setParallelism(c.parallelism())
                 .sinkTo(batchSink).uid(m + "-batch-sink").name("batches " + m).setParallelism(c.parallelism());
@@ -91,20 +101,21 @@ public final class PreprocessJob {
      */
     public static final int MAX_PARALLELISM = 128;
 
-    /**
-     * Batcher key: one of {@code keys.length} keys chosen so that key i lands on batcher subtask i; a sample
-     * goes to key {@code StableHash(id) mod parallelism}. Every batcher gets an equal share of the samples and
-     * fills its batches as fast as the others (plain small integers as keys can hash two keys onto one subtask
-     * and leave another idle).
-     */
-    record BatchKey(int[] keys) implements KeySelector<Sample, Integer> {
-        static BatchKey forParallelism(int parallelism) {
-            return new BatchKey(keysForSubtasks(parallelism, MAX_PARALLELISM));
-        }
+    /** A sample with its batcher key ({@link BatchKey}). */
+    static final TypeInformation<Tuple2<Integer, Sample>> KEYED_SAMPLE =
+            Types.TUPLE(Types.INT, TypeInformation.of(Sample.class));
 
+    /**
+     * The batcher's key, which the transform subtask put beside the sample: the smallest key that Flink routes to
+     * the subtask's own index ({@link #keysForSubtasks}), so that every transform subtask feeds the batcher chained
+     * to it, and a replay from the same Kafka partitions goes to the same batcher. When a job is restored at another
+     * parallelism, the pending samples of an old key are restored to the subtask that now owns that key and leave as
+     * a batch when their timeout fires.
+     */
+    record BatchKey() implements KeySelector<Tuple2<Integer, Sample>, Integer> {
         @Override
-        public Integer getKey(Sample s) {
-            return keys[(int) Math.floorMod(StableHash.of(s.sampleId()), (long) keys.length)];
+        public Integer getKey(Tuple2<Integer, Sample> keyed) {
+            return keyed.f0;
         }
 
         /** keys[i] = the smallest non-negative int that Flink routes to subtask i of {@code parallelism}. */
@@ -178,7 +189,8 @@ public final class PreprocessJob {
 
     /**
      * Exactly-once checkpoints every interval, no Kryo ({@code pipeline.generic-types: false}: every type has a
-     * Flink serializer), and what lets the job ride out a broker outage of minutes: exponential-delay restarts (1 s,
+     * Flink serializer), records passed by reference between chained operators ({@code pipeline.object-reuse}: the
+     * class comment says why that is safe here), and what lets the job ride out a broker outage of minutes: exponential-delay restarts (1 s,
      * doubling to a minute, with jitter; {@code restartAttempts} of them before the job fails for good, counted
      * again after 10 minutes without a failure), up to {@value #TOLERABLE_CHECKPOINT_FAILURES} failed checkpoints in a
      * row before a failover, and checkpoints that give up after {@value #CHECKPOINT_TIMEOUT_MINUTES} minutes instead
@@ -188,6 +200,7 @@ public final class PreprocessJob {
     public static Configuration flinkConfiguration(PreprocessJobConfig c) {
         Configuration conf = new Configuration();
         conf.set(PipelineOptions.GENERIC_TYPES, false);
+        conf.set(PipelineOptions.OBJECT_REUSE, true);
         conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, Duration.ofMillis(c.checkpointIntervalMs()));
         conf.set(CheckpointingOptions.CHECKPOINTING_CONSISTENCY_MODE, CheckpointingMode.EXACTLY_ONCE);
         conf.set(CheckpointingOptions.TOLERABLE_FAILURE_NUMBER, TOLERABLE_CHECKPOINT_FAILURES);

@@ -2,10 +2,13 @@ package dev.d2v.preprocess.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.d2v.preprocess.batch.Sample;
-import java.util.HashMap;
-import java.util.Map;
+import dev.d2v.infra.config.PipelineConfig;
+import dev.d2v.preprocess.sample.TransformSpec;
+import dev.d2v.preprocess.transform.image.ImageTransformConfig;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.junit.jupiter.api.Test;
 
 class BatchKeyTest {
@@ -22,17 +25,19 @@ class BatchKeyTest {
     }
 
     @Test
-    void samplesSpreadEvenlyOverTheBatchers() throws Exception {
-        PreprocessJob.BatchKey key = PreprocessJob.BatchKey.forParallelism(4);
-        Map<Integer, Integer> perSubtask = new HashMap<>();
-        for (int i = 0; i < 4000; i++) {
-            int k = key.getKey(new Sample("s" + i, new byte[1], 1, -1, 0));
-            perSubtask.merge(KeyGroupRangeAssignment.assignKeyToParallelOperator(k, PreprocessJob.MAX_PARALLELISM, 4), 1,
-                    Integer::sum);
+    void transformAndBatcherRunChainedInOneTaskAtEveryParallelism() {
+        for (int p : new int[] {1, 3}) {
+            PreprocessJobConfig c = PreprocessJobConfig.from(PipelineConfig.defaults(),
+                    TransformSpec.image(ImageTransformConfig.defaults(), 0)).withParallelism(p);
+            StreamExecutionEnvironment env = PreprocessJob.environment(List.of(c));
+            PreprocessJob.buildKafka(env, c);
+            List<String> vertices = new ArrayList<>();
+            env.getStreamGraph().getJobGraph().getVertices().forEach(v -> vertices.add(v.getName()));
+            // one task from the Kafka source to the batch sink: no sample crosses a network channel; the dead letters
+            // are chained too
+            assertThat(vertices).as("parallelism %d", p).hasSize(1);
+            assertThat(vertices.get(0)).contains("raw image", "transform image", "batcher image", "batches image",
+                    "dead letters image");
         }
-        assertThat(perSubtask).hasSize(4);
-        assertThat(perSubtask.values()).allSatisfy(n -> assertThat(n).isBetween(900, 1100));
-        // the key of a sample never changes: a replay goes to the same batcher
-        assertThat(key.getKey(new Sample("s7", new byte[1], 1, -1, 0))).isEqualTo(key.getKey(new Sample("s7", new byte[2], 2, 3, 9)));
     }
 }
