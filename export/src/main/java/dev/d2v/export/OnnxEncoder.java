@@ -163,10 +163,8 @@ public final class OnnxEncoder implements AutoCloseable {
         for (Input in : inputs) {
             try {
                 samples.addAll(transformer.apply(in.id(), in.bytes(), 0, Mode.EVAL, -1, 0));
-            } catch (BadRecordException e) {
-                skipped.add(new Skipped(in.id(), e.reason(), e.getMessage()));
-            } catch (RuntimeException e) {
-                skipped.add(new Skipped(in.id(), "error", e.getClass().getSimpleName() + ": " + e.getMessage()));
+            } catch (RuntimeException e) { // classified or not, one bad input: skipped with its reason
+                skipped.add(new Skipped(in.id(), BadRecordException.reasonOf(e), BadRecordException.messageOf(e)));
             }
         }
         List<String> ids = new ArrayList<>();

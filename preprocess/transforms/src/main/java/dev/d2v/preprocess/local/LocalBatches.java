@@ -369,11 +369,9 @@ public final class LocalBatches {
             return transformer.apply(item.id(), item.bytes().get(), epoch, options.mode(), labels().index(item.label()), 0);
         } catch (IOException e) {
             skip(index, item, "unreadable", e.getMessage());
-        } catch (BadRecordException e) {
-            skip(index, item, e.reason(), e.getMessage());
         } catch (RuntimeException e) {
-            // a decoder failing in a way the transforms did not classify: still one bad record, not a dead run
-            skip(index, item, "error", e.getClass().getSimpleName() + ": " + e.getMessage());
+            // classified by the transforms or not (a decoder failing its own way): one bad record, not a dead run
+            skip(index, item, BadRecordException.reasonOf(e), BadRecordException.messageOf(e));
         }
         return List.of();
     }

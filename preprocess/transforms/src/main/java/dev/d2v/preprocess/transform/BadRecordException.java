@@ -21,6 +21,8 @@ public final class BadRecordException extends RuntimeException {
     /** A float WAV with NaN or infinite samples: its log-mel would be NaN. */
     public static final String NON_FINITE_AUDIO = "non-finite-audio";
     public static final String INVALID_UTF8 = "invalid-utf8";
+    /** Any other exception a decoder threw on a record's bytes, one the transforms did not classify. */
+    public static final String ERROR = "error";
 
     private final String reason;
 
@@ -36,6 +38,19 @@ public final class BadRecordException extends RuntimeException {
     /** Short stable code, e.g. "truncated-audio". */
     public String reason() {
         return reason;
+    }
+
+    /**
+     * The reason code of a record's failure, for the tools that skip a bad input and go on (local batches, the
+     * ONNX encoder's {@code embed}): this exception's own code, {@link #ERROR} for any other.
+     */
+    public static String reasonOf(RuntimeException e) {
+        return e instanceof BadRecordException b ? b.reason() : ERROR;
+    }
+
+    /** The message reported with {@link #reasonOf}: this exception's, else the other's class and message. */
+    public static String messageOf(RuntimeException e) {
+        return e instanceof BadRecordException ? e.getMessage() : e.getClass().getSimpleName() + ": " + e.getMessage();
     }
 
     /** Rejects null/empty input and input above maxBytes, before any parsing. */
