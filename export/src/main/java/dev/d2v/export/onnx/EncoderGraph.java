@@ -51,6 +51,7 @@ public final class EncoderGraph {
     private final int dim;
     private final int heads;
     private final boolean int8;
+    private String ones;
 
     private EncoderGraph(Data2VecConfig config, Modality modality, Weights w, boolean int8) {
         this.config = config;
@@ -287,11 +288,14 @@ public final class EncoderGraph {
                 g.floats(name + ".weight", w.values(name + ".weight"), d), g.floats(name + ".bias", w.values(name + ".bias"), d));
     }
 
+    /** LayerNorm without affine parameters: a scale of ones, one initializer shared by every such norm. */
     private String layerNormNoAffine(String x) {
-        float[] ones = new float[dim];
-        Arrays.fill(ones, 1f);
-        String scale = g.floats("ones_" + dim, ones, dim);
-        return g.op("LayerNormalization", Map.of("axis", -1L, "epsilon", Layers.LN_EPS), x, scale);
+        if (ones == null) {
+            float[] v = new float[dim];
+            Arrays.fill(v, 1f);
+            ones = g.floats("ones_" + dim, v, dim);
+        }
+        return g.op("LayerNormalization", Map.of("axis", -1L, "epsilon", Layers.LN_EPS), x, ones);
     }
 
     /** Exact GELU: x / 2 (1 + erf(x / sqrt 2)). */

@@ -16,9 +16,11 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A small builder of ONNX graphs (opset {@value #OPSET}, IR version {@value #IR_VERSION}) over the protobuf classes of
@@ -41,6 +43,7 @@ public final class OnnxGraph {
     private final GraphProto.Builder graph = GraphProto.newBuilder();
     private final Map<String, Integer> counters = new HashMap<>();
     private final Map<String, String> int64Constants = new HashMap<>();
+    private final Set<String> initializers = new HashSet<>();
 
     public OnnxGraph(String name) {
         graph.setName(name);
@@ -63,8 +66,9 @@ public final class OnnxGraph {
         return name;
     }
 
-    /** An fp32 initializer. */
+    /** An fp32 initializer; a name may be given once (ONNX Runtime keeps the last of two and warns). */
     public String floats(String name, float[] values, long... dims) {
+        claim(name);
         ByteBuffer b = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
         b.asFloatBuffer().put(values);
         graph.addInitializer(TensorProto.newBuilder().setName(name).setDataType(FLOAT).addAllDims(boxed(dims))
@@ -74,6 +78,7 @@ public final class OnnxGraph {
 
     /** An int8 initializer. */
     public String int8s(String name, byte[] values, long... dims) {
+        claim(name);
         graph.addInitializer(TensorProto.newBuilder().setName(name).setDataType(INT8).addAllDims(boxed(dims))
                 .setRawData(ByteString.copyFrom(values)));
         return name;
@@ -193,6 +198,12 @@ public final class OnnxGraph {
         }
         return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder()
                 .setTensorType(TypeProto.Tensor.newBuilder().setElemType(elemType).setShape(shape))).build();
+    }
+
+    private void claim(String initializer) {
+        if (!initializers.add(initializer)) {
+            throw new IllegalStateException("initializer " + initializer + " is already in the graph");
+        }
     }
 
     private String fresh(String prefix) {
