@@ -94,7 +94,10 @@ public final class Soak {
     /** @param junk the junk records among the ingested: each must end as a dead letter */
     public record Result(double minutes, long ingested, long ingestFailures, long junk, long preprocessed, long trained,
                          long trainedTwice, long notTrained, long deadLetters, int brokerRestarts, int trainerKills,
-                         long trainerSteps, List<ProcessStats> start, List<ProcessStats> end) {}
+                         long trainerSteps, List<ProcessStats> start, List<ProcessStats> end, MemoryTrace memory) {}
+
+    /** Resident memory is sampled this often after the first minute (the trace's slope per process). */
+    static final long MEMORY_SAMPLE_MS = 30_000;
 
     private final Settings s;
     private final PrintStream log;
@@ -142,6 +145,8 @@ public final class Soak {
             Thread.sleep(60_000);   // warmed up: the figures at the start
             List<ProcessStats> start = stats(broker, trainer, evaluator);
             log.println("soak: start " + start);
+            MemoryTrace memory = new MemoryTrace();
+            long nextSample = System.nanoTime();
 
             long end = t0 + (long) (s.minutes() * 60e9);
             long faultNs = (long) (s.faultEveryMinutes() * 60e9);
@@ -151,6 +156,12 @@ public final class Soak {
             SplittableRandom r = new SplittableRandom(s.seed());
             while (System.nanoTime() < end) {
                 Thread.sleep(1000);
+                if (System.nanoTime() >= nextSample) {
+                    for (ProcessStats p : stats(broker, trainer, evaluator)) {
+                        memory.add(p.name(), p.pid(), (System.nanoTime() - t0) / 60e9, p.rssMb());
+                    }
+                    nextSample += MEMORY_SAMPLE_MS * 1_000_000;
+                }
                 if (System.nanoTime() < nextFault) {
                     continue;
                 }
@@ -192,7 +203,7 @@ public final class Soak {
             notTrained.removeAll(times.keySet());
             return new Result((System.nanoTime() - t0) / 60e9, acked.get(), failures.get(), junk.get(),
                     preprocessed.size(), times.size(), twice, notTrained.size(), dead, restarts, kills, bySteps.size(),
-                    start, endStats);
+                    start, endStats, memory);
         }
     }
 
@@ -324,6 +335,17 @@ public final class Soak {
             m.put("threads_end", b.threads());
             m.put("open_files_start", a.openFiles());
             m.put("open_files_end", b.openFiles());
+            out.add(m);
+        }
+        for (String name : r.memory().names()) {
+            Map<String, Object> m = new LinkedHashMap<>(base);
+            m.put("name", "soak_rss_slope");
+            double slope = r.memory().slopeMbPerHour(name);
+            m.put("value", Double.isNaN(slope) ? null : Math.round(slope * 10) / 10.0); // null: under 3 samples
+            m.put("unit", "MB/hour");
+            m.put("process", name);
+            m.put("peak_rss_mb", Math.round(r.memory().peakMb(name)));
+            m.put("over_minutes", Math.round(r.memory().minutes(name) * 10) / 10.0);
             out.add(m);
         }
         return out;
