@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
+import dev.d2v.infra.FileTrees;
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.wire.Minibatch;
 import dev.d2v.train.config.Data2VecConfig;
@@ -121,6 +122,7 @@ public final class TrainBench {
         Data2VecConfig image = single(o.config(), Modality.IMAGE);
         fastestThreads(image);
         throughput(image, Modality.IMAGE);
+        stepProfile(image);
         if (o.perModality()) {
             for (Modality m : List.of(Modality.AUDIO, Modality.TEXT)) {
                 if (o.config().modality(m) != null) {
@@ -179,6 +181,36 @@ public final class TrainBench {
             emit("fastest_threads", best, "threads", p);
         }
     }
+
+    /**
+     * The image step under libtorch's profiler ({@link StepProfile}): the share of the step inside libtorch's
+     * operators, the rest (Java, JNI, DJL's array bookkeeping), the operators called per step and the operator kinds
+     * that take the most time. Two unprofiled steps first, then {@value #PROFILED_STEPS} profiled.
+     */
+    private void stepProfile(Data2VecConfig c) throws Exception {
+        progress.accept("step profile");
+        Path scratch = Files.createTempDirectory("d2v-step-profile");
+        try (Trainer t = new Trainer(c, Device.cpu(), o.seed())) {
+            Minibatch b = batch(c, Modality.IMAGE);
+            step(t, b);
+            step(t, b);
+            StepProfile sp = StepProfile.of(() -> step(t, b), PROFILED_STEPS, scratch);
+            Map<String, Object> p = params(c, Modality.IMAGE);
+            p.put("profiled_steps", sp.steps);
+            p.put("step_ms", sp.stepMs);
+            p.put("libtorch_ms", sp.libtorchMsPerStep);
+            p.put("outside_libtorch_ms", sp.outsideMsPerStep());
+            p.put("java_calls_per_step", sp.topLevelOpsPerStep);
+            p.put("ops_per_step", sp.opsPerStep);
+            p.put("top_ops_self_share", sp.topKinds(TOP_OPS));
+            emit("train_step_libtorch_share", sp.libtorchMsPerStep / sp.stepMs, "fraction", p);
+        } finally {
+            FileTrees.delete(scratch);
+        }
+    }
+
+    static final int PROFILED_STEPS = 3;
+    static final int TOP_OPS = 10;
 
     /** samples/s and achieved GFLOP/s of the preset's own step on modality m. */
     private void throughput(Data2VecConfig c, Modality m) throws Exception {

@@ -52,6 +52,12 @@ class TrainBenchTest {
         JsonNode fraction = parsed.stream().filter(n -> n.get("name").asText().equals("cpu_peak_fraction")).findFirst().orElseThrow();
         assertThat(fraction.get("peak_derivation").asText()).contains("FLOPs/cycle");
         assertThat(fraction.get("peak_gflops").asDouble()).isPositive();
+        JsonNode profile = parsed.stream().filter(n -> n.get("name").asText().equals("train_step_libtorch_share"))
+                .findFirst().orElseThrow();
+        assertThat(profile.get("value").asDouble()).isBetween(0.01, 1.0);
+        assertThat(profile.get("java_calls_per_step").asDouble()).isGreaterThan(10);
+        assertThat(profile.get("ops_per_step").asDouble()).isGreaterThanOrEqualTo(profile.get("java_calls_per_step").asDouble());
+        assertThat(profile.get("top_ops_self_share").size()).isEqualTo(TrainBench.TOP_OPS);
     }
 
     @Test
