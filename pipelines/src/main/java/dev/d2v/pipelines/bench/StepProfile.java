@@ -32,26 +32,10 @@ import java.util.Map;
  * The profiler adds its own cost to every operator, so the step is slower while profiled: shares, not the profiled
  * step time, are the figures to compare.
  */
-final class StepProfile {
+record StepProfile(int steps, double stepMs, double libtorchMsPerStep, double topLevelOpsPerStep, double opsPerStep,
+                   Map<String, Double> selfMsByKind) {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
-
-    final int steps;
-    final double stepMs;
-    final double libtorchMsPerStep;
-    final double topLevelOpsPerStep;
-    final double opsPerStep;
-    final Map<String, Double> selfMsByKind;
-
-    private StepProfile(int steps, double stepMs, double libtorchMsPerStep, double topLevelOpsPerStep,
-                        double opsPerStep, Map<String, Double> selfMsByKind) {
-        this.steps = steps;
-        this.stepMs = stepMs;
-        this.libtorchMsPerStep = libtorchMsPerStep;
-        this.topLevelOpsPerStep = topLevelOpsPerStep;
-        this.opsPerStep = opsPerStep;
-        this.selfMsByKind = selfMsByKind;
-    }
 
     double outsideMsPerStep() {
         return Math.max(0, stepMs - libtorchMsPerStep);

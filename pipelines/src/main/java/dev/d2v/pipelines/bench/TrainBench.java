@@ -196,14 +196,14 @@ public final class TrainBench {
             step(t, b);
             StepProfile sp = StepProfile.of(() -> step(t, b), PROFILED_STEPS, scratch);
             Map<String, Object> p = params(c, Modality.IMAGE);
-            p.put("profiled_steps", sp.steps);
-            p.put("step_ms", sp.stepMs);
-            p.put("libtorch_ms", sp.libtorchMsPerStep);
+            p.put("profiled_steps", sp.steps());
+            p.put("step_ms", sp.stepMs());
+            p.put("libtorch_ms", sp.libtorchMsPerStep());
             p.put("outside_libtorch_ms", sp.outsideMsPerStep());
-            p.put("java_calls_per_step", sp.topLevelOpsPerStep);
-            p.put("ops_per_step", sp.opsPerStep);
+            p.put("java_calls_per_step", sp.topLevelOpsPerStep());
+            p.put("ops_per_step", sp.opsPerStep());
             p.put("top_ops_self_share", sp.topKinds(TOP_OPS));
-            emit("train_step_libtorch_share", sp.libtorchMsPerStep / sp.stepMs, "fraction", p);
+            emit("train_step_libtorch_share", sp.libtorchMsPerStep() / sp.stepMs(), "fraction", p);
         } finally {
             FileTrees.delete(scratch);
         }
