@@ -20,6 +20,7 @@ import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -113,9 +114,9 @@ public final class PreprocessBench {
             String bootstrap = broker != null ? broker.bootstrap() : s.bootstrap();
             // every run on one MiniCluster, as a deployed job runs on a cluster that outlives it: a MiniCluster per
             // run would load Flink's RPC system (Pekko, Scala) into a fresh class loader each time and have the JIT
-            // compile it again, half the CPU of a 100,000-record text run. Per modality a warm-up run over a
-            // quarter of the records, then an empty run and a full run of the same job: the difference is the
-            // per-record cost at steady state
+            // compile it again, half the CPU of a 100,000-record text run. Per modality warm-up runs over a
+            // quarter of the records (warmUp), then an empty run and a full run of the same job: the
+            // difference is the per-record cost at steady state
             for (Map.Entry<Modality, TransformSpec> e : specs.entrySet()) {
                 Modality m = e.getKey();
                 int n = s.records().get(m);
@@ -260,7 +261,7 @@ public final class PreprocessBench {
             }
             cpu[pass] = (threads.getCurrentThreadCpuTime() - c0) / 1e9;
         }
-        java.util.Arrays.sort(cpu);
+        Arrays.sort(cpu);
         return new TransformRun(Math.max(cpu[PASSES / 2], 1e-6), tokens);
     }
 
