@@ -13,7 +13,7 @@ import java.util.Locale;
  * Dotted-path assignments on the JSON tree of a configuration record, as the reference code's Hydra overrides:
  * {@code model.dim=192}, {@code image.flipProbability=0}. A key must name a field that exists (the error lists the
  * ones at that level); the value takes the type of the field it replaces (a number, a boolean, a string, or JSON for
- * a section). The caller binds the tree back to its record, whose constructor validates the result.
+ * a section), and an optional field that is unset (JSON null, e.g. a modality's own {@code lr}) takes any JSON value. The caller binds the tree back to its record, whose constructor validates the result.
  */
 public final class DottedOverrides {
 
@@ -40,7 +40,8 @@ public final class DottedOverrides {
             for (int i = 0; i < path.length - 1; i++) {
                 node = child(node, path, i);
             }
-            JsonNode old = child(node, path, path.length - 1);
+            JsonNode old = node.isObject() && node.has(path[path.length - 1]) && node.get(path[path.length - 1]).isNull()
+                    ? node.get(path[path.length - 1]) : child(node, path, path.length - 1);
             JsonNode parsed;
             try {
                 parsed = old.isTextual() ? JSON.getNodeFactory().textNode(value) : JSON.readTree(value);

@@ -101,13 +101,13 @@ class AblationPlanTest {
 
     @Test
     void transformKeysGoToTheRunsTransformsAndTheRestToTheModel() {
-        AblationPlan plan = AblationPlan.of(settings(List.of("transforms.image.cropScaleMin=0.6", "optim.lr=2e-3"),
+        AblationPlan plan = AblationPlan.of(settings(List.of("transforms.image.cropScaleMin=0.4", "optim.lr=2e-3"),
                 "transforms.image.flipProbability=0,0.5"));
         assertThat(plan.runs()).hasSize(4);
         AblationPlan.Run noFlip = plan.runs().get(0);
         assertThat(noFlip.folder().toString()).isEqualTo("sweep/transforms.image.flipProbability=0-seed1");
         assertThat(noFlip.transforms().image().flipProbability()).isZero();
-        assertThat(noFlip.transforms().image().cropScaleMin()).isEqualTo(0.6);
+        assertThat(noFlip.transforms().image().cropScaleMin()).isEqualTo(0.4);
         assertThat(noFlip.transforms().audio()).isEqualTo(Transforms.defaults().audio());
         assertThat(noFlip.config()).isEqualTo(Data2VecConfig.cpu().withOverrides(List.of("optim.lr=2e-3")));
         assertThat(plan.runs().get(2).transforms().image().flipProbability()).isEqualTo(0.5);

@@ -88,8 +88,10 @@ public final class PretrainRunner {
         Data2VecConfig model = TrainerCheckpoints.keepSchedule(ModelFit.fit(s.preset(), List.of(m), transforms, vocab)
                 .forSteps(scheduleLength), checkpoints, s.scheduleSteps() != null);
 
-        out.printf("pretrain %s on %s (%d records), preset %s, batch %d, %s, %s%n", m.id(), s.data(),
-                train.size(), s.presetName(), s.batchSize(), dev, bound(s, target));
+        out.printf("pretrain %s on %s (%d records), preset %s, batch %d, %s, %s, peak lr %.3g%s%n", m.id(), s.data(),
+                train.size(), s.presetName(), s.batchSize(), dev, bound(s, target),
+                model.optim().lr() * model.modality(m).lrFactor(model.optim()),
+                model.modality(m).lr() == null ? "" : " (" + m.id() + ".lr; optim.lr is for modalities without one)");
         Result result;
         try (Trainer trainer = new Trainer(model, dev, s.seed());
              StepMetricsFile metrics = new StepMetricsFile(run.resolve("metrics.jsonl"))) {

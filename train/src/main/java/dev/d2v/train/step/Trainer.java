@@ -181,7 +181,7 @@ public final class Trainer implements AutoCloseable {
         ModalityConfig c = section(m);
         long start = System.nanoTime();
         long t = step;
-        double lr = Schedules.learningRate(config.optim(), t) * c.lrScale();   // per-modality scale (batch size)
+        double lr = Schedules.learningRate(config.optim(), t) * c.lrFactor(config.optim()); // own peak, batch scale
         double tau = Schedules.tau(config.ema(), config.optim().warmupSteps(), t);
         Engine.getInstance().setRandomSeed(engineSeed(seed, t));
         // PyTorch's grad mode is per thread and on by default: DJL turns it off only on the thread that loaded the

@@ -247,7 +247,7 @@ public final class StreamTrainer {
         StringBuilder scales = new StringBuilder();
         for (Modality m : s.modalities()) {
             scales.append(scales.length() == 0 ? "" : ", ").append(String.format("%s %d (lr x %.3g)", m.id(),
-                    batchSizes.get(m), model.modality(m).lrScale()));
+                    batchSizes.get(m), model.modality(m).lrFactor(model.optim())));
         }
         out.printf("train %s from %s.batch.*, preset %s, %s, bootstrap %s%nbatches: %s%n", turns,
                 s.config().topics().names().prefix(), s.presetName(), dev, s.config().kafka().bootstrap(), scales);

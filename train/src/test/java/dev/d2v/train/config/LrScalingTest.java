@@ -51,6 +51,23 @@ class LrScalingTest {
     }
 
     @Test
+    void aModalitysOwnPeakRateTravelsInTheJsonAndAnOverrideSetsIt() {
+        Data2VecConfig c = Data2VecConfig.cpu();
+        assertThat(c.toJson()).contains("\"lr\":null");
+        assertThat(c.image().lr()).as("the cpu preset's images").isEqualTo(6e-3);
+        assertThat(c.withOverrides(List.of("audio.lr=1e-3"))).isEqualTo(c.with(Modality.AUDIO, c.audio().withLr(1e-3)));
+        Data2VecConfig none = c.with(Modality.IMAGE, c.image().withLr(null));
+        assertThat(Data2VecConfig.fromJson(none.toJson().replace("\"lr\":null,", "").replace(",\"lr\":null", "")))
+                .as("a config written before the field existed").isEqualTo(none);
+        Data2VecConfig own = c.with(Modality.TEXT, c.text().withLr(1e-3));
+        assertThat(own.toJson()).contains("\"lr\":0.001");
+        assertThat(Data2VecConfig.fromJson(own.toJson())).isEqualTo(own);
+        assertThat(own.text().lrFactor(own.optim())).isCloseTo(1e-3 / c.optim().lr(), within(1e-12));
+        assertThat(own.audio().lrFactor(own.optim())).isEqualTo(1.0);
+        assertThatThrownBy(() -> c.image().withLr(-1.0)).hasMessageContaining("lr must be");
+    }
+
+    @Test
     void badInputIsRefusedWithItsReason() {
         assertThatThrownBy(() -> LrScaling.parse("cubic")).hasMessageContaining("linear, sqrt or none");
         assertThat(LrScaling.parse(" Sqrt ")).isEqualTo(LrScaling.SQRT);

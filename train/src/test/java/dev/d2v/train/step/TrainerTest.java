@@ -91,6 +91,24 @@ class TrainerTest {
         }
     }
 
+    /** A modality's own peak rate replaces the optimiser's for its steps, and its lr_scale still multiplies it. */
+    @Test
+    void aModalitysOwnPeakRateReplacesTheOptimisersAndKeepsItsScale() {
+        Data2VecConfig plain = small();
+        double peak = 3 * plain.optim().lr();
+        Data2VecConfig own = plain.with(Modality.TEXT, plain.text().withLr(peak).withLrScale(0.5));
+        try (Trainer a = new Trainer(plain, Device.cpu(), 5); Trainer b = new Trainer(own, Device.cpu(), 5)) {
+            for (int i = 0; i < 3; i++) {
+                StepResult ra = a.step(SyntheticBatches.text(4, 32, 100, i));
+                StepResult rb = b.step(SyntheticBatches.text(4, 32, 100, i));
+                assertThat(rb.lr()).isCloseTo(1.5 * ra.lr(), within(1e-15));
+                StepResult ia = a.step(SyntheticBatches.image(4, 1, 28, i));
+                StepResult ib = b.step(SyntheticBatches.image(4, 1, 28, i));
+                assertThat(ib.lr()).as("the other modalities keep the optimiser's rate").isEqualTo(ia.lr());
+            }
+        }
+    }
+
     /**
      * Packed text: 8 texts of 3..5 tokens (31) in rows of 32 go into one row; the step trains on it, counts 8 samples, and
      * the row holds every text's tokens in order.

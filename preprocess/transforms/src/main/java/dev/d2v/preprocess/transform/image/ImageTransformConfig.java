@@ -15,7 +15,9 @@ public record ImageTransformConfig(
         // larger encoded records are refused before parsing; 20 MB is far above any sane PNG/JPEG sample
         long maxBytes,
         // RandomResizedCrop area range as a fraction of the image: torchvision's (0.08, 1) is tuned for
-        // ImageNet; data2vec/MAE use 0.2 so a crop still holds most of the object
+        // ImageNet; data2vec/MAE use 0.2 so a crop still holds most of the object. The default 0.6 is for the
+        // default 28-pixel side: a crop of a fifth of a 28 x 28 image is 12 pixels wide, and blown up to 28 it loses
+        // what tells a shirt from a coat; on Fashion-MNIST 0.6 added 1.4 k-NN points (README "Quality")
         double cropScaleMin,
         double cropScaleMax,
         // aspect ratio range of the crop, torchvision's default 3/4..4/3
@@ -48,7 +50,7 @@ public record ImageTransformConfig(
     }
 
     public static ImageTransformConfig defaults() {
-        return new ImageTransformConfig(1, 28, 40_000_000L, 20L << 20, 0.2, 1.0, 3.0 / 4, 4.0 / 3, 0.5);
+        return new ImageTransformConfig(1, 28, 40_000_000L, 20L << 20, 0.6, 1.0, 3.0 / 4, 4.0 / 3, 0.5);
     }
 
     public ImageTransformConfig withChannels(int c) {
