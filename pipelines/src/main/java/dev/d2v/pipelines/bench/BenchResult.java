@@ -38,6 +38,13 @@ public record BenchResult(String name, double value, String unit, Map<String, Ob
         }
     }
 
+    /** Shares (or any values) kept in their order, each rounded to 3 decimals, for a JSON parameter. */
+    static Map<String, Object> shares3(Map<String, Double> values) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        values.forEach((k, v) -> out.put(k, Math.round(v * 1000) / 1000.0));
+        return out;
+    }
+
     /** x to 4 significant digits; NaN and infinities become null (JSON has no such numbers). */
     static BigDecimal round4(double x) {
         if (!Double.isFinite(x)) {

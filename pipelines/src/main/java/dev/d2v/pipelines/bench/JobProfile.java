@@ -219,11 +219,4 @@ final class JobProfile implements AutoCloseable {
                 .forEach(e -> shares.put(e.getKey(), (double) e.getValue() / all));
         return shares;
     }
-
-    /** A share map with its values rounded to 3 decimals, for a JSON parameter. */
-    static Map<String, Object> rounded(Map<String, Double> shares) {
-        Map<String, Object> out = new LinkedHashMap<>();
-        shares.forEach((k, v) -> out.put(k, Math.round(v * 1000) / 1000.0));
-        return out;
-    }
 }

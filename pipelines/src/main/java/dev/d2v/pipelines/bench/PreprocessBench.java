@@ -138,8 +138,8 @@ public final class PreprocessBench {
                         params(m, "flink", n, ordered("cpu_s", f.cpuSecondsWithoutJit(),
                                 "empty_job_cpu_s", empty.cpuSecondsWithoutJit()))));
                 emit.accept(new BenchResult("flink_profile", f.cpuSeconds(), "cpu_s", params(m, "flink", n,
-                        ordered("warmup_runs", warmups, "threads", JobProfile.rounded(f.profile().threadShares()),
-                                "top_frames", JobProfile.rounded(f.profile().topFrames(TOP_FRAMES))))));
+                        ordered("warmup_runs", warmups, "threads", BenchResult.shares3(f.profile().threadShares()),
+                                "top_frames", BenchResult.shares3(f.profile().topFrames(TOP_FRAMES))))));
             }
         } finally {
             if (broker != null) {

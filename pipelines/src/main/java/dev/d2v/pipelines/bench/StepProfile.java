@@ -123,10 +123,9 @@ record StepProfile(int steps, double stepMs, double libtorchMsPerStep, double to
 
     /** The n kinds with the most self time, as kind -> share of the libtorch time, 3 decimals. */
     Map<String, Object> topKinds(int n) {
-        Map<String, Object> out = new LinkedHashMap<>();
-        double total = selfMsByKind.values().stream().mapToDouble(Double::doubleValue).sum();
-        selfMsByKind.entrySet().stream().limit(n)
-                .forEach(e -> out.put(e.getKey(), Math.round(e.getValue() / Math.max(total, 1e-9) * 1000) / 1000.0));
-        return out;
+        Map<String, Double> shares = new LinkedHashMap<>();
+        double total = Math.max(selfMsByKind.values().stream().mapToDouble(Double::doubleValue).sum(), 1e-9);
+        selfMsByKind.entrySet().stream().limit(n).forEach(e -> shares.put(e.getKey(), e.getValue() / total));
+        return BenchResult.shares3(shares);
     }
 }
