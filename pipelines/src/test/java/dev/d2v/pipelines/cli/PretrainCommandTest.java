@@ -138,7 +138,8 @@ class PretrainCommandTest {
             assertThat(first.optim().totalSteps()).as("fitted schedule length").isNotEqualTo(preset).isGreaterThan(20);
             for (JsonNode n : lines) {
                 long step = n.get("step").asLong();
-                double expected = Schedules.learningRate((step < 20 ? Data2VecConfig.cpu() : first).optim(), step);
+                Data2VecConfig in = step < 20 ? Data2VecConfig.cpu() : first;
+                double expected = Schedules.learningRate(in.optim(), step) * in.image().lrFactor(in.optim());
                 assertThat(n.get("lr").asDouble()).as("lr at step %d", step).isCloseTo(expected, within(1e-12));
             }
         }
