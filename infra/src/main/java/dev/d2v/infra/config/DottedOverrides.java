@@ -13,7 +13,8 @@ import java.util.Locale;
  * Dotted-path assignments on the JSON tree of a configuration record, as the reference code's Hydra overrides:
  * {@code model.dim=192}, {@code image.flipProbability=0}. A key must name a field that exists (the error lists the
  * ones at that level); the value takes the type of the field it replaces (a number, a boolean, a string, or JSON for
- * a section), and an optional field that is unset (JSON null, e.g. a modality's own {@code lr}) takes any JSON value. The caller binds the tree back to its record, whose constructor validates the result.
+ * a section), and an optional field that is unset (JSON null, e.g. a modality's own {@code lr}) takes any JSON value.
+ * The caller binds the tree back to its record, whose constructor validates the result.
  */
 public final class DottedOverrides {
 
@@ -38,10 +39,9 @@ public final class DottedOverrides {
             String[] path = key.split("\\.");
             JsonNode node = tree;
             for (int i = 0; i < path.length - 1; i++) {
-                node = child(node, path, i);
+                node = child(node, path, i, false);
             }
-            JsonNode old = node.isObject() && node.has(path[path.length - 1]) && node.get(path[path.length - 1]).isNull()
-                    ? node.get(path[path.length - 1]) : child(node, path, path.length - 1);
+            JsonNode old = child(node, path, path.length - 1, true);
             JsonNode parsed;
             try {
                 parsed = old.isTextual() ? JSON.getNodeFactory().textNode(value) : JSON.readTree(value);
@@ -58,9 +58,10 @@ public final class DottedOverrides {
         return tree;
     }
 
-    private static JsonNode child(JsonNode node, String[] path, int i) {
+    /** The field path[i] of node; an unset one (JSON null) only where {@code unsetAllowed}, the assignment's own key. */
+    private static JsonNode child(JsonNode node, String[] path, int i, boolean unsetAllowed) {
         JsonNode next = node.isObject() ? node.get(path[i]) : null;
-        if (next == null || next.isNull()) {
+        if (next == null || next.isNull() && !unsetAllowed) {
             List<String> known = new ArrayList<>();
             node.fieldNames().forEachRemaining(known::add);
             String at = String.join(".", Arrays.copyOf(path, i));

@@ -18,8 +18,8 @@ import dev.d2v.infra.Modality;
  * @param lrScale      this modality's steps use the schedule's learning rate times this factor (absent: 1): the
  *                     continuous trainer sets it from the modality's batch size ({@link LrScaling}), so that a modality with smaller batches takes proportionally smaller steps
  * @param lr           this modality's peak learning rate, where the recipe wants another than the optimiser's
- *                     {@code optim.lr} (null: that one; {@code --set image.lr=6e-3} sets it): its steps follow the same warm-up and cosine schedule scaled
- *                     to this peak, then times {@code lr_scale}. The reference pretrains each modality with its own
+ *                     {@code optim.lr} (null: that one; {@code --set image.lr=6e-3} sets it): its steps follow the
+ *                     same warm-up and cosine schedule scaled to this peak, then times {@code lr_scale}. The reference pretrains each modality with its own
  *                     rate (fairseq examples/data2vec: 1e-3 for images, 7.5e-4 for speech, 2e-4 for text at base
  *                     size); one optimiser rate for all cannot give each the rate it needs
  * @param packRows     text only: a training step packs the batch's texts one after another into as few rows of the
