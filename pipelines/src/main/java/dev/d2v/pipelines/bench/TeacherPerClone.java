@@ -16,9 +16,10 @@ import dev.d2v.train.tensor.Tokens;
  */
 public final class TeacherPerClone implements StepStrategy {
 
-    /** @return (B, T, D), from the teacher on (B * M, T, D) */
+    /** @return (B, T, D), from the teacher on (B * M, T, D); the pooled target is not compared (null) */
     @Override
-    public NDArray targets(Data2VecModel model, Params teacher, Modality m, BatchTensors in, int clones) {
+    public Data2VecModel.TeacherOut targets(Data2VecModel model, Params teacher, Modality m, BatchTensors in,
+                                            int clones) {
         int[] valid = in.validTokens();
         int[] repeated = null;
         if (valid != null) {
@@ -28,6 +29,6 @@ public final class TeacherPerClone implements StepStrategy {
             }
         }
         NDArray all = model.targets(teacher, m, Tokens.repeatInterleave(in.input(), clones), repeated);
-        return all.get(new NDIndex("::" + clones));
+        return new Data2VecModel.TeacherOut(all.get(new NDIndex("::" + clones)), null);
     }
 }

@@ -93,6 +93,12 @@ public record ModalityConfig(
                 localEncoder, lrScale, packRows, embedLrScale, lr);
     }
 
+    /** This section with another loss. */
+    public ModalityConfig withLoss(LossConfig l) {
+        return new ModalityConfig(prenetDepth, masking, multiMask, decoder, targets, l,
+                localEncoder, lrScale, packRows, embedLrScale, lr);
+    }
+
     /** This section with another mask setting. */
     public ModalityConfig withMasking(MaskingConfig mc) {
         return new ModalityConfig(prenetDepth, mc, multiMask, decoder, targets, loss,

@@ -48,6 +48,22 @@ public final class Losses {
     }
 
     /**
+     * The pooled loss, a scalar: weight * scale * mean over rows of ||pooled[r] - target[r / M]||^2.
+     *
+     * @param pooled (B * M, D) the student's pooled head on each clone
+     * @param target (B, D) the teacher's pooled last block, standardised over the batch
+     * @param clones M
+     */
+    public static NDArray pooledLoss(NDArray pooled, NDArray target, int clones, double weight, double scale) {
+        NDArray repeated = target.repeat(0, clones);                          // (B * M, D)
+        if (!repeated.getShape().equals(pooled.getShape())) {
+            throw new IllegalArgumentException("pooled output " + pooled.getShape() + " does not match targets "
+                    + repeated.getShape());
+        }
+        return pooled.sub(repeated).square().sum(new int[] {1}).mean().muli(weight * scale);
+    }
+
+    /**
      * Image CLS loss, a scalar: weight * scale * mean over rows of ||cls[r] - mean_t y[r / M, t]||^2.
      *
      * @param cls     (B * M, D) student output at the CLS slot

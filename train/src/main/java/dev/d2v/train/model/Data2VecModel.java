@@ -84,11 +84,22 @@ public final class Data2VecModel {
                 Block.declare(p, init, m.id() + ".prenet." + i, dim, config.model().mlpDim());
             }
             Decoders.declare(p, init, m.id() + ".decoder", c.decoder(), dim, m == Modality.IMAGE);
+            if (c.loss().seqLossWeight() > 0) {
+                Layers.declareLinear(p, init, pooledHead(m), dim, dim);
+            }
         }
         return p;
     }
 
-    /** The teacher copies everything but the decoders. */
+    /**
+     * The student's head for the pooled loss (LossConfig#seqLossWeight), (D, D): a student-only prediction head like
+     * the decoder, hence under its name.
+     */
+    public static String pooledHead(Modality m) {
+        return m.id() + ".decoder.pooled";
+    }
+
+    /** The teacher copies everything but the decoders (and the pooled head under them). */
     public static boolean inTeacher(String name) {
         return !name.contains(".decoder.");
     }
@@ -216,8 +227,16 @@ public final class Data2VecModel {
         return x.get(new NDIndex(":, 1:, :"));
     }
 
-    /** Student predictions at all T slots of every clone, and the CLS output (image). */
-    public record StudentOut(NDArray prediction, NDArray cls) {}
+    /**
+     * Student predictions at all T slots of every clone, the CLS output (image), and the pooled head's output on each
+     * clone's mean-pooled visible tokens (null unless the modality has a pooled loss).
+     */
+    public record StudentOut(NDArray prediction, NDArray cls, NDArray pooled) {
+
+        public StudentOut(NDArray prediction, NDArray cls) {
+            this(prediction, cls, null);
+        }
+    }
 
     /**
      * The student on one batch: repeat each sample M times, gather the visible tokens, encode, restore with
@@ -248,8 +267,22 @@ public final class Data2VecModel {
         Encoded e = encode(p, m, visible, positions, keyValid, training, false);
         NDArray z = Tokens.restore(e.x(), Tokens.indices(scope, mask.idsRestore()), mask.fillWidth(), noiseStd);
         NDArray prediction = Decoders.forward(p, m.id() + ".decoder", c.decoder(), z, gridRows, m == Modality.IMAGE);
-        return new StudentOut(prediction, e.cls());
+        NDArray pooled = null;
+        if (c.loss().seqLossWeight() > 0) {
+            long n = visible.getShape().get(0);
+            long k = visible.getShape().get(1);
+            NDArray w = keyValid == null ? null : keyValid.toType(DataType.FLOAT32, false).reshape(n, k, 1);
+            pooled = Layers.linear(p, pooledHead(m), pool(e.x(), w));                         // (N, D)
+        }
+        return new StudentOut(prediction, e.cls(), pooled);
     }
+
+    /**
+     * What the teacher gives a step: the per-token targets (B, T, D), and, for a modality with a pooled loss, its last
+     * block mean-pooled over the real tokens and standardised per channel over the batch (B, D), else null (also for
+     * a batch of one row, which has no spread to standardise).
+     */
+    public record TeacherOut(NDArray targets, NDArray pooled) {}
 
     /**
      * Teacher targets on the clean, unmasked batch (call with gradients off): (B, T, D).
@@ -257,6 +290,11 @@ public final class Data2VecModel {
      * @param validTokens (B) real tokens per example, or null when nothing is padded
      */
     public NDArray targets(Params teacher, Modality m, NDArray input, int[] validTokens) {
+        return teacher(teacher, m, input, validTokens).targets();
+    }
+
+    /** {@link #targets}, with the pooled target when the modality has a pooled loss (call with gradients off). */
+    public TeacherOut teacher(Params teacher, Modality m, NDArray input, int[] validTokens) {
         NDArray tokens = embed(teacher, m, input);
         long b = tokens.getShape().get(0);
         long t = tokens.getShape().get(1);
@@ -266,7 +304,10 @@ public final class Data2VecModel {
         List<NDArray> ffn = e.ffn();
         int k = config.modality(m).targets().averageTopKLayers();
         NDArray valid = keyValid == null ? null : keyValid.toType(DataType.FLOAT32, false).reshape(b, t, 1);
-        return Targets.build(ffn.subList(ffn.size() - k, ffn.size()), valid, config.modality(m).targets());
+        NDArray targets = Targets.build(ffn.subList(ffn.size() - k, ffn.size()), valid, config.modality(m).targets());
+        NDArray pooled = config.modality(m).loss().seqLossWeight() > 0 && b > 1     // one row has no spread
+                ? Targets.standardiseOverBatch(pool(e.x(), valid)) : null;
+        return new TeacherOut(targets, pooled);
     }
 
     /**

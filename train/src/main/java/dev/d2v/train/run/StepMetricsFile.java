@@ -7,9 +7,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * One JSON object per optimizer step, appended to a file (metrics.jsonl): step, modality, loss, cls_loss, lr, tau,
- * grad_norm, target_std, target_position_share, prediction_std, batch, applied, step_ms, samples_per_s, time (epoch ms). A resumed run
- * appends; readers take the last line per step.
+ * One JSON object per optimizer step, appended to a file (metrics.jsonl): step, modality, loss, cls_loss, pooled_loss,
+ * lr, tau, grad_norm, target_std, target_position_share, prediction_std, batch, applied, step_ms, samples_per_s, time
+ * (epoch ms). A resumed run appends; readers take the last line per step.
  */
 public final class StepMetricsFile implements AutoCloseable {
 
@@ -27,6 +27,7 @@ public final class StepMetricsFile implements AutoCloseable {
         o.put("modality", r.modality().id());
         o.put("loss", r.loss());
         o.put("cls_loss", r.clsLoss());
+        o.put("pooled_loss", r.pooledLoss());
         o.put("lr", r.lr());
         o.put("tau", r.tau());
         o.put("grad_norm", r.gradNorm());

@@ -6,8 +6,9 @@ import dev.d2v.infra.Modality;
  * What one training step did, for listeners (metrics, progress, the collapse guard).
  *
  * @param step        the optimizer step this result belongs to (0-based; the counter after it is step + 1)
- * @param loss        total loss (regression + CLS); NaN or inf when the step was skipped
+ * @param loss        total loss (regression + CLS + pooled); NaN or inf when the step was skipped
  * @param clsLoss     the image CLS part of loss (0 for other modalities)
+ * @param pooledLoss  the pooled part of loss (0 when the modality has none)
  * @param lr          learning rate used
  * @param tau         EMA momentum used (1 = teacher frozen)
  * @param gradNorm    global gradient norm before clipping
@@ -18,7 +19,7 @@ import dev.d2v.infra.Modality;
  * @param applied     false when a non-finite loss or gradient skipped the update
  * @param nanos       wall time of the step
  */
-public record StepResult(long step, Modality modality, double loss, double clsLoss, double lr, double tau,
+public record StepResult(long step, Modality modality, double loss, double clsLoss, double pooledLoss, double lr, double tau,
                          double gradNorm, double targetStd, double predictionStd, double targetPositionShare, int samples, boolean applied,
                          long nanos) {
 

@@ -20,13 +20,14 @@ public interface StepStrategy {
     default void declareStudentOnly(Data2VecModel model, Params student, long seed) {}
 
     /**
-     * Teacher targets for the batch, computed with gradients off.
+     * Teacher targets for the batch (B, T, D), and the pooled target (B, D) where the modality has a pooled loss,
+     * computed with gradients off.
      *
      * @param clones multi-mask clones M of the modality
-     * @return (B, T, D)
      */
-    default NDArray targets(Data2VecModel model, Params teacher, Modality m, BatchTensors in, int clones) {
-        return model.targets(teacher, m, in.input(), in.validTokens());
+    default Data2VecModel.TeacherOut targets(Data2VecModel model, Params teacher, Modality m, BatchTensors in,
+                                             int clones) {
+        return model.teacher(teacher, m, in.input(), in.validTokens());
     }
 
     /**

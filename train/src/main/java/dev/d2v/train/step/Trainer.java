@@ -191,11 +191,13 @@ public final class Trainer implements AutoCloseable {
             BatchTensors in = BatchTensors.forTraining(b, c, scope);
             int tokens = model.tokens(m, in.input().getShape());
             int gridRows = model.gridRows(m, in.input().getShape());
-            NDArray targets = strategy.targets(model, teacher, m, in, c.multiMask());        // (B, T, D), no graph
+            Data2VecModel.TeacherOut taught = strategy.targets(model, teacher, m, in, c.multiMask());   // no graph
+            NDArray targets = taught.targets();                                                  // (B, T, D)
             MaskBatch mask = Masking.forBatch(c.masking(), gridRows, tokens, seed, t, in.sampleKeys(),
                     in.validTokens(), c.multiMask());
             double loss;
             double cls = 0;
+            double pooled = 0;
             NDArray prediction;
             try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
                 NDArray embedded = model.embed(student, m, in.input());
@@ -207,6 +209,12 @@ public final class Trainer implements AutoCloseable {
                             c.loss().scale(config.model().dim()));
                     cls = clsPart.getFloat();
                     total = total.add(clsPart);
+                }
+                if (out.pooled() != null && taught.pooled() != null) {
+                    NDArray pooledPart = Losses.pooledLoss(out.pooled(), taught.pooled(), c.multiMask(),
+                            c.loss().seqLossWeight(), c.loss().scale(config.model().dim()));
+                    pooled = pooledPart.getFloat();
+                    total = total.add(pooledPart);
                 }
                 loss = total.getFloat();
                 if (Double.isFinite(loss)) {
@@ -235,7 +243,7 @@ public final class Trainer implements AutoCloseable {
             double positionShare = CollapseGuard.positionShare(targets, validTokens);
             step++;
             samples.merge(m, (long) in.batchSize(), Long::sum);
-            return new StepResult(t, m, loss, cls, lr, tau, gradNorm, targetStd, predictionStd, positionShare,
+            return new StepResult(t, m, loss, cls, pooled, lr, tau, gradNorm, targetStd, predictionStd, positionShare,
                     in.batchSize(), applied,
                     System.nanoTime() - start);
         }

@@ -77,6 +77,18 @@ public final class Targets {
         return y.sub(mean).muli(valid);
     }
 
+    /**
+     * Per channel over the rows: (y - mean_b y) / sqrt(var_b + eps), biased variance. A component that every row
+     * shares becomes 0 and each channel's spread over the batch 1, so a constant prediction is never a good one.
+     *
+     * @param y (B, D)
+     */
+    public static NDArray standardiseOverBatch(NDArray y) {
+        NDArray centred = y.sub(y.mean(new int[] {0}, true));
+        NDArray var = centred.square().mean(new int[] {0}, true);
+        return centred.divi(var.addi(EPS).sqrt());
+    }
+
     /** LayerNorm over the channel axis without affine parameters: (B, T, D) -> (B, T, D). */
     public static NDArray layerNorm(NDArray y) {
         NDArray mean = y.mean(new int[] {2}, true);

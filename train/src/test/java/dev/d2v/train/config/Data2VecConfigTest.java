@@ -55,7 +55,7 @@ class Data2VecConfigTest {
     @Test
     void lossScaleDefaultsToInverseSqrtDim() {
         assertThat(LossConfig.reference(Modality.IMAGE).scale(64)).isCloseTo(0.125, within(1e-12));
-        assertThat(new LossConfig(2.0, 0.5, 0).scale(64)).isEqualTo(0.5);
+        assertThat(new LossConfig(2.0, 0.5, 0, 0).scale(64)).isEqualTo(0.5);
     }
 
     @Test

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDArray;
 import dev.d2v.infra.Modality;
 import dev.d2v.infra.wire.DeadLetter;
 import dev.d2v.infra.wire.Minibatch;
@@ -105,7 +104,8 @@ class BadBatchLoopTest {
     private static StepStrategy failing(AtomicInteger failures) {
         return new StepStrategy() {
             @Override
-            public NDArray targets(Data2VecModel model, Params teacher, Modality m, BatchTensors in, int clones) {
+            public Data2VecModel.TeacherOut targets(Data2VecModel model, Params teacher, Modality m, BatchTensors in,
+                                                    int clones) {
                 if (failures.getAndDecrement() > 0) {
                     throw new IllegalStateException("simulated failure of the step");
                 }

@@ -1,6 +1,7 @@
 package dev.d2v.train.loss;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.engine.Engine;
@@ -66,6 +67,20 @@ class LossesTest {
             NDArray cls = m.create(new float[] {2, 3, 4, 3}, new Shape(2, 2));
             // rows: 0 and (2^2 + 0) = 4 -> mean 2; times weight 0.01 * scale 0.5
             assertThat(Losses.clsLoss(cls, targets, 2, 0.01, 0.5).getFloat()).isCloseTo(0.01f, within(1e-7f));
+        }
+    }
+
+    @Test
+    void pooledLossAgainstEachSamplesTargetRepeatedOverItsClones() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            // targets (B=2, D=2); two clones each: rows 0, 1 -> sample 0 (1, -1), rows 2, 3 -> sample 1 (-1, 1)
+            NDArray target = m.create(new float[] {1, -1, -1, 1}, new Shape(2, 2));
+            NDArray pooled = m.create(new float[] {1, -1, 0, -1, -1, 1, -1, 3}, new Shape(4, 2));
+            // squared distances per row: 0, 1, 0, 4 -> mean 1.25; times weight 2 * scale 0.5 (the targets tiled
+            // instead, s0 s1 s0 s1, would give 17 / 4)
+            assertThat(Losses.pooledLoss(pooled, target, 2, 2.0, 0.5).getFloat()).isCloseTo(1.25f, within(1e-6f));
+            assertThatThrownBy(() -> Losses.pooledLoss(pooled, target, 3, 1.0, 1.0))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("does not match");
         }
     }
 }

@@ -12,6 +12,7 @@ import dev.d2v.infra.wire.Minibatch;
 import dev.d2v.train.config.Data2VecConfig;
 import dev.d2v.train.config.DecoderConfig;
 import dev.d2v.train.config.LocalEncoderConfig;
+import dev.d2v.train.config.LossConfig;
 import dev.d2v.train.model.Data2VecModel;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -106,6 +107,40 @@ class TrainerTest {
                 StepResult ib = b.step(SyntheticBatches.image(4, 1, 28, i));
                 assertThat(ib.lr()).as("the other modalities keep the optimiser's rate").isEqualTo(ia.lr());
             }
+        }
+    }
+
+    /**
+     * The pooled loss adds its own term to the loss of the same step, and trains a head that only the student has: from
+     * the same seed the other parameters start equal (each is seeded by its name), so the step's token loss is the
+     * plain run's and the difference is the pooled part.
+     */
+    @Test
+    void thePooledLossAddsItsTermAndTrainsAStudentOnlyHead() {
+        Data2VecConfig plain = small();
+        Data2VecConfig pooled = plain.with(Modality.TEXT, plain.text().withLoss(new LossConfig(0, 0, 0, 1.0))
+                .withPackRows(false));
+        plain = plain.with(Modality.TEXT, plain.text().withPackRows(false));
+        String head = Data2VecModel.pooledHead(Modality.TEXT) + ".weight";
+        try (Trainer a = new Trainer(plain, Device.cpu(), 5); Trainer b = new Trainer(pooled, Device.cpu(), 5);
+             NDManager m = NDManager.newBaseManager()) {
+            assertThat(b.student().view()).containsKey(head);
+            assertThat(b.teacher().view()).doesNotContainKey(head);
+            assertThat(a.student().view()).doesNotContainKey(head);
+            StepResult ra = a.step(SyntheticBatches.text(4, 32, 100, 0));
+            StepResult rb = b.step(SyntheticBatches.text(4, 32, 100, 0));
+            assertThat(ra.pooledLoss()).isZero();
+            assertThat(rb.pooledLoss()).isPositive();
+            assertThat(rb.loss()).isCloseTo(ra.loss() + rb.pooledLoss(), within(1e-4 * ra.loss()));
+            NDArray before = param(b, head).duplicate();
+            before.attach(m);
+            StepResult next = b.step(SyntheticBatches.text(4, 32, 100, 1));
+            assertThat(next.lr()).isPositive();
+            NDArray moved = param(b, head).sub(before);
+            moved.attach(m);
+            assertThat(moved.norm().getFloat()).as("the head trains").isPositive();
+            StepResult image = b.step(SyntheticBatches.image(4, 1, 28, 0));
+            assertThat(image.pooledLoss()).as("only the modality configured has the term").isZero();
         }
     }
 

@@ -8,7 +8,6 @@ import dev.d2v.infra.wire.Minibatch;
 import dev.d2v.train.checkpoint.CheckpointStore;
 import dev.d2v.train.checkpoint.RetentionPolicy;
 import dev.d2v.train.config.Data2VecConfig;
-import ai.djl.ndarray.NDArray;
 import dev.d2v.train.loop.TrainingLoop;
 import dev.d2v.train.mask.Masking;
 import dev.d2v.train.model.Data2VecModel;
@@ -61,9 +60,11 @@ class StreamTrainerTest {
         }
         return new StepStrategy() {
             @Override
-            public NDArray targets(Data2VecModel model, Params teacher, Modality m, BatchTensors in, int clones) {
-                NDArray t = StepStrategy.super.targets(model, teacher, m, in, clones);
-                return Arrays.stream(in.sampleKeys()).anyMatch(poisoned::contains) ? t.mul(Float.NaN) : t;
+            public Data2VecModel.TeacherOut targets(Data2VecModel model, Params teacher, Modality m, BatchTensors in,
+                                                    int clones) {
+                Data2VecModel.TeacherOut t = StepStrategy.super.targets(model, teacher, m, in, clones);
+                return Arrays.stream(in.sampleKeys()).anyMatch(poisoned::contains)
+                        ? new Data2VecModel.TeacherOut(t.targets().mul(Float.NaN), t.pooled()) : t;
             }
         };
     }

@@ -29,6 +29,19 @@ class TargetsTest {
     }
 
     @Test
+    void thePooledTargetIsStandardisedPerChannelOverTheBatch() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            // B = 2, D = 2: channel 0 = [1, 3] over the rows (mean 2, var 1), channel 1 = [7, 7], shared by every row
+            NDArray y = m.create(new float[] {1, 7, 3, 7}, new Shape(2, 2));
+            float[] z = Targets.standardiseOverBatch(y).toFloatArray();
+            assertThat(z[0]).isCloseTo((float) -S, within(1e-5f));
+            assertThat(z[2]).isCloseTo((float) S, within(1e-5f));
+            assertThat(z[1]).as("what every row shares is removed").isEqualTo(0f);
+            assertThat(z[3]).isEqualTo(0f);
+        }
+    }
+
+    @Test
     void paddingIsLeftOutOfTheStatistics() {
         try (NDManager m = NDManager.newBaseManager()) {
             // T = 3 with the last step padding: [1, 3, 100] normalises as [1, 3] would; the padded slot becomes 0
