@@ -1,14 +1,19 @@
 package dev.d2v.pipelines.bench;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
  * Resident memory of named processes sampled over a long run, and whether it grows: per name the peak and the
  * least-squares slope in MB per hour over the samples of its current process (a process started again, as the
- * soak's trainer is after a kill, starts a new series: its memory begins again from nothing).
+ * soak's trainer is after a kill, starts a new series: its memory begins again from nothing), also over the second half
+ * of those samples alone (whether the growth is settling: warm-up is in the first half), and every sample as CSV.
  */
 final class MemoryTrace {
 
@@ -24,6 +29,7 @@ final class MemoryTrace {
     }
 
     private final Map<String, Series> series = new LinkedHashMap<>();
+    private final StringBuilder csv = new StringBuilder("minutes,process,pid,rss_mb\n");
 
     /** Adds a sample of process {@code name} (pid {@code pid}); a negative MB (no /proc) is ignored. */
     void add(String name, long pid, double minutes, double mb) {
@@ -37,6 +43,12 @@ final class MemoryTrace {
         }
         s.points.add(new Point(minutes, mb));
         s.peakMb = Math.max(s.peakMb, mb);
+        csv.append(String.format(Locale.ROOT, "%.3f,%s,%d,%.1f%n", minutes, name, pid, mb));
+    }
+
+    /** Every sample taken, one CSV line each: minutes, process, pid, rss_mb. */
+    void writeCsv(Path file) throws IOException {
+        Files.writeString(file, csv);
     }
 
     /** The names traced, in the order first seen. */
@@ -58,6 +70,19 @@ final class MemoryTrace {
     /** Least-squares slope of the current process's samples in MB per hour; NaN with fewer than 3 samples. */
     double slopeMbPerHour(String name) {
         return slopePerHour(series.get(name).points);
+    }
+
+    /**
+     * The slope over the second half of the current process's samples (those from the middle of its span on); NaN
+     * with fewer than 3 there.
+     */
+    double lateSlopeMbPerHour(String name) {
+        List<Point> p = series.get(name).points;
+        if (p.isEmpty()) {
+            return Double.NaN;
+        }
+        double middle = (p.get(0).minutes() + p.get(p.size() - 1).minutes()) / 2;
+        return slopePerHour(p.stream().filter(x -> x.minutes() >= middle).toList());
     }
 
     static double slopePerHour(List<Point> points) {

@@ -185,6 +185,8 @@ public final class Soak {
             log.println("soak: ingest stopped after " + acked.get() + " records; draining for 90 s");
             Thread.sleep(90_000);
             List<ProcessStats> endStats = stats(broker, trainer, evaluator);
+            memory.writeCsv(s.dir().resolve("memory.csv"));
+            log.println("soak: resident memory every " + MEMORY_SAMPLE_MS / 1000 + " s in " + s.dir().resolve("memory.csv"));
             trainer.stop(Duration.ofSeconds(60));
             evaluator.stop(Duration.ofSeconds(60));
             flink.cancel().get();
@@ -346,6 +348,8 @@ public final class Soak {
             m.put("process", name);
             m.put("peak_rss_mb", Math.round(r.memory().peakMb(name)));
             m.put("over_minutes", Math.round(r.memory().minutes(name) * 10) / 10.0);
+            double late = r.memory().lateSlopeMbPerHour(name);
+            m.put("second_half_mb_per_hour", Double.isNaN(late) ? null : Math.round(late * 10) / 10.0);
             out.add(m);
         }
         return out;
