@@ -20,6 +20,11 @@ import dev.d2v.infra.Modality;
  * @param convChannels  audio: channels of the Conv2d stack that collapses frequency
  * @param vocabSize     text: rows of the token embedding (the vocabulary's size, specials and buckets included)
  * @param maxLength     text: learned positions, the longest block
+ * @param tokenInitStd  text: std of the token table's normal init; 0 means the 0.02 of every other weight. The reference
+ *                      leaves torch's nn.Embedding default, N(0, 1) (fairseq examples/data2vec, TextLocalEncoder)
+ * @param positionInitStd text: std of the learned positions' normal init; 0 means 0.02. The reference's
+ *                      (fairseq LearnedPositionalEmbedding) is D^-1/2, so a token's row outweighs its position's by
+ *                      sqrt(D) before the embedding LayerNorm
  */
 @JsonInclude(JsonInclude.Include.NON_DEFAULT)
 public record LocalEncoderConfig(
@@ -31,23 +36,37 @@ public record LocalEncoderConfig(
         int frames,
         @JsonProperty("conv_channels") int convChannels,
         @JsonProperty("vocab_size") int vocabSize,
-        @JsonProperty("max_length") int maxLength) {
+        @JsonProperty("max_length") int maxLength,
+        @JsonProperty("token_init_std") double tokenInitStd,
+        @JsonProperty("position_init_std") double positionInitStd) {
+
+    /** The init std of every weight but the reference's tables (timm's trunc_normal_(std=.02)). */
+    public static final double SMALL_INIT_STD = 0.02;
 
     public LocalEncoderConfig {
         require(channels >= 0 && height >= 0 && width >= 0 && patch >= 0 && mels >= 0 && frames >= 0
                 && convChannels >= 0 && vocabSize >= 0 && maxLength >= 0, "local_encoder sizes must be >= 0");
+        require(tokenInitStd >= 0 && positionInitStd >= 0 && Double.isFinite(tokenInitStd)
+                && Double.isFinite(positionInitStd), "local_encoder init stds must be finite and >= 0 (0 = 0.02)");
     }
 
     public static LocalEncoderConfig image(int channels, int size, int patch) {
-        return new LocalEncoderConfig(channels, size, size, patch, 0, 0, 0, 0, 0);
+        return new LocalEncoderConfig(channels, size, size, patch, 0, 0, 0, 0, 0, 0, 0);
     }
 
     public static LocalEncoderConfig audio(int mels, int frames, int convChannels) {
-        return new LocalEncoderConfig(0, 0, 0, 0, mels, frames, convChannels, 0, 0);
+        return new LocalEncoderConfig(0, 0, 0, 0, mels, frames, convChannels, 0, 0, 0, 0);
     }
 
+    /** A text section with both tables at the 0.02 init of every other weight (written out, so `--set` finds them). */
     public static LocalEncoderConfig text(int vocabSize, int maxLength) {
-        return new LocalEncoderConfig(0, 0, 0, 0, 0, 0, 0, vocabSize, maxLength);
+        return new LocalEncoderConfig(0, 0, 0, 0, 0, 0, 0, vocabSize, maxLength, SMALL_INIT_STD, SMALL_INIT_STD);
+    }
+
+    /** This text section with the token table's and the positions' init stds (0: 0.02). */
+    public LocalEncoderConfig withTextInit(double tokenStd, double positionStd) {
+        return new LocalEncoderConfig(channels, height, width, patch, mels, frames, convChannels, vocabSize, maxLength,
+                tokenStd, positionStd);
     }
 
     /** Reference inputs: 224 px RGB in 16 px patches; 80 mels x 200 frames; a 30k-word vocabulary, 512 tokens. */

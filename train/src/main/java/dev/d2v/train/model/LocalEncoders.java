@@ -95,9 +95,11 @@ public final class LocalEncoders {
     // ---- text: token embedding + learned positions + LayerNorm ----
 
     public static void declareText(Params p, Init init, LocalEncoderConfig c, int dim) {
-        p.put("text.token_embed.weight", init.normal("text.token_embed.weight", (long) c.vocabSize() * dim, Init.LINEAR_STD),
+        double tokenStd = c.tokenInitStd() > 0 ? c.tokenInitStd() : Init.LINEAR_STD;          // 0: written before the field
+        double positionStd = c.positionInitStd() > 0 ? c.positionInitStd() : Init.LINEAR_STD;
+        p.put("text.token_embed.weight", init.normal("text.token_embed.weight", (long) c.vocabSize() * dim, tokenStd),
                 c.vocabSize(), dim);
-        p.put("text.pos_embed.weight", init.normal("text.pos_embed.weight", (long) c.maxLength() * dim, Init.LINEAR_STD),
+        p.put("text.pos_embed.weight", init.normal("text.pos_embed.weight", (long) c.maxLength() * dim, positionStd),
                 c.maxLength(), dim);
         Layers.declareLayerNorm(p, "text.embed_norm", dim);
     }

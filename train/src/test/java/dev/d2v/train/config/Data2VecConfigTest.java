@@ -115,4 +115,18 @@ class Data2VecConfigTest {
         assertThatThrownBy(() -> Data2VecConfig.cpu().withOverrides(List.of("optim.lr=-1")))
                 .hasMessageContaining("optim.lr must be > 0");
     }
+
+    @Test
+    void theTextTablesInitStdsAreWrittenOutSoAnOverrideFindsThemAndOldConfigsReadAsTheSmallInit() {
+        Data2VecConfig c = Data2VecConfig.cpu().withOverrides(List.of("text.local_encoder.token_init_std=1",
+                "text.local_encoder.position_init_std=0.07"));
+        assertThat(c.text().localEncoder().tokenInitStd()).isEqualTo(1.0);
+        assertThat(c.text().localEncoder().positionInitStd()).isEqualTo(0.07);
+        assertThat(Data2VecConfig.fromJson(c.toJson())).isEqualTo(c);
+        String old = Data2VecConfig.tiny().toJson().replaceAll(",\"(token|position)_init_std\":[0-9.Ee-]+", "");
+        assertThat(old).doesNotContain("init_std");
+        assertThat(Data2VecConfig.fromJson(old).text().localEncoder().tokenInitStd()).isZero();   // declared at 0.02
+        assertThatThrownBy(() -> Data2VecConfig.cpu().withOverrides(List.of("text.local_encoder.token_init_std=-1")))
+                .hasMessageContaining("init stds must be finite and >= 0");
+    }
 }

@@ -174,6 +174,43 @@ class ModelTest {
      * The loss on a batch whose rows keep different counts averages over exactly the masked positions inside each row's
      * valid length: 3 + 24 per clone for valid lengths 4 and 40 at mask_ratio 0.6, never a visible or padded one.
      */
+    /**
+     * The text tables take their init std from the local encoder section: 0.02 by default, and the reference's on
+     * request (token rows N(0, 1), positions N(0, 1/D)); a section written before the fields existed (0) reads 0.02.
+     */
+    @Test
+    void theTextTablesTakeTheirInitFromTheSection() {
+        Data2VecConfig reference = config.with(Modality.TEXT, config.text().withLocalEncoder(
+                config.text().localEncoder().withTextInit(1.0, 0.125)));
+        Data2VecConfig old = config.with(Modality.TEXT, config.text().withLocalEncoder(
+                config.text().localEncoder().withTextInit(0, 0)));
+        double[][] stds = new double[3][];
+        int i = 0;
+        for (Data2VecConfig c : List.of(config, reference, old)) {
+            try (NDManager root = NDManager.newBaseManager()) {
+                Params p = new Data2VecModel(c).declare(root, 3);
+                stds[i++] = new double[] {std(p.get("text.token_embed.weight")), std(p.get("text.pos_embed.weight"))};
+            }
+        }
+        assertThat(stds[0][0]).isCloseTo(0.02, within(0.002));
+        assertThat(stds[0][1]).isCloseTo(0.02, within(0.004));
+        assertThat(stds[1][0]).isCloseTo(1.0, within(0.1));
+        assertThat(stds[1][1]).isCloseTo(0.125, within(0.025));
+        assertThat(stds[2]).containsExactly(stds[0]);
+    }
+
+    private static double std(NDArray x) {
+        float[] v = x.toFloatArray();
+        double sum = 0;
+        double sq = 0;
+        for (float f : v) {
+            sum += f;
+            sq += (double) f * f;
+        }
+        double mean = sum / v.length;
+        return Math.sqrt(sq / v.length - mean * mean);
+    }
+
     @Test
     void theLossCountsExactlyTheMaskedValidPositions() {
         Data2VecConfig wide = wideSequences();
