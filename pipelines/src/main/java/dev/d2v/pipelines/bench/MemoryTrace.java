@@ -1,5 +1,6 @@
 package dev.d2v.pipelines.bench;
 
+import dev.d2v.evaluate.report.SvgPlot;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,7 +14,8 @@ import java.util.Map;
  * Resident memory of named processes sampled over a long run, and whether it grows: per name the peak and the
  * least-squares slope in MB per hour over the samples of its current process (a process started again, as the
  * soak's trainer is after a kill, starts a new series: its memory begins again from nothing), also over the second half
- * of those samples alone (whether the growth is settling: warm-up is in the first half), and every sample as CSV.
+ * of those samples alone (whether the growth is settling: warm-up is in the first half), and every sample as CSV and
+ * as a line chart.
  */
 final class MemoryTrace {
 
@@ -28,8 +30,12 @@ final class MemoryTrace {
         double peakMb = -1;
     }
 
+    /** Every sample taken, in order. */
+    private record Sample(String name, long pid, double minutes, double mb) {
+    }
+
     private final Map<String, Series> series = new LinkedHashMap<>();
-    private final StringBuilder csv = new StringBuilder("minutes,process,pid,rss_mb\n");
+    private final List<Sample> samples = new ArrayList<>();
 
     /** Adds a sample of process {@code name} (pid {@code pid}); a negative MB (no /proc) is ignored. */
     void add(String name, long pid, double minutes, double mb) {
@@ -43,12 +49,34 @@ final class MemoryTrace {
         }
         s.points.add(new Point(minutes, mb));
         s.peakMb = Math.max(s.peakMb, mb);
-        csv.append(String.format(Locale.ROOT, "%.3f,%s,%d,%.1f%n", minutes, name, pid, mb));
+        samples.add(new Sample(name, pid, minutes, mb));
     }
 
     /** Every sample taken, one CSV line each: minutes, process, pid, rss_mb. */
     void writeCsv(Path file) throws IOException {
+        StringBuilder csv = new StringBuilder("minutes,process,pid,rss_mb\n");
+        for (Sample x : samples) {
+            csv.append(String.format(Locale.ROOT, "%.3f,%s,%d,%.1f%n", x.minutes(), x.name(), x.pid(), x.mb()));
+        }
         Files.writeString(file, csv);
+    }
+
+    /** Resident MB against minutes, one line per process (a process started again is a line of its own). */
+    String svg(String title) {
+        Map<String, List<SvgPlot.Point>> lines = new LinkedHashMap<>();
+        Map<String, Long> firstPid = new LinkedHashMap<>();
+        for (Sample x : samples) {
+            long first = firstPid.computeIfAbsent(x.name(), k -> x.pid());
+            String line = first == x.pid() ? x.name() : x.name() + " (pid " + x.pid() + ")";
+            lines.computeIfAbsent(line, k -> new ArrayList<>()).add(new SvgPlot.Point(x.minutes(), x.mb()));
+        }
+        List<SvgPlot.Series> series = new ArrayList<>();
+        int colour = 0;
+        for (Map.Entry<String, List<SvgPlot.Point>> e : lines.entrySet()) {
+            series.add(new SvgPlot.Series(e.getKey(), e.getValue(),
+                    SvgPlot.PALETTE.get(colour++ % SvgPlot.PALETTE.size()), false));
+        }
+        return SvgPlot.lineChart(title, SvgPlot.Layout.of("minutes", "resident MB"), series, List.of());
     }
 
     /** The names traced, in the order first seen. */

@@ -49,5 +49,7 @@ class MemoryTraceTest {
         List<String> lines = Files.readAllLines(file);
         assertThat(lines).hasSize(23).startsWith("minutes,process,pid,rss_mb");
         assertThat(lines.get(22)).isEqualTo("21.000,trainer,6,400.0");          // every sample, the old process's too
+        String svg = t.svg("soak");
+        assertThat(svg).startsWith("<svg").contains("trainer", "trainer (pid 6)", "resident MB");
     }
 }
