@@ -187,8 +187,8 @@ public final class Soak {
             List<ProcessStats> endStats = stats(broker, trainer, evaluator);
             memory.writeCsv(s.dir().resolve("memory.csv"));
             Files.writeString(s.dir().resolve("memory.svg"), memory.svg("resident memory per process, soak"));
-            log.println("soak: resident memory every " + MEMORY_SAMPLE_MS / 1000 + " s in " + s.dir().resolve("memory.csv")
-                    + " and " + s.dir().resolve("memory.svg"));
+            log.println("soak: resident memory every " + MEMORY_SAMPLE_MS / 1000 + " s in "
+                    + s.dir().resolve("memory.csv") + " and " + s.dir().resolve("memory.svg"));
             trainer.stop(Duration.ofSeconds(60));
             evaluator.stop(Duration.ofSeconds(60));
             flink.cancel().get();

@@ -20,8 +20,9 @@ import dev.d2v.infra.Modality;
  * @param convChannels  audio: channels of the Conv2d stack that collapses frequency
  * @param vocabSize     text: rows of the token embedding (the vocabulary's size, specials and buckets included)
  * @param maxLength     text: learned positions, the longest block
- * @param tokenInitStd  text: std of the token table's normal init; 0 means the 0.02 of every other weight. The reference
- *                      leaves torch's nn.Embedding default, N(0, 1) (fairseq examples/data2vec, TextLocalEncoder)
+ * @param tokenInitStd  text: std of the token table's normal init; 0 means the 0.02 of every other weight. The
+ *                      reference leaves torch's nn.Embedding default, N(0, 1) (fairseq examples/data2vec,
+ *                      TextLocalEncoder)
  * @param positionInitStd text: std of the learned positions' normal init; 0 means 0.02. The reference's
  *                      (fairseq LearnedPositionalEmbedding) is D^-1/2, so a token's row outweighs its position's by
  *                      sqrt(D) before the embedding LayerNorm

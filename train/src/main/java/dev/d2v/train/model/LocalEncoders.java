@@ -95,7 +95,7 @@ public final class LocalEncoders {
     // ---- text: token embedding + learned positions + LayerNorm ----
 
     public static void declareText(Params p, Init init, LocalEncoderConfig c, int dim) {
-        double tokenStd = c.tokenInitStd() > 0 ? c.tokenInitStd() : Init.LINEAR_STD;          // 0: written before the field
+        double tokenStd = c.tokenInitStd() > 0 ? c.tokenInitStd() : Init.LINEAR_STD;   // 0: a config before the field
         double positionStd = c.positionInitStd() > 0 ? c.positionInitStd() : Init.LINEAR_STD;
         p.put("text.token_embed.weight", init.normal("text.token_embed.weight", (long) c.vocabSize() * dim, tokenStd),
                 c.vocabSize(), dim);

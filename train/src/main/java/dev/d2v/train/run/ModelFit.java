@@ -26,8 +26,8 @@ public final class ModelFit {
             LocalEncoderConfig fitted = switch (m) {
                 case IMAGE -> LocalEncoderConfig.image(t.image().channels(), t.image().size(), l.patch());
                 case AUDIO -> LocalEncoderConfig.audio(t.audio().mels(), t.audio().frames(), l.convChannels());
-                case TEXT -> LocalEncoderConfig.text(vocab == null ? l.vocabSize() : vocab.size(), t.text().blockLength())
-                        .withTextInit(l.tokenInitStd(), l.positionInitStd());
+                case TEXT -> LocalEncoderConfig.text(vocab == null ? l.vocabSize() : vocab.size(),
+                        t.text().blockLength()).withTextInit(l.tokenInitStd(), l.positionInitStd());
             };
             c = c.with(m, mc.withLocalEncoder(fitted));
         }

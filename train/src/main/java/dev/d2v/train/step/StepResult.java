@@ -19,9 +19,9 @@ import dev.d2v.infra.Modality;
  * @param applied     false when a non-finite loss or gradient skipped the update
  * @param nanos       wall time of the step
  */
-public record StepResult(long step, Modality modality, double loss, double clsLoss, double pooledLoss, double lr, double tau,
-                         double gradNorm, double targetStd, double predictionStd, double targetPositionShare, int samples, boolean applied,
-                         long nanos) {
+public record StepResult(long step, Modality modality, double loss, double clsLoss, double pooledLoss, double lr,
+                         double tau, double gradNorm, double targetStd, double predictionStd, double targetPositionShare,
+                         int samples, boolean applied, long nanos) {
 
     public double samplesPerSecond() {
         return nanos == 0 ? 0 : samples * 1e9 / nanos;
