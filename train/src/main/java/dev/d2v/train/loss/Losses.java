@@ -55,12 +55,7 @@ public final class Losses {
      * @param clones M
      */
     public static NDArray pooledLoss(NDArray pooled, NDArray target, int clones, double weight, double scale) {
-        NDArray repeated = target.repeat(0, clones);                          // (B * M, D)
-        if (!repeated.getShape().equals(pooled.getShape())) {
-            throw new IllegalArgumentException("pooled output " + pooled.getShape() + " does not match targets "
-                    + repeated.getShape());
-        }
-        return pooled.sub(repeated).square().sum(new int[] {1}).mean().muli(weight * scale);
+        return perSampleRegression(pooled, target, clones, weight, scale, "pooled output", "targets");
     }
 
     /**
@@ -71,11 +66,23 @@ public final class Losses {
      * @param clones  M
      */
     public static NDArray clsLoss(NDArray cls, NDArray targets, int clones, double weight, double scale) {
-        NDArray meanTarget = targets.mean(new int[] {1}).repeat(0, clones);   // (B * M, D)
-        if (!meanTarget.getShape().equals(cls.getShape())) {
-            throw new IllegalArgumentException("CLS output " + cls.getShape() + " does not match mean targets " + meanTarget.getShape());
+        return perSampleRegression(cls, targets.mean(new int[] {1}), clones, weight, scale, "CLS output", "mean targets");
+    }
+
+    /**
+     * weight * scale * mean over rows r of ||rows[r] - perSample[r / M]||^2: one vector per clone row against its
+     * sample's, repeated over the M clones.
+     *
+     * @param rows      (B * M, D)
+     * @param perSample (B, D)
+     */
+    private static NDArray perSampleRegression(NDArray rows, NDArray perSample, int clones, double weight, double scale,
+                                               String rowsName, String targetName) {
+        NDArray repeated = perSample.repeat(0, clones);                         // (B * M, D)
+        if (!repeated.getShape().equals(rows.getShape())) {
+            throw new IllegalArgumentException(rowsName + " " + rows.getShape() + " does not match " + targetName + " "
+                    + repeated.getShape());
         }
-        NDArray perRow = cls.sub(meanTarget).square().sum(new int[] {1});      // (B * M)
-        return perRow.mean().muli(weight * scale);
+        return rows.sub(repeated).square().sum(new int[] {1}).mean().muli(weight * scale);
     }
 }

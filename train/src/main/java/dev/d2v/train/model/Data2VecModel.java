@@ -269,10 +269,7 @@ public final class Data2VecModel {
         NDArray prediction = Decoders.forward(p, m.id() + ".decoder", c.decoder(), z, gridRows, m == Modality.IMAGE);
         NDArray pooled = null;
         if (c.loss().seqLossWeight() > 0) {
-            long n = visible.getShape().get(0);
-            long k = visible.getShape().get(1);
-            NDArray w = keyValid == null ? null : keyValid.toType(DataType.FLOAT32, false).reshape(n, k, 1);
-            pooled = Layers.linear(p, pooledHead(m), pool(e.x(), w));                         // (N, D)
+            pooled = Layers.linear(p, pooledHead(m), pool(e.x(), poolWeights(keyValid)));      // (N, D)
         }
         return new StudentOut(prediction, e.cls(), pooled);
     }
@@ -303,7 +300,7 @@ public final class Data2VecModel {
         Encoded e = encode(teacher, m, tokens, positions, keyValid, false, true);
         List<NDArray> ffn = e.ffn();
         int k = config.modality(m).targets().averageTopKLayers();
-        NDArray valid = keyValid == null ? null : keyValid.toType(DataType.FLOAT32, false).reshape(b, t, 1);
+        NDArray valid = poolWeights(keyValid);
         NDArray targets = Targets.build(ffn.subList(ffn.size() - k, ffn.size()), valid, config.modality(m).targets());
         NDArray pooled = config.modality(m).loss().seqLossWeight() > 0 && b > 1     // one row has no spread
                 ? Targets.standardiseOverBatch(pool(e.x(), valid)) : null;
@@ -355,13 +352,12 @@ public final class Data2VecModel {
 
     private NDArray features(Params p, Modality m, NDArray input, int[] validTokens, Readout readout, boolean training) {
         NDArray tokens = embed(p, m, input);
-        long b = tokens.getShape().get(0);
         long t = tokens.getShape().get(1);
         NDArray keyValid = validTokens == null ? null : validMask(tokens.getManager(), validTokens, t);
         NDArray positions = m == Modality.AUDIO ? tokens.getManager().arange(0f, (float) t).reshape(1, t) : null;
         boolean layers = readout == Readout.LAYERS;
         Encoded e = encode(p, m, tokens, positions, keyValid, training, false, layers);
-        NDArray w = keyValid == null ? null : keyValid.toType(DataType.FLOAT32, false).reshape(b, t, 1);
+        NDArray w = poolWeights(keyValid);
         if (!layers) {
             return pool(e.x(), w);
         }
@@ -372,6 +368,15 @@ public final class Data2VecModel {
             pooled.add(pool(o, w));
         }
         return NDArrays.concat(pooled, 1);
+    }
+
+    /** keyValid (B, T) boolean as the weights {@link #pool} and the targets take: (B, T, 1) 1.0 / 0.0; null stays null. */
+    static NDArray poolWeights(NDArray keyValid) {
+        if (keyValid == null) {
+            return null;
+        }
+        Shape s = keyValid.getShape();
+        return keyValid.toType(DataType.FLOAT32, false).reshape(s.get(0), s.get(1), 1);
     }
 
     /** Mean over the tokens, over the real ones where w (B, T, 1) marks them. */
