@@ -66,7 +66,8 @@ public final class Losses {
      * @param clones  M
      */
     public static NDArray clsLoss(NDArray cls, NDArray targets, int clones, double weight, double scale) {
-        return perSampleRegression(cls, targets.mean(new int[] {1}), clones, weight, scale, "CLS output", "mean targets");
+        NDArray meanTarget = targets.mean(new int[] {1});                     // (B, D)
+        return perSampleRegression(cls, meanTarget, clones, weight, scale, "CLS output", "mean targets");
     }
 
     /**

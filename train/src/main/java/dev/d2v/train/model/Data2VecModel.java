@@ -370,7 +370,7 @@ public final class Data2VecModel {
         return NDArrays.concat(pooled, 1);
     }
 
-    /** keyValid (B, T) boolean as the weights {@link #pool} and the targets take: (B, T, 1) 1.0 / 0.0; null stays null. */
+    /** keyValid (B, T) boolean as the weights that {@link #pool} and the targets take: (B, T, 1) 1.0 / 0.0, or null. */
     static NDArray poolWeights(NDArray keyValid) {
         if (keyValid == null) {
             return null;
