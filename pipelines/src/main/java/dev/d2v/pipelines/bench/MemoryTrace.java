@@ -23,18 +23,10 @@ final class MemoryTrace {
     record Point(double minutes, double mb) {
     }
 
-    /** A process's series: its pid and samples, with the peak over every process of that name. */
-    private static final class Series {
-        long pid = -1;
-        final List<Point> points = new ArrayList<>();
-        double peakMb = -1;
-    }
-
-    /** Every sample taken, in order. */
+    /** Every sample taken, in order: the one record the figures below are read from. */
     private record Sample(String name, long pid, double minutes, double mb) {
     }
 
-    private final Map<String, Series> series = new LinkedHashMap<>();
     private final List<Sample> samples = new ArrayList<>();
 
     /** Adds a sample of process {@code name} (pid {@code pid}); a negative MB (no /proc) is ignored. */
@@ -42,14 +34,17 @@ final class MemoryTrace {
         if (mb < 0) {
             return;
         }
-        Series s = series.computeIfAbsent(name, k -> new Series());
-        if (s.pid != pid) {
-            s.pid = pid;
-            s.points.clear();
-        }
-        s.points.add(new Point(minutes, mb));
-        s.peakMb = Math.max(s.peakMb, mb);
         samples.add(new Sample(name, pid, minutes, mb));
+    }
+
+    /** The samples of this name's current process: the last ones in a row with its newest pid. */
+    private List<Point> current(String name) {
+        List<Sample> own = samples.stream().filter(x -> x.name().equals(name)).toList();
+        int from = own.size();
+        while (from > 0 && own.get(from - 1).pid() == own.get(own.size() - 1).pid()) {
+            from--;
+        }
+        return own.subList(from, own.size()).stream().map(x -> new Point(x.minutes(), x.mb())).toList();
     }
 
     /** Every sample taken, one CSV line each: minutes, process, pid, rss_mb. */
@@ -81,23 +76,23 @@ final class MemoryTrace {
 
     /** The names traced, in the order first seen. */
     List<String> names() {
-        return List.copyOf(series.keySet());
+        return samples.stream().map(Sample::name).distinct().toList();
     }
 
     /** The largest sample of any process of this name. */
     double peakMb(String name) {
-        return series.get(name).peakMb;
+        return samples.stream().filter(x -> x.name().equals(name)).mapToDouble(Sample::mb).max().orElse(-1);
     }
 
     /** Minutes covered by the current process's samples. */
     double minutes(String name) {
-        List<Point> p = series.get(name).points;
+        List<Point> p = current(name);
         return p.isEmpty() ? 0 : p.get(p.size() - 1).minutes() - p.get(0).minutes();
     }
 
     /** Least-squares slope of the current process's samples in MB per hour; NaN with fewer than 3 samples. */
     double slopeMbPerHour(String name) {
-        return slopePerHour(series.get(name).points);
+        return slopePerHour(current(name));
     }
 
     /**
@@ -105,7 +100,7 @@ final class MemoryTrace {
      * with fewer than 3 there.
      */
     double lateSlopeMbPerHour(String name) {
-        List<Point> p = series.get(name).points;
+        List<Point> p = current(name);
         if (p.isEmpty()) {
             return Double.NaN;
         }
