@@ -203,7 +203,8 @@ public final class PreprocessBench {
 
     private static TransformSpec spec(Modality m, Settings s) {
         return switch (m) {
-            case IMAGE -> TransformSpec.image(ImageTransformConfig.defaults(), 0);
+            // crop and flip, as the README's figures were measured (the default flips no image since 2026-12-07)
+            case IMAGE -> TransformSpec.image(ImageTransformConfig.defaults().withFlipProbability(0.5), 0);
             case AUDIO -> TransformSpec.audio(AudioTransformConfig.defaults(), 0);
             case TEXT -> {
                 TextTransformConfig cfg = TextTransformConfig.defaults();

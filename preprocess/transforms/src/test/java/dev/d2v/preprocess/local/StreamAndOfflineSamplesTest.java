@@ -38,7 +38,8 @@ class StreamAndOfflineSamplesTest {
      * Settings under which TRAIN randomises: RGB image crops and flips, audio longer than its 40 frames cropped at a
      * seeded start, text split into several blocks per record.
      */
-    private static final Transforms TRANSFORMS = new Transforms(ImageTransformConfig.defaults().withChannels(3),
+    private static final Transforms TRANSFORMS = new Transforms(
+            ImageTransformConfig.defaults().withChannels(3).withFlipProbability(0.5),
             AudioTransformConfig.defaults().withFrames(40), TextTransformConfig.defaults().withBlocks(5, true, 4));
 
     @TempDir

@@ -13,14 +13,16 @@ class TransformsTest {
     @Test
     void overridesChangeTheNamedFieldAndTheConfigHashOnly() {
         Transforms d = Transforms.defaults();
-        Transforms t = d.withOverrides(List.of("image.flipProbability=0", "image.cropScaleMin=0.6", "audio.mels=64"));
-        assertThat(t.image()).isEqualTo(d.image().withFlipProbability(0).withCropScale(0.6, 1.0));
+        Transforms t = d.withOverrides(List.of("image.flipProbability=0.5", "image.cropScaleMin=0.2", "audio.mels=64"));
+        assertThat(t.image()).isEqualTo(d.image().withFlipProbability(0.5).withCropScale(0.2, 1.0));
         assertThat(t.audio().mels()).isEqualTo(64);
         assertThat(t.text()).isEqualTo(d.text());
         assertThat(t.configHash(Modality.IMAGE, null)).isNotEqualTo(d.configHash(Modality.IMAGE, null));
         assertThat(d.withOverrides(List.of())).isSameAs(d);
-        assertThat(Transforms.of(PipelineConfig.defaults().withTransformOverrides(List.of("image.flipProbability=0"))))
-                .isEqualTo(d.withOverrides(List.of("image.flipProbability=0")));
+        List<String> flips = List.of("image.flipProbability=0.5");
+        assertThat(Transforms.of(PipelineConfig.defaults().withTransformOverrides(flips)))
+                .isEqualTo(d.withOverrides(flips))
+                .isNotEqualTo(d);
     }
 
     @Test
