@@ -13,6 +13,7 @@ import dev.d2v.train.config.Data2VecConfig;
 import dev.d2v.train.config.DecoderConfig;
 import dev.d2v.train.config.MaskingConfig;
 import dev.d2v.train.config.ModalityConfig;
+import dev.d2v.train.run.MatmulPrecision;
 import dev.d2v.train.step.StepResult;
 import dev.d2v.train.step.StepStrategy;
 import dev.d2v.train.step.Trainer;
@@ -24,6 +25,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * `d2v bench train`: the speed of the training step on this machine (train/TRAIN.md "Benchmarks"). Every ratio is
@@ -31,14 +34,15 @@ import java.util.function.Consumer;
  * A step is {@link Trainer#step} (decode, teacher targets, masks, forward, backward, AdamW, EMA), timed whole.
  *
  * <p>Stable names: fastest_threads, train_samples_per_s, train_gflops, cpu_peak_fraction, inverse_mask_speedup,
- * conv_decoder_speedup, multimask_teacher_reuse_cost_ratio, matmul_gflops, peak_rss_mb.
+ * conv_decoder_speedup, multimask_teacher_reuse_cost_ratio, matmul_gflops, matmul_precision_medium_speedup,
+ * peak_rss_mb.
  */
 public final class TrainBench {
 
     /** Names that every run prints (the test checks each is finite and positive). */
     public static final List<String> STABLE_NAMES = List.of("fastest_threads", "train_samples_per_s", "train_gflops",
             "cpu_peak_fraction", "inverse_mask_speedup", "conv_decoder_speedup", "multimask_teacher_reuse_cost_ratio",
-            "matmul_gflops", "peak_rss_mb");
+            "matmul_gflops", "matmul_precision_medium_speedup", "peak_rss_mb");
 
     /** Image mask ratios of the inverse-masking comparison: the reference's 0.8 and the cpu preset's 0.6. */
     static final double[] MASK_RATIOS = {0.8, 0.6};
@@ -138,6 +142,7 @@ public final class TrainBench {
         }
         convDecoder(image);
         teacherReuse(image);
+        matmulPrecision(image);
         useThreads(fastest);
         emit("peak_rss_mb", peakRssMb(), "MB", Map.of("source", "VmHWM of /proc/self/status, the whole JVM"));
     }
@@ -289,6 +294,93 @@ public final class TrainBench {
         p.put("step_s_teacher_once", r[1]);
         p.put("rounds", (int) r[2]);
         emit("multimask_teacher_reuse_cost_ratio", r[0] / r[1], "x", p);
+    }
+
+    /**
+     * The image step at libtorch's matmul precision highest (fp32, the default) / medium (bf16 inputs where oneDNN has
+     * kernels for this CPU), two trainers of the same seed on the same batch, interleaved; with the n x n matmul's
+     * GFLOP/s under each, whether medium's products show bf16 rounding (they do only where oneDNN ran bf16 kernels),
+     * and how far the two trainers' losses are apart after the timed steps. Leaves the precision at highest.
+     */
+    private void matmulPrecision(Data2VecConfig image) throws Exception {
+        progress.accept("matmul precision highest vs medium");
+        Map<String, Object> p = params(image, Modality.IMAGE);
+        try (Trainer high = new Trainer(image, Device.cpu(), o.seed());
+             Trainer medium = new Trainer(image, Device.cpu(), o.seed());
+             NDManager mgr = NDManager.newBaseManager(Device.cpu())) {
+            Minibatch batch = batch(image, Modality.IMAGE);
+            double[] loss = new double[2];
+            double[][] times = Timing.interleaved(List.of(() -> {
+                MatmulPrecision.HIGHEST.apply();
+                loss[0] = high.step(batch).loss();
+            }, () -> {
+                MatmulPrecision.MEDIUM.apply();
+                loss[1] = medium.step(batch).loss();
+            }), o.warmup(), o.rounds(), o.budgetSeconds());
+            int n = o.matmulSize();
+            NDArray a = mgr.randomNormal(new Shape(n, n));
+            NDArray b = mgr.randomNormal(new Shape(n, n));
+            double[] gflops = new double[2];
+            float[][] products = new float[2][];
+            MatmulPrecision[] both = {MatmulPrecision.HIGHEST, MatmulPrecision.MEDIUM};
+            for (int i = 0; i < 2; i++) {
+                both[i].apply();
+                try (NDArray c = a.matMul(b)) {
+                    products[i] = c.toFloatArray();
+                }
+                double[][] mm = Timing.interleaved(List.of(() -> {
+                    try (NDArray c = a.matMul(b)) {
+                        c.getFloat(0, 0);
+                    }
+                }), 2, Math.max(5, o.rounds()), o.budgetSeconds() / 2);
+                gflops[i] = 2.0 * n * n * n / Timing.median(mm[0]) / 1e9;
+            }
+            double maxDiff = 0;
+            double maxAbs = 0;
+            for (int i = 0; i < products[0].length; i++) {
+                maxDiff = Math.max(maxDiff, Math.abs(products[0][i] - products[1][i]));
+                maxAbs = Math.max(maxAbs, Math.abs(products[0][i]));
+            }
+            p.put("step_s_highest", Timing.median(times[0]));
+            p.put("step_s_medium", Timing.median(times[1]));
+            p.put("rounds", times[0].length);
+            p.put("matmul_gflops_highest", gflops[0]);
+            p.put("matmul_gflops_medium", gflops[1]);
+            p.put("matmul_size", n);
+            p.put("medium_product_max_relative_difference", maxDiff / maxAbs);
+            // fp32 in another summation order moves a product by ~1e-6 of the largest; bf16 inputs (8-bit mantissa)
+            // by ~1e-3
+            p.put("bf16_products", maxDiff / maxAbs > BF16_EVIDENCE);
+            p.put("loss_after_timed_steps_highest", loss[0]);
+            p.put("loss_after_timed_steps_medium", loss[1]);
+            p.put("cpu_bf16_flags", bf16Flags());
+            emit("matmul_precision_medium_speedup", Timing.median(times[0]) / Timing.median(times[1]), "x", p);
+        } finally {
+            MatmulPrecision.HIGHEST.apply();
+        }
+    }
+
+    /** The relative difference from fp32 above which medium's products show bf16 inputs. */
+    static final double BF16_EVIDENCE = 1e-4;
+
+    /** The processor's bf16 features from /proc/cpuinfo (avx512_bf16, amx_bf16, amx_tile...), or "unknown". */
+    static String bf16Flags() {
+        try {
+            String info = Files.readString(Path.of("/proc/cpuinfo"));
+            Matcher m = Pattern.compile("(?m)^flags\\s*:(.*)$").matcher(info);
+            if (!m.find()) {
+                return "unknown";
+            }
+            List<String> found = new ArrayList<>();
+            for (String f : m.group(1).trim().split("\\s+")) {
+                if (f.contains("bf16") || f.startsWith("amx")) {
+                    found.add(f);
+                }
+            }
+            return found.isEmpty() ? "none" : String.join(" ", found);
+        } catch (IOException e) {
+            return "unknown";
+        }
     }
 
     /** GFLOP/s of one n x n x n fp32 matmul: what the engine reaches at best on this machine. */

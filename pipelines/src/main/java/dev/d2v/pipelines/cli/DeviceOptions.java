@@ -2,6 +2,7 @@ package dev.d2v.pipelines.cli;
 
 import ai.djl.Device;
 import dev.d2v.train.run.Devices;
+import dev.d2v.train.run.MatmulPrecision;
 import picocli.CommandLine.Option;
 
 /** --device and --threads, shared by every command that runs the model (a picocli mixin). */
@@ -12,6 +13,17 @@ public final class DeviceOptions {
 
     @Option(names = "--threads", paramLabel = "N", description = "PyTorch intra-op threads (default: one per core)")
     Integer threads;
+
+    /**
+     * --matmul-precision: recorded for the run's {@link Devices#parse} (picocli calls this with the default too, so a
+     * command never inherits an earlier command's setting in the same process).
+     */
+    @Option(names = "--matmul-precision", paramLabel = "P", defaultValue = "highest",
+            description = "libtorch's fp32 matmul precision: highest (fp32) or medium (bf16 inputs, fp32 sums, where "
+                    + "oneDNN has bf16 kernels for this CPU: AMX) (default: ${DEFAULT-VALUE}); README 'Performance'")
+    void matmulPrecision(String name) {
+        Devices.configureMatmulPrecision(MatmulPrecision.parse(name));
+    }
 
     /** Sets the engine's threads (before it loads) and returns the device. */
     public Device open() {

@@ -21,7 +21,7 @@ public final class Devices {
      * @throws IllegalArgumentException for another name, or gpu without CUDA (the message says what to do)
      */
     public static Device parse(String name) {
-        return switch (name.trim().toLowerCase(Locale.ROOT)) {
+        Device device = switch (name.trim().toLowerCase(Locale.ROOT)) {
             case "cpu" -> Device.cpu();
             case "gpu", "cuda" -> {
                 if (Engine.getInstance().getGpuCount() == 0) {
@@ -32,6 +32,40 @@ public final class Devices {
             }
             default -> throw new IllegalArgumentException("--device must be cpu or gpu, got '" + name + "'");
         };
+        applyMatmulPrecision();
+        return device;
+    }
+
+    /**
+     * libtorch's float32 matmul precision for this process ({@link MatmulPrecision}), applied by the next
+     * {@link #parse}, after the thread settings and the engine's load; null or highest keeps libtorch's default
+     * without touching libtorch (or restores it if an earlier run in this process changed it).
+     */
+    public static void configureMatmulPrecision(MatmulPrecision precision) {
+        if (precision == null || precision == MatmulPrecision.HIGHEST) {
+            System.clearProperty(MatmulPrecision.PROPERTY);
+        } else {
+            System.setProperty(MatmulPrecision.PROPERTY, precision.id());
+        }
+    }
+
+    /** " (matmul precision medium)" where a precision other than libtorch's default is configured, else "". */
+    public static String matmulPrecisionNote() {
+        String p = System.getProperty(MatmulPrecision.PROPERTY);
+        return p == null ? "" : " (matmul precision " + p + ")";
+    }
+
+    /**
+     * Applies the configured precision; loads the engine only when one was configured, and with none configured
+     * restores libtorch's default if an earlier run in this process changed it.
+     */
+    static void applyMatmulPrecision() {
+        String p = System.getProperty(MatmulPrecision.PROPERTY);
+        if (p != null) {
+            MatmulPrecision.parse(p).apply();
+        } else {
+            MatmulPrecision.restoreDefault();
+        }
     }
 
     /**

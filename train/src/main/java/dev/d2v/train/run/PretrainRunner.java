@@ -89,7 +89,7 @@ public final class PretrainRunner {
                 .forSteps(scheduleLength), checkpoints, s.scheduleSteps() != null);
 
         out.printf("pretrain %s on %s (%d records), preset %s, batch %d, %s, %s, peak lr %.3g%s%n", m.id(), s.data(),
-                train.size(), s.presetName(), s.batchSize(), dev, bound(s, target),
+                train.size(), s.presetName(), s.batchSize(), dev + Devices.matmulPrecisionNote(), bound(s, target),
                 model.optim().lr() * model.modality(m).lrFactor(model.optim()),
                 model.modality(m).lr() == null ? "" : " (" + m.id() + ".lr; optim.lr is for modalities without one)");
         Result result;
