@@ -5,7 +5,7 @@ import dev.d2v.train.run.Devices;
 import dev.d2v.train.run.MatmulPrecision;
 import picocli.CommandLine.Option;
 
-/** --device and --threads, shared by every command that runs the model (a picocli mixin). */
+/** --device, --threads and --matmul-precision, shared by every command that runs the model (a picocli mixin). */
 public final class DeviceOptions {
 
     @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu (CUDA; build with -Pgpu) (default: ${DEFAULT-VALUE})")
