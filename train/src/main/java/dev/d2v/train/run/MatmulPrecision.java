@@ -21,6 +21,7 @@ import java.util.Locale;
  * DJL loaded (its C++ symbols, Itanium ABI: Linux and macOS).
  */
 public enum MatmulPrecision {
+    // the order is libtorch's at::Float32MatmulPrecision {HIGHEST, HIGH, MEDIUM}: ordinal() is the value passed
     /** fp32 products (libtorch's default). */
     HIGHEST,
     /** TF32 on CUDA; fp32 on CPU. */
