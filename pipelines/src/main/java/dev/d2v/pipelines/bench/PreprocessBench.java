@@ -24,6 +24,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Future;
 import java.util.function.Consumer;
 import org.apache.flink.runtime.jobgraph.JobGraph;
 import org.apache.flink.runtime.minicluster.MiniCluster;
@@ -32,6 +33,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.graph.StreamGraph;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.header.Header;
 
 /**
@@ -288,10 +290,16 @@ public final class PreprocessBench {
         PipelineConfig cfg = bench.config();
         Topics topics = bench.topics();
         try (KafkaProducer<byte[], byte[]> producer = bench.producer()) {
+            List<Future<RecordMetadata>> sent = new ArrayList<>(raw.size());
             for (RawRecord r : raw) {
-                producer.send(new ProducerRecord<>(topics.raw(m), null, r.key(), r.value(), r.kafkaHeaders()));
+                sent.add(producer.send(
+                        new ProducerRecord<>(topics.raw(m), null, r.key(), r.value(), r.kafkaHeaders())));
             }
             producer.flush();
+            // a send that failed after its retries would leave the job fewer records than the rate divides by
+            for (Future<RecordMetadata> f : sent) {
+                f.get();
+            }
         }
         PreprocessJobConfig c = PreprocessJobConfig.from(cfg, spec).withTopicPrefix(prefix)
                 .withIds(prefix + "-" + m.id(), prefix + "-" + m.id()).withBounded(true).withCheckpointIntervalMs(2000);
