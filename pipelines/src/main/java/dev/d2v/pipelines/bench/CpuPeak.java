@@ -3,6 +3,8 @@ package dev.d2v.pipelines.bench;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -37,6 +39,24 @@ public record CpuPeak(int cores, double ghz, int flopsPerCycle, String derivatio
         } catch (IOException e) {
             return new CpuPeak(cores, 2.0, 16, "no /proc/cpuinfo: guessed 2.0 GHz, 16 FLOPs/cycle");
         }
+    }
+
+    /**
+     * Pure: the processor's bf16 features among the flags of a /proc/cpuinfo text (avx512_bf16, amx_bf16, amx_tile...),
+     * "none" where it lists none, "unknown" where it has no flags line.
+     */
+    public static String bf16Flags(String cpuinfo) {
+        Matcher flags = FLAGS.matcher(cpuinfo);
+        if (!flags.find()) {
+            return "unknown";
+        }
+        List<String> found = new ArrayList<>();
+        for (String f : flags.group(1).trim().split("\\s+")) {
+            if (f.contains("bf16") || f.startsWith("amx")) {
+                found.add(f);
+            }
+        }
+        return found.isEmpty() ? "none" : String.join(" ", found);
     }
 
     /** Pure: the peak from the text of /proc/cpuinfo and a core count. */

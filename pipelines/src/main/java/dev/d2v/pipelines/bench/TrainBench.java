@@ -25,8 +25,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * `d2v bench train`: the speed of the training step on this machine (train/TRAIN.md "Benchmarks"). Every ratio is
@@ -328,12 +326,7 @@ public final class TrainBench {
                 try (NDArray c = a.matMul(b)) {
                     products[i] = c.toFloatArray();
                 }
-                double[][] mm = Timing.interleaved(List.of(() -> {
-                    try (NDArray c = a.matMul(b)) {
-                        c.getFloat(0, 0);
-                    }
-                }), 2, Math.max(5, o.rounds()), o.budgetSeconds() / 2);
-                gflops[i] = 2.0 * n * n * n / Timing.median(mm[0]) / 1e9;
+                gflops[i] = matmulGflops(a, b, o.budgetSeconds() / 2);
             }
             double maxDiff = 0;
             double maxAbs = 0;
@@ -363,21 +356,10 @@ public final class TrainBench {
     /** The relative difference from fp32 above which medium's products show bf16 inputs. */
     static final double BF16_EVIDENCE = 1e-4;
 
-    /** The processor's bf16 features from /proc/cpuinfo (avx512_bf16, amx_bf16, amx_tile...), or "unknown". */
+    /** The processor's bf16 features from /proc/cpuinfo ({@link CpuPeak#bf16Flags}), or "unknown". */
     static String bf16Flags() {
         try {
-            String info = Files.readString(Path.of("/proc/cpuinfo"));
-            Matcher m = Pattern.compile("(?m)^flags\\s*:(.*)$").matcher(info);
-            if (!m.find()) {
-                return "unknown";
-            }
-            List<String> found = new ArrayList<>();
-            for (String f : m.group(1).trim().split("\\s+")) {
-                if (f.contains("bf16") || f.startsWith("amx")) {
-                    found.add(f);
-                }
-            }
-            return found.isEmpty() ? "none" : String.join(" ", found);
+            return CpuPeak.bf16Flags(Files.readString(Path.of("/proc/cpuinfo")));
         } catch (IOException e) {
             return "unknown";
         }
@@ -390,19 +372,26 @@ public final class TrainBench {
         try (NDManager mgr = NDManager.newBaseManager(Device.cpu())) {
             NDArray a = mgr.randomNormal(new Shape(n, n));
             NDArray b = mgr.randomNormal(new Shape(n, n));
-            double[][] times = Timing.interleaved(List.of(() -> {
-                try (NDArray c = a.matMul(b)) {
-                    c.getFloat(0, 0);                                       // wait for the result
-                }
-            }), 2, Math.max(5, o.rounds()), o.budgetSeconds());
+            double gflops = matmulGflops(a, b, o.budgetSeconds());
             Map<String, Object> p = new LinkedHashMap<>();
             p.put("size", n);
             p.put("threads", threads);
             p.put("load_avg_1m", loadAverage());
             p.put("omp_wait_policy", ompWaitPolicy());
             p.put("peak_gflops", peak.gflops());
-            emit("matmul_gflops", 2.0 * n * n * n / Timing.median(times[0]) / 1e9, "GFLOP/s", p);
+            emit("matmul_gflops", gflops, "GFLOP/s", p);
         }
+    }
+
+    /** GFLOP/s of the square product a x b: the median of at least 5 timed products after 2 untimed ones. */
+    private double matmulGflops(NDArray a, NDArray b, double budgetSeconds) throws Exception {
+        long n = a.getShape().get(0);
+        double[][] times = Timing.interleaved(List.of(() -> {
+            try (NDArray c = a.matMul(b)) {
+                c.getFloat(0, 0);                                           // wait for the result
+            }
+        }), 2, Math.max(5, o.rounds()), budgetSeconds);
+        return 2.0 * n * n * n / Timing.median(times[0]) / 1e9;
     }
 
     // ---- helpers ----

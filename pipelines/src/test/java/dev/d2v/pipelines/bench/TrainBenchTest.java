@@ -100,6 +100,10 @@ class TrainBenchTest {
         assertThat(q.gflops()).isCloseTo(2 * 2.445422 * 32, within(1e-9));
         assertThat(q.derivation()).contains("avx2+fma").contains("cpu MHz");
         assertThat(CpuPeak.parse("flags\t: fpu sse sse2 avx\n", 1).flopsPerCycle()).isEqualTo(16);
+        assertThat(CpuPeak.bf16Flags("flags\t\t: fpu avx512f avx512_bf16 amx_bf16 amx_tile avx2\n"))
+                .isEqualTo("avx512_bf16 amx_bf16 amx_tile");
+        assertThat(CpuPeak.bf16Flags(epyc)).isEqualTo("none");
+        assertThat(CpuPeak.bf16Flags("model name\t: x\n")).isEqualTo("unknown");
     }
 
     @Test
